@@ -1,0 +1,212 @@
+//! The gRPC codec: prost encoding, with decoding guarded by a nesting bound.
+//!
+//! prost decodes recursively. Its default limit (100 levels) rejects real
+//! resources, and without a limit a hostile request thousands of levels deep
+//! overflows the stack and aborts the whole process. This codec measures the
+//! nesting of a request on the wire, without recursion, before prost sees it:
+//! up to [`MAX_NESTING`] levels (what Crossplane's Go client itself allows)
+//! decode on worker threads whose stacks are sized for that depth; deeper
+//! requests get `INVALID_ARGUMENT`.
+
+use std::marker::PhantomData;
+
+use prost::Message;
+use tonic::codec::{Codec, DecodeBuf, Decoder};
+use tonic::Status;
+use tonic_prost::ProstEncoder;
+
+use crate::proto::v1::{RunFunctionRequest, RunFunctionResponse};
+
+/// The deepest message nesting accepted: Go's protobuf default recursion
+/// limit, which bounds what Crossplane can marshal in the first place.
+pub const MAX_NESTING: usize = 10_000;
+
+/// The messages of the function protocol whose nesting is unbounded, and
+/// the field numbers that lead from one to another. Fields not listed are
+/// skipped: their own nesting is fixed and small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Request,
+    Response,
+    State,
+    Resource,
+    /// A map entry whose value (field 2) is a `Resource`.
+    ResourceEntry,
+    /// A map entry whose value (field 2) is a `Resources` list.
+    ResourcesEntry,
+    Resources,
+    /// A map entry whose value (field 2) is a `Schema`.
+    SchemaEntry,
+    Schema,
+    Struct,
+    /// A `Struct.fields` entry, whose value (field 2) is a `Value`.
+    FieldEntry,
+    Value,
+    ListValue,
+}
+
+impl Shape {
+    fn child(self, field: u64) -> Option<Shape> {
+        match (self, field) {
+            (Shape::Request, 2 | 3) | (Shape::Response, 2) => Some(Shape::State),
+            (Shape::Request, 4 | 5)
+            | (Shape::Response, 4 | 7)
+            | (Shape::Resource | Shape::Schema, 1)
+            | (Shape::Value, 5) => Some(Shape::Struct),
+            (Shape::Request, 6 | 8) => Some(Shape::ResourcesEntry),
+            (Shape::Request, 9) => Some(Shape::SchemaEntry),
+            (Shape::State, 1) | (Shape::ResourceEntry, 2) | (Shape::Resources, 1) => {
+                Some(Shape::Resource)
+            }
+            (Shape::State, 2) => Some(Shape::ResourceEntry),
+            (Shape::ResourcesEntry, 2) => Some(Shape::Resources),
+            (Shape::SchemaEntry, 2) => Some(Shape::Schema),
+            (Shape::Struct, 1) => Some(Shape::FieldEntry),
+            (Shape::FieldEntry, 2) | (Shape::ListValue, 1) => Some(Shape::Value),
+            (Shape::Value, 6) => Some(Shape::ListValue),
+            _ => None,
+        }
+    }
+}
+
+/// A message type whose wire nesting [`nesting`] can measure.
+pub trait Bounded: Message + Default {
+    /// The shape of the message at the root of the wire bytes.
+    #[doc(hidden)]
+    const SHAPE: Shape;
+}
+
+impl Bounded for RunFunctionRequest {
+    const SHAPE: Shape = Shape::Request;
+}
+
+impl Bounded for RunFunctionResponse {
+    const SHAPE: Shape = Shape::Response;
+}
+
+/// Why wire bytes could not be measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NestingError {
+    /// The bytes are not a well-formed protobuf message.
+    #[error("malformed protobuf message at byte {0}")]
+    Malformed(usize),
+    /// The message nests deeper than the limit allows.
+    #[error("message nests deeper than {0} levels")]
+    TooDeep(usize),
+}
+
+/// Measures, without recursion, the message nesting depth of `bytes` decoded
+/// as `root`, failing as soon as it passes `limit`.
+fn nesting(bytes: &[u8], root: Shape, limit: usize) -> Result<usize, NestingError> {
+    // Each open message: its shape and the offset where it ends.
+    let mut open: Vec<(Shape, usize)> = vec![(root, bytes.len())];
+    let mut deepest = 1;
+    let mut at = 0;
+    while let Some(&(shape, end)) = open.last() {
+        if at == end {
+            open.pop();
+            continue;
+        }
+        let key = read_varint(bytes, &mut at, end)?;
+        let field = key >> 3;
+        match key & 7 {
+            0 => {
+                read_varint(bytes, &mut at, end)?;
+            }
+            1 => at = skip(at, 8, end)?,
+            5 => at = skip(at, 4, end)?,
+            2 => {
+                let length = read_varint(bytes, &mut at, end)?;
+                let length = usize::try_from(length).map_err(|_| NestingError::Malformed(at))?;
+                let inner_end = skip(at, length, end)?;
+                match shape.child(field) {
+                    Some(child) => {
+                        open.push((child, inner_end));
+                        deepest = deepest.max(open.len());
+                        if deepest > limit {
+                            return Err(NestingError::TooDeep(limit));
+                        }
+                    }
+                    None => at = inner_end,
+                }
+            }
+            _ => return Err(NestingError::Malformed(at)),
+        }
+    }
+    Ok(deepest)
+}
+
+fn skip(at: usize, length: usize, end: usize) -> Result<usize, NestingError> {
+    at.checked_add(length)
+        .filter(|&next| next <= end)
+        .ok_or(NestingError::Malformed(at))
+}
+
+fn read_varint(bytes: &[u8], at: &mut usize, end: usize) -> Result<u64, NestingError> {
+    let mut value = 0_u64;
+    for shift in (0..64).step_by(7) {
+        if *at >= end {
+            return Err(NestingError::Malformed(*at));
+        }
+        let byte = bytes[*at];
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err(NestingError::Malformed(*at))
+}
+
+/// Measures the message nesting depth of an encoded `M`.
+pub fn measure<M: Bounded>(bytes: &[u8]) -> Result<usize, NestingError> {
+    nesting(bytes, M::SHAPE, MAX_NESTING)
+}
+
+/// prost encoding, and decoding bounded by [`MAX_NESTING`].
+#[derive(Debug)]
+pub struct BoundedProstCodec<T, U>(PhantomData<(T, U)>);
+
+impl<T, U> Default for BoundedProstCodec<T, U> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<T, U> Codec for BoundedProstCodec<T, U>
+where
+    T: Message + Send + 'static,
+    U: Bounded + Send + 'static,
+{
+    type Encode = T;
+    type Decode = U;
+    type Encoder = ProstEncoder<T>;
+    type Decoder = BoundedDecoder<U>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        ProstEncoder::default()
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        BoundedDecoder(PhantomData)
+    }
+}
+
+/// Decodes `U` once its nesting is known to be within bounds.
+#[derive(Debug)]
+pub struct BoundedDecoder<U>(PhantomData<U>);
+
+impl<U: Bounded> Decoder for BoundedDecoder<U> {
+    type Item = U;
+    type Error = Status;
+
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
+        use prost::bytes::Buf;
+        // tonic hands over one whole, contiguous gRPC message.
+        let bytes = buf.chunk();
+        measure::<U>(bytes).map_err(|error| Status::invalid_argument(error.to_string()))?;
+        U::decode(buf).map(Some).map_err(|error| {
+            Status::invalid_argument(format!("malformed protobuf message: {error}"))
+        })
+    }
+}

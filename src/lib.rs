@@ -1,0 +1,37 @@
+//! function-eks-pod-identity: a Crossplane composition function that
+//! composes everything EKS Pod Identity needs for one service account.
+//!
+//! # Layout
+//!
+//! - [`proto`]: the generated protocol types and service stubs (v1, v1beta1).
+//! - [`codec`]: the gRPC codec that bounds request nesting before decoding.
+//! - [`json`]: `google.protobuf.Struct` <-> `serde_json` conversion.
+//! - [`function`]: `RunFunction` as a pure function of the request.
+//! - [`service`]: the gRPC service answering both protocol versions.
+//! - [`server`]: serving on a given listener until a shutdown signal.
+//! - [`runtime`]: the tokio runtime and the signals that stop it.
+//! - [`cli`]: command-line flags and binding the listen address.
+//! - [`render`]: the offline `render` subcommand.
+
+pub mod cli;
+pub mod codec;
+pub mod function;
+pub mod json;
+pub mod render;
+pub mod runtime;
+pub mod server;
+pub mod service;
+
+/// Types and stubs generated from `proto/`.
+#[allow(clippy::pedantic, missing_debug_implementations, missing_docs)]
+pub mod proto {
+    /// `apiextensions.fn.proto.v1`: messages and the service.
+    pub mod v1 {
+        tonic::include_proto!("apiextensions.r#fn.proto.v1");
+    }
+    /// `apiextensions.fn.proto.v1beta1`: the same messages (reused from
+    /// [`v1`], the wire format being identical) under the older service name.
+    pub mod v1beta1 {
+        tonic::include_proto!("apiextensions.r#fn.proto.v1beta1");
+    }
+}

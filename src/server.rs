@@ -1,0 +1,121 @@
+//! Serving: binds nothing itself, so callers (the binary, tests, benches)
+//! hand in a listener and a shutdown signal.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic_health::ServingStatus;
+
+use crate::function::Function;
+use crate::proto::{v1, v1beta1};
+use crate::service::FunctionService;
+
+/// gRPC service names of the two protocol versions, as health checks ask for them.
+pub const SERVICE_NAMES: [&str; 2] = [
+    "apiextensions.fn.proto.v1.FunctionRunnerService",
+    "apiextensions.fn.proto.v1beta1.FunctionRunnerService",
+];
+
+/// How long calls in flight may take to finish once shutdown begins.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(1500);
+
+/// Crossplane's own client limit, and the Go SDK's default.
+pub const DEFAULT_MAX_RECV_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+
+/// What [`serve`] needs besides its listener.
+#[derive(Debug)]
+pub struct ServerConfig {
+    /// mTLS settings; `None` serves plaintext.
+    pub tls: Option<ServerTlsConfig>,
+    /// Largest request accepted, in bytes.
+    pub max_recv_message_size: usize,
+    /// The composition pipeline every call runs.
+    pub function: Function,
+}
+
+/// A failure to start or keep serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A file of the TLS certificate directory could not be read.
+    #[error("cannot read {path}: {source}")]
+    TlsFile {
+        /// The file that could not be read.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// tonic refused the configuration or the transport failed.
+    #[error(transparent)]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Loads the mTLS configuration Crossplane provides: `tls.crt` and `tls.key`
+/// identify the server, `ca.crt` verifies clients, whose certificates are
+/// required.
+pub fn load_tls(dir: &Path) -> Result<ServerTlsConfig, ServeError> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|source| ServeError::TlsFile { path, source })
+    };
+    let identity = Identity::from_pem(read("tls.crt")?, read("tls.key")?);
+    Ok(ServerTlsConfig::new()
+        .identity(identity)
+        .client_ca_root(Certificate::from_pem(read("ca.crt")?))
+        .client_auth_optional(false))
+}
+
+/// Serves the function and the health service on `listener` until
+/// `shutdown` completes, then lets calls in flight finish for at most
+/// [`SHUTDOWN_GRACE`].
+pub async fn serve(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for name in SERVICE_NAMES {
+        health
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
+    }
+    let service = FunctionService::new(config.function);
+    let limit = config.max_recv_message_size;
+    let mut builder = Server::builder();
+    if let Some(tls) = config.tls {
+        builder = builder.tls_config(tls)?;
+    }
+    let router = builder
+        .add_service(health_service)
+        .add_service(
+            v1::function_runner_service_server::FunctionRunnerServiceServer::new(service.clone())
+                .max_decoding_message_size(limit),
+        )
+        .add_service(
+            v1beta1::function_runner_service_server::FunctionRunnerServiceServer::new(service)
+                .max_decoding_message_size(limit),
+        );
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = router.serve_with_incoming_shutdown(TcpIncoming::from(listener), async {
+        // A dropped sender also means stop.
+        let _ = stopped.await;
+    });
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => return Ok(result?),
+        () = shutdown => {}
+    }
+    tracing::info!("shutting down");
+    let _ = stop.send(());
+    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        Ok(result) => Ok(result?),
+        Err(_) => {
+            tracing::warn!("calls still in flight after the shutdown grace period were dropped");
+            Ok(())
+        }
+    }
+}
