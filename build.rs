@@ -17,6 +17,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // handler serves both services with no conversion.
         .extern_path(".apiextensions.fn.proto.v1beta1", "crate::proto::v1")
         .codec_path("crate::codec::BoundedProstCodec")
+        // Ordered maps encode in one order every time: the same request
+        // must give a byte-identical response.
+        .btree_map(".")
         .compile_fds(descriptors)?;
     Ok(())
 }

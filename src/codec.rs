@@ -55,7 +55,7 @@ impl Shape {
             | (Shape::Value, 5) => Some(Shape::Struct),
             (Shape::Request, 6 | 8) => Some(Shape::ResourcesEntry),
             (Shape::Request, 9) => Some(Shape::SchemaEntry),
-            (Shape::State, 1) | (Shape::ResourceEntry, 2) | (Shape::Resources, 1) => {
+            (Shape::State | Shape::Resources, 1) | (Shape::ResourceEntry, 2) => {
                 Some(Shape::Resource)
             }
             (Shape::State, 2) => Some(Shape::ResourceEntry),

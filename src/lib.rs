@@ -6,6 +6,11 @@
 //! - [`proto`]: the generated protocol types and service stubs (v1, v1beta1).
 //! - [`codec`]: the gRPC codec that bounds request nesting before decoding.
 //! - [`json`]: `google.protobuf.Struct` <-> `serde_json` conversion.
+//! - [`aws`]: AWS identifiers and policy documents, checked against IAM/EKS rules.
+//! - [`params`]: the XR's `spec.parameters` (and the step's input defaults), typed and checked.
+//! - [`keys`]: composition resource names, stable under list reordering.
+//! - [`compose`]: the desired managed resources for checked parameters.
+//! - [`observed`]: readiness and status read off the observed resources.
 //! - [`function`]: `RunFunction` as a pure function of the request.
 //! - [`service`]: the gRPC service answering both protocol versions.
 //! - [`server`]: serving on a given listener until a shutdown signal.
@@ -13,10 +18,15 @@
 //! - [`cli`]: command-line flags and binding the listen address.
 //! - [`render`]: the offline `render` subcommand.
 
+pub mod aws;
 pub mod cli;
 pub mod codec;
+pub mod compose;
 pub mod function;
 pub mod json;
+pub mod keys;
+pub mod observed;
+pub mod params;
 pub mod render;
 pub mod runtime;
 pub mod server;

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     if let Some(Command::Render(args)) = &cli.command {
         return render::main(args, &Function::new(cli.ttl));
     }
-    match serve(cli) {
+    match serve(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("function-eks-pod-identity: {error:#}");
@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(cli: Cli) -> anyhow::Result<()> {
+fn serve(cli: &Cli) -> anyhow::Result<()> {
     let tls = match (&cli.tls_certs_dir, cli.insecure) {
         (_, true) => None,
         (Some(dir), false) => Some(server::load_tls(dir)?),

@@ -111,11 +111,10 @@ pub async fn serve(
     }
     tracing::info!("shutting down");
     let _ = stop.send(());
-    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
-        Ok(result) => Ok(result?),
-        Err(_) => {
-            tracing::warn!("calls still in flight after the shutdown grace period were dropped");
-            Ok(())
-        }
+    if let Ok(result) = tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        result?;
+    } else {
+        tracing::warn!("calls still in flight after the shutdown grace period were dropped");
     }
+    Ok(())
 }

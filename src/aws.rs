@@ -1,0 +1,446 @@
+//! AWS identifiers and documents as types that can only hold values IAM and
+//! EKS would accept; each constructor explains a refusal in words a user can
+//! act on.
+
+use std::fmt;
+
+/// IAM partitions whose ARNs this function accepts.
+const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
+
+/// Characters IAM allows in role and policy names.
+fn is_iam_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
+}
+
+fn describe_length(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// An AWS region name such as `us-west-2` or `us-gov-east-1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region(String);
+
+impl Region {
+    /// Accepts the shape every AWS region name has: a two-letter area, one
+    /// or more lowercase words, and a number.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = text.split('-').collect();
+        let well_formed = parts.len() >= 3
+            && parts[0].len() == 2
+            && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+            && parts[1..parts.len() - 1]
+                .iter()
+                .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()))
+            && parts.last().is_some_and(|number| {
+                !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())
+            });
+        if well_formed {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(format!(
+                "{text:?} is not an AWS region (want a name such as us-west-2)"
+            ))
+        }
+    }
+}
+
+/// What an ARN names: the resource part after `iam::<account>:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IamKind {
+    Policy,
+    Role,
+}
+
+impl IamKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            IamKind::Policy => "policy/",
+            IamKind::Role => "role/",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            IamKind::Policy => {
+                "an IAM policy ARN (want arn:aws:iam::<12-digit account or aws>:policy/[path/]name)"
+            }
+            IamKind::Role => {
+                "an IAM role ARN (want arn:aws:iam::<12-digit account>:role/[path/]name)"
+            }
+        }
+    }
+
+    fn longest_name(self) -> usize {
+        match self {
+            IamKind::Policy => 128,
+            IamKind::Role => 64,
+        }
+    }
+}
+
+/// Checks `arn:<partition>:iam::<account>:<kind>/<path><name>`.
+fn check_iam_arn(text: &str, kind: IamKind) -> Result<(), String> {
+    let refuse = || Err(format!("{text:?} is not {}", kind.noun()));
+    let mut parts = text.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return refuse();
+    };
+    let account_ok = (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        || (kind == IamKind::Policy && account == "aws");
+    let Some(path_and_name) = resource.strip_prefix(kind.prefix()) else {
+        return refuse();
+    };
+    let (path, name) = match path_and_name.rfind('/') {
+        Some(split) => path_and_name.split_at(split + 1),
+        None => ("", path_and_name),
+    };
+    let path_ok = path
+        .chars()
+        .all(|c| c == '/' || ('\u{21}'..='\u{7e}').contains(&c))
+        && path.len() <= 512;
+    let name_ok = !name.is_empty()
+        && describe_length(name) <= kind.longest_name()
+        && name.chars().all(is_iam_name_char);
+    if PARTITIONS.contains(&partition) && account_ok && path_ok && name_ok && text.len() <= 2048 {
+        Ok(())
+    } else {
+        refuse()
+    }
+}
+
+/// The ARN of an IAM managed policy.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PolicyArn(String);
+
+impl PolicyArn {
+    /// Accepts `arn:<aws|aws-cn|aws-us-gov>:iam::<account or aws>:policy/<path><name>`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        check_iam_arn(text, IamKind::Policy).map(|()| Self(text.to_owned()))
+    }
+
+    /// The policy's name, the part after the last `/`.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or(&self.0)
+    }
+
+    /// The ARN as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The ARN of an IAM role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleArn(String);
+
+impl RoleArn {
+    /// Accepts `arn:<aws|aws-cn|aws-us-gov>:iam::<account>:role/<path><name>`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        check_iam_arn(text, IamKind::Role).map(|()| Self(text.to_owned()))
+    }
+
+    /// The ARN as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name of an IAM role: 1 to 64 of `A-Z a-z 0-9 + = , . @ _ -`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleName(String);
+
+impl RoleName {
+    /// Accepts a name IAM would create.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        check_iam_name(text, 64, "role name").map(|()| Self(text.to_owned()))
+    }
+
+    /// The name as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name of an inline policy: 1 to 128 of `A-Z a-z 0-9 + = , . @ _ -`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PolicyName(String);
+
+impl PolicyName {
+    /// Accepts a name IAM would store.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        check_iam_name(text, 128, "policy name").map(|()| Self(text.to_owned()))
+    }
+
+    /// The name as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn check_iam_name(text: &str, longest: usize, noun: &str) -> Result<(), String> {
+    let length = describe_length(text);
+    if length == 0 || length > longest {
+        return Err(format!(
+            "{text:?} is not a valid IAM {noun} (want 1 to {longest} characters, got {length})"
+        ));
+    }
+    match text.chars().find(|&c| !is_iam_name_char(c)) {
+        Some(bad) => Err(format!(
+            "{text:?} is not a valid IAM {noun} ({bad:?} is not allowed; use letters, digits and + = , . @ _ -)"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// An IAM path: `/` or `/segments/`, at most 512 printable ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolePath(String);
+
+impl RolePath {
+    /// Accepts a path IAM would store.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let shaped = text.starts_with('/') && text.ends_with('/') && !text.contains("//");
+        let printable = text.chars().all(|c| ('\u{21}'..='\u{7e}').contains(&c));
+        if shaped && printable && text.len() <= 512 {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(format!(
+                "{text:?} is not an IAM path (want / or /segment/.../ in at most 512 printable ASCII characters)"
+            ))
+        }
+    }
+
+    /// The path as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A role description: at most 1,000 characters of the set IAM allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleDescription(String);
+
+impl RoleDescription {
+    /// Accepts a description IAM would store.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let length = describe_length(text);
+        if length > 1000 {
+            return Err(format!(
+                "is {length} characters long; IAM allows at most 1000"
+            ));
+        }
+        let allowed =
+            |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a1}'..='\u{ff}');
+        match text.chars().find(|&c| !allowed(c)) {
+            Some(bad) => Err(format!(
+                "contains {bad:?}; IAM allows tab, newline, printable ASCII and U+00A1 to U+00FF"
+            )),
+            None => Ok(Self(text.to_owned())),
+        }
+    }
+
+    /// The description as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Longest and shortest session IAM allows a role, in seconds.
+pub const SESSION_SECONDS: std::ops::RangeInclusive<i64> = 3600..=43_200;
+
+/// The most characters, not counting white space, of all inline policies of
+/// one role together.
+pub const INLINE_POLICY_BUDGET: usize = 10_240;
+
+/// An IAM policy document: JSON text of an object, in the characters IAM
+/// accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyDocument {
+    text: String,
+    /// Characters that count against [`INLINE_POLICY_BUDGET`].
+    counted: usize,
+}
+
+impl PolicyDocument {
+    /// Accepts JSON text of an object made of tab, LF, CR and U+0020 to U+00FF.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if let Some(bad) = text
+            .chars()
+            .find(|&c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
+        {
+            return Err(format!(
+                "contains {bad:?}; IAM policy documents allow only tab, newline, carriage return and U+0020 to U+00FF"
+            ));
+        }
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(_)) => Ok(Self {
+                text: text.to_owned(),
+                counted: text.chars().filter(|c| !c.is_whitespace()).count(),
+            }),
+            Ok(_) => {
+                Err("is JSON but not an object; a policy document is a JSON object".to_owned())
+            }
+            Err(error) => Err(format!("is not JSON text: {error}")),
+        }
+    }
+
+    /// A document this function writes itself, from JSON it built.
+    #[must_use]
+    pub fn from_json(document: &serde_json::Value) -> Self {
+        let text = document.to_string();
+        let counted = text.chars().filter(|c| !c.is_whitespace()).count();
+        Self { text, counted }
+    }
+
+    /// The document as JSON text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Its size as IAM counts it against the inline policy budget.
+    #[must_use]
+    pub fn counted_size(&self) -> usize {
+        self.counted
+    }
+}
+
+/// The tags the provider adds to every taggable resource itself.
+pub const PROVIDER_TAGS: [&str; 3] = [
+    "crossplane-kind",
+    "crossplane-name",
+    "crossplane-providerconfig",
+];
+
+/// Tags a user may set on one resource: IAM's 50 less the provider's own.
+pub const MAX_USER_TAGS: usize = 50 - PROVIDER_TAGS.len();
+
+/// Checks one tag key against IAM and EKS rules.
+pub fn check_tag_key(key: &str) -> Result<(), String> {
+    let length = describe_length(key);
+    if length == 0 || length > 128 {
+        return Err(format!(
+            "tag key {key:?} must be 1 to 128 characters, got {length}"
+        ));
+    }
+    if key.to_ascii_lowercase().starts_with("aws:") {
+        return Err(format!(
+            "tag key {key:?} uses the prefix aws:, which AWS reserves"
+        ));
+    }
+    if PROVIDER_TAGS.contains(&key) {
+        return Err(format!("tag key {key:?} is set by the provider itself"));
+    }
+    check_tag_chars(key).map_err(|bad| format!("tag key {key:?} contains {bad:?}; {TAG_CHARS}"))
+}
+
+/// Checks one tag value against IAM and EKS rules.
+pub fn check_tag_value(key: &str, value: &str) -> Result<(), String> {
+    let length = describe_length(value);
+    if length > 256 {
+        return Err(format!(
+            "tag {key:?} has a value of {length} characters; at most 256"
+        ));
+    }
+    check_tag_chars(value)
+        .map_err(|bad| format!("tag {key:?} has a value containing {bad:?}; {TAG_CHARS}"))
+}
+
+const TAG_CHARS: &str = "tags allow letters, digits, spaces and _ . : / = + - @";
+
+fn check_tag_chars(text: &str) -> Result<(), char> {
+    match text
+        .chars()
+        .find(|&c| !(c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c)))
+    {
+        Some(bad) => Err(bad),
+        None => Ok(()),
+    }
+}
+
+/// Checks an EKS cluster name: 1 to 100 of letters, digits, `-` and `_`,
+/// starting with a letter or digit.
+pub fn check_cluster_name(name: &str) -> Result<(), String> {
+    let shaped = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name.len() <= 100;
+    if shaped {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not an EKS cluster name (want 1 to 100 letters, digits, - and _, starting with a letter or digit)"
+        ))
+    }
+}
+
+/// Checks a Kubernetes DNS-1123 label (a namespace name).
+pub fn check_dns_label(name: &str) -> Result<(), String> {
+    if is_dns_label(name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a Kubernetes namespace name (want at most 63 lowercase letters, digits and -, starting and ending with a letter or digit)"
+        ))
+    }
+}
+
+/// Checks a Kubernetes DNS-1123 subdomain (a service account name).
+pub fn check_dns_subdomain(name: &str) -> Result<(), String> {
+    if name.len() <= 253 && name.split('.').all(is_dns_label) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a Kubernetes object name (want at most 253 lowercase letters, digits, - and ., starting and ending with a letter or digit)"
+        ))
+    }
+}
+
+fn is_dns_label(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+}
+
+impl fmt::Display for PolicyArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Region {
+    /// The region as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}

@@ -1,0 +1,307 @@
+//! The desired managed resources for one set of checked parameters: the
+//! role, its permissions, the association and, when asked for, the agent.
+
+use serde_json::{json, Map, Value};
+
+use crate::aws::PolicyDocument;
+use crate::keys;
+use crate::params::{
+    Cluster, DeletionPolicy, ManagementPolicy, Parameters, ResolveConflicts, World,
+    TARGET_ROLE_POLICY_NAME,
+};
+
+/// The annotation that chooses a managed resource's name in AWS.
+pub const EXTERNAL_NAME: &str = "crossplane.io/external-name";
+
+/// The EKS add-on that runs the Pod Identity agent on every node.
+pub const AGENT_ADDON_NAME: &str = "eks-pod-identity-agent";
+
+/// The service principal EKS Pod Identity assumes roles as.
+pub const POD_IDENTITY_PRINCIPAL: &str = "pods.eks.amazonaws.com";
+
+/// One composed resource: its composition resource name and its body.
+pub type Composed = (String, Map<String, Value>);
+
+/// API groups of one world.
+struct Groups {
+    iam: &'static str,
+    eks: &'static str,
+}
+
+impl World {
+    fn groups(self) -> Groups {
+        match self {
+            World::Cluster => Groups {
+                iam: "iam.aws.upbound.io/v1beta1",
+                eks: "eks.aws.upbound.io/v1beta1",
+            },
+            World::Namespaced => Groups {
+                iam: "iam.aws.m.upbound.io/v1beta1",
+                eks: "eks.aws.m.upbound.io/v1beta1",
+            },
+        }
+    }
+}
+
+/// Every resource the parameters ask for, in a fixed order.
+#[must_use]
+pub fn compose(parameters: &Parameters, world: World) -> Vec<Composed> {
+    let groups = world.groups();
+    let builder = Builder { parameters, world };
+    let mut composed = Vec::with_capacity(
+        3 + parameters.managed_policy_arns.len() + parameters.inline_policies.len(),
+    );
+    composed.push((keys::ROLE.to_owned(), builder.role(groups.iam)));
+    for arn in &parameters.managed_policy_arns {
+        composed.push((
+            keys::attachment(arn.as_str(), arn.name()),
+            builder.attachment(groups.iam, arn.as_str()),
+        ));
+    }
+    for policy in &parameters.inline_policies {
+        composed.push((
+            keys::inline_policy(policy.name.as_str()),
+            builder.inline_policy(groups.iam, policy.name.as_str(), &policy.document),
+        ));
+    }
+    if let Some(target) = &parameters.target_role_arn {
+        let document = PolicyDocument::from_json(&json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Resource": target.as_str(),
+            }],
+        }));
+        composed.push((
+            keys::TARGET_ROLE_POLICY.to_owned(),
+            builder.inline_policy(groups.iam, TARGET_ROLE_POLICY_NAME, &document),
+        ));
+    }
+    composed.push((
+        keys::ASSOCIATION.to_owned(),
+        builder.association(groups.eks),
+    ));
+    if parameters.agent.is_some() {
+        composed.push((keys::AGENT.to_owned(), builder.agent(groups.eks)));
+    }
+    composed
+}
+
+/// The trust policy that lets EKS Pod Identity assume the role. With
+/// session tags on (the default), it also pins the role to the one service
+/// account, as AWS recommends; with them off such conditions could never
+/// match, so there are none.
+#[must_use]
+pub fn trust_policy(parameters: &Parameters) -> String {
+    let mut statement = json!({
+        "Effect": "Allow",
+        "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+    });
+    if parameters.disable_session_tags != Some(true) {
+        statement["Condition"] = json!({
+            "StringEquals": {
+                "aws:RequestTag/kubernetes-namespace": parameters.service_account.namespace,
+                "aws:RequestTag/kubernetes-service-account": parameters.service_account.name,
+            }
+        });
+    }
+    json!({"Version": "2012-10-17", "Statement": [statement]}).to_string()
+}
+
+struct Builder<'a> {
+    parameters: &'a Parameters,
+    world: World,
+}
+
+impl Builder<'_> {
+    fn role(&self, api_version: &str) -> Map<String, Value> {
+        let role = &self.parameters.role;
+        let mut for_provider = Map::new();
+        for_provider.insert(
+            "assumeRolePolicy".into(),
+            trust_policy(self.parameters).into(),
+        );
+        if let Some(description) = &role.description {
+            for_provider.insert("description".into(), description.as_str().into());
+        }
+        if let Some(seconds) = role.max_session_duration {
+            for_provider.insert("maxSessionDuration".into(), seconds.into());
+        }
+        if let Some(path) = &role.path {
+            for_provider.insert("path".into(), path.as_str().into());
+        }
+        if let Some(boundary) = &role.permissions_boundary {
+            for_provider.insert("permissionsBoundary".into(), boundary.as_str().into());
+        }
+        self.insert_tags(&mut for_provider);
+        let mut resource = self.managed(api_version, "Role", for_provider);
+        if let Some(name) = &role.name {
+            external_name(&mut resource, name.as_str());
+        }
+        resource
+    }
+
+    fn attachment(&self, api_version: &str, arn: &str) -> Map<String, Value> {
+        let mut for_provider = Map::new();
+        for_provider.insert("policyArn".into(), arn.into());
+        for_provider.insert("roleSelector".into(), json!({"matchControllerRef": true}));
+        self.managed(api_version, "RolePolicyAttachment", for_provider)
+    }
+
+    fn inline_policy(
+        &self,
+        api_version: &str,
+        name: &str,
+        document: &PolicyDocument,
+    ) -> Map<String, Value> {
+        let mut for_provider = Map::new();
+        for_provider.insert("policy".into(), document.as_str().into());
+        for_provider.insert("roleSelector".into(), json!({"matchControllerRef": true}));
+        let mut resource = self.managed(api_version, "RolePolicy", for_provider);
+        // The provider takes an inline policy's name from its external name.
+        external_name(&mut resource, name);
+        resource
+    }
+
+    fn association(&self, api_version: &str) -> Map<String, Value> {
+        let parameters = self.parameters;
+        let mut for_provider = self.regional();
+        for_provider.insert(
+            "namespace".into(),
+            parameters.service_account.namespace.clone().into(),
+        );
+        for_provider.insert(
+            "serviceAccount".into(),
+            parameters.service_account.name.clone().into(),
+        );
+        for_provider.insert(
+            "roleArnSelector".into(),
+            json!({"matchControllerRef": true}),
+        );
+        if let Some(target) = &parameters.target_role_arn {
+            for_provider.insert("targetRoleArn".into(), target.as_str().into());
+        }
+        if let Some(disable) = parameters.disable_session_tags {
+            for_provider.insert("disableSessionTags".into(), disable.into());
+        }
+        self.insert_tags(&mut for_provider);
+        self.managed(api_version, "PodIdentityAssociation", for_provider)
+    }
+
+    fn agent(&self, api_version: &str) -> Map<String, Value> {
+        let mut for_provider = self.regional();
+        for_provider.insert("addonName".into(), AGENT_ADDON_NAME.into());
+        if let Some(agent) = &self.parameters.agent {
+            if let Some(version) = &agent.version {
+                for_provider.insert("addonVersion".into(), version.clone().into());
+            }
+            if let Some(resolve) = agent.resolve_conflicts {
+                // EKS refuses PRESERVE when creating; NONE is its meaning there.
+                let on_create = match resolve {
+                    ResolveConflicts::Preserve => ResolveConflicts::None,
+                    other => other,
+                };
+                for_provider.insert("resolveConflictsOnCreate".into(), json!(on_create));
+                for_provider.insert("resolveConflictsOnUpdate".into(), json!(resolve));
+            }
+        }
+        self.insert_tags(&mut for_provider);
+        self.managed(api_version, "Addon", for_provider)
+    }
+
+    /// `region` and the cluster, which both EKS kinds need.
+    fn regional(&self) -> Map<String, Value> {
+        let mut for_provider = Map::new();
+        for_provider.insert("region".into(), self.parameters.region.as_str().into());
+        let (key, value) = match &self.parameters.cluster {
+            Cluster::Name(name) => ("clusterName", Value::from(name.clone())),
+            Cluster::Reference(reference) => ("clusterNameRef", json!(reference)),
+            Cluster::Selector(selector) => ("clusterNameSelector", json!(selector)),
+        };
+        for_provider.insert(key.into(), value);
+        for_provider
+    }
+
+    fn insert_tags(&self, for_provider: &mut Map<String, Value>) {
+        if !self.parameters.tags.is_empty() {
+            for_provider.insert("tags".into(), json!(self.parameters.tags));
+        }
+    }
+
+    /// A managed resource with the settings every composed resource shares.
+    fn managed(
+        &self,
+        api_version: &str,
+        kind: &str,
+        for_provider: Map<String, Value>,
+    ) -> Map<String, Value> {
+        let management = &self.parameters.management;
+        let mut spec = Map::new();
+        spec.insert("forProvider".into(), Value::Object(for_provider));
+        let policies = match self.world {
+            World::Cluster => {
+                spec.insert(
+                    "providerConfigRef".into(),
+                    json!({"name": management.provider_config_name}),
+                );
+                spec.insert("deletionPolicy".into(), json!(management.deletion_policy));
+                management.management_policies.clone()
+            }
+            World::Namespaced => {
+                spec.insert(
+                    "providerConfigRef".into(),
+                    json!({"kind": management.provider_config_kind, "name": management.provider_config_name}),
+                );
+                orphaning(
+                    management.management_policies.as_deref(),
+                    management.deletion_policy,
+                )
+            }
+        };
+        if let Some(policies) = policies {
+            spec.insert("managementPolicies".into(), json!(policies));
+        }
+        let mut resource = Map::new();
+        resource.insert("apiVersion".into(), api_version.into());
+        resource.insert("kind".into(), kind.into());
+        resource.insert("spec".into(), Value::Object(spec));
+        resource
+    }
+}
+
+/// Namespaced managed resources have no `deletionPolicy`: orphaning means
+/// every management policy but `Delete`.
+fn orphaning(
+    policies: Option<&[ManagementPolicy]>,
+    deletion: DeletionPolicy,
+) -> Option<Vec<ManagementPolicy>> {
+    if deletion == DeletionPolicy::Delete {
+        return policies.map(<[ManagementPolicy]>::to_vec);
+    }
+    let all = [
+        ManagementPolicy::Create,
+        ManagementPolicy::Observe,
+        ManagementPolicy::Update,
+        ManagementPolicy::LateInitialize,
+    ];
+    let given = policies.unwrap_or(&[ManagementPolicy::All]);
+    let kept = if given.contains(&ManagementPolicy::All) {
+        all.to_vec()
+    } else {
+        given
+            .iter()
+            .copied()
+            .filter(|policy| *policy != ManagementPolicy::Delete)
+            .collect()
+    };
+    Some(kept)
+}
+
+fn external_name(resource: &mut Map<String, Value>, name: &str) {
+    resource.insert(
+        "metadata".into(),
+        json!({"annotations": {EXTERNAL_NAME: name}}),
+    );
+}

@@ -1,0 +1,104 @@
+//! What the observed state says: which composed resources are ready, and
+//! the identifiers AWS assigned, for the XR's status.
+
+use std::collections::BTreeMap;
+
+use prost_types::value::Kind;
+use prost_types::Struct;
+use serde::Serialize;
+
+use crate::keys;
+use crate::proto::v1::Resource;
+
+/// Follows `path` through nested objects of `object`.
+fn lookup<'a>(object: &'a Struct, path: &[&str]) -> Option<&'a Kind> {
+    let (last, parents) = path.split_last()?;
+    let mut current = object;
+    for key in parents {
+        match current.fields.get(*key)?.kind.as_ref()? {
+            Kind::StructValue(inner) => current = inner,
+            _ => return None,
+        }
+    }
+    current.fields.get(*last)?.kind.as_ref()
+}
+
+/// A non-empty string at `path`.
+fn text<'a>(object: &'a Struct, path: &[&str]) -> Option<&'a str> {
+    match lookup(object, path)? {
+        Kind::StringValue(text) if !text.is_empty() => Some(text),
+        _ => None,
+    }
+}
+
+/// Whether the resource reports the condition `Ready=True`.
+#[must_use]
+pub fn is_ready(resource: &Struct) -> bool {
+    let Some(Kind::ListValue(conditions)) = lookup(resource, &["status", "conditions"]) else {
+        return false;
+    };
+    conditions
+        .values
+        .iter()
+        .any(|condition| match condition.kind.as_ref() {
+            Some(Kind::StructValue(condition)) => {
+                text(condition, &["type"]) == Some("Ready")
+                    && text(condition, &["status"]) == Some("True")
+            }
+            _ => false,
+        })
+}
+
+/// `status.podIdentity` of the XR: each field only once observed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodIdentityStatus {
+    /// The role's ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// The role's name in AWS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+    /// The association's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    /// The association's ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub association_arn: Option<String>,
+    /// The cluster's name, as the association resolved it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_name: Option<String>,
+}
+
+impl PodIdentityStatus {
+    /// Reads the identifiers off the observed role and association.
+    #[must_use]
+    pub fn observe(observed: &BTreeMap<String, Resource>) -> Self {
+        let body = |key: &str| {
+            observed
+                .get(key)
+                .and_then(|resource| resource.resource.as_ref())
+        };
+        let role = body(keys::ROLE);
+        let association = body(keys::ASSOCIATION);
+        let at = |resource: Option<&Struct>, field: &str| {
+            resource
+                .and_then(|resource| text(resource, &["status", "atProvider", field]))
+                .map(str::to_owned)
+        };
+        Self {
+            role_arn: at(role, "arn"),
+            // The provider reports a role's name as its id.
+            role_name: at(role, "id"),
+            association_id: at(association, "associationId"),
+            association_arn: at(association, "associationArn"),
+            cluster_name: at(association, "clusterName"),
+        }
+    }
+
+    /// Whether nothing has been observed yet.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}

@@ -1,0 +1,871 @@
+//! The XR's `spec.parameters`, read into typed values with every problem
+//! reported at the field path its author wrote.
+//!
+//! A value comes from the XR first and from the Composition's `input`
+//! defaults second, so a platform team can set composition-wide defaults
+//! that every claim may override.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::aws::{
+    self, PolicyArn, PolicyDocument, PolicyName, Region, RoleArn, RoleDescription, RoleName,
+    RolePath,
+};
+
+/// Where the XR's parameters sit, as users address them.
+pub const PARAMETERS_PATH: &str = "spec.parameters";
+/// Where the Composition's defaults sit, as platform teams address them.
+pub const DEFAULTS_PATH: &str = "input.defaults";
+
+/// Which API world the XR lives in; it decides the managed resource groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum World {
+    /// A cluster-scoped XR (Crossplane 1.x, or a legacy XR on 2.x):
+    /// `*.aws.upbound.io` managed resources.
+    Cluster,
+    /// A namespaced XR (Crossplane 2.x): `*.aws.m.upbound.io` managed
+    /// resources in the XR's namespace.
+    Namespaced,
+}
+
+/// One thing wrong with the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The field path as the user wrote it, e.g. `spec.parameters.tags`.
+    pub path: String,
+    /// What is wrong and what would be accepted.
+    pub message: String,
+}
+
+/// Everything wrong with one XR, reported together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, problem) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}: {}", problem.path, problem.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// What happens to the cloud resources when the XR goes away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub enum DeletionPolicy {
+    /// Delete them (the default).
+    #[default]
+    Delete,
+    /// Leave them in AWS.
+    Orphan,
+}
+
+/// One Crossplane management policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum ManagementPolicy {
+    /// Every action.
+    #[serde(rename = "*")]
+    All,
+    /// Create the external resource.
+    Create,
+    /// Observe it.
+    Observe,
+    /// Update it.
+    Update,
+    /// Delete it.
+    Delete,
+    /// Fill unset fields from it.
+    LateInitialize,
+}
+
+/// The kind of provider config a namespaced managed resource names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub enum ProviderConfigKind {
+    /// A namespaced `ProviderConfig` in the XR's namespace.
+    ProviderConfig,
+    /// A cluster-wide `ClusterProviderConfig` (the provider's default kind).
+    #[default]
+    ClusterProviderConfig,
+}
+
+/// How EKS resolves conflicts with a self-managed agent already present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ResolveConflicts {
+    /// Keep the existing configuration and fail on conflict.
+    None,
+    /// Overwrite conflicting values with the EKS add-on's.
+    Overwrite,
+    /// Keep conflicting values (updates only).
+    Preserve,
+}
+
+/// How a reference or selector is resolved (Crossplane's `policy`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolutionPolicy {
+    /// `Required` or `Optional`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
+    /// `Always` or `IfNotPresent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolve: Option<Resolve>,
+}
+
+/// Whether a reference must resolve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum Resolution {
+    /// Fail until it resolves.
+    Required,
+    /// Carry on without it.
+    Optional,
+}
+
+/// When a reference is resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum Resolve {
+    /// On every reconcile.
+    Always,
+    /// Only while the field is empty.
+    IfNotPresent,
+}
+
+/// A reference to an EKS `Cluster` managed resource by name.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterReference {
+    /// The Cluster's name.
+    pub name: String,
+    /// The Cluster's namespace (namespaced world only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// How to resolve it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<ResolutionPolicy>,
+}
+
+/// A selector for an EKS `Cluster` managed resource.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterSelector {
+    /// Select a Cluster composed by the same XR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_controller_ref: Option<bool>,
+    /// Select a Cluster with these labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_labels: Option<BTreeMap<String, String>>,
+    /// Look in this namespace (namespaced world only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// How to resolve it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<ResolutionPolicy>,
+}
+
+/// Which EKS cluster the association and agent go to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cluster {
+    /// The cluster's name in AWS.
+    Name(String),
+    /// A `Cluster` managed resource, by name.
+    Reference(ClusterReference),
+    /// A `Cluster` managed resource, by selector.
+    Selector(ClusterSelector),
+}
+
+/// The Kubernetes service account whose pods get the role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAccount {
+    /// The service account's name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+}
+
+/// One inline policy of the role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlinePolicy {
+    /// Its name within the role.
+    pub name: PolicyName,
+    /// The policy document.
+    pub document: PolicyDocument,
+}
+
+/// The IAM role's own settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RoleSettings {
+    /// The role's name in AWS; unset, the provider names it after the
+    /// managed resource.
+    pub name: Option<RoleName>,
+    /// Its IAM path.
+    pub path: Option<RolePath>,
+    /// Its description.
+    pub description: Option<RoleDescription>,
+    /// Longest session, in seconds.
+    pub max_session_duration: Option<i64>,
+    /// The permissions boundary policy.
+    pub permissions_boundary: Option<PolicyArn>,
+}
+
+/// The `eks-pod-identity-agent` add-on, when asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Agent {
+    /// The add-on version; unset, EKS picks its default.
+    pub version: Option<String>,
+    /// Conflict resolution with a self-managed agent.
+    pub resolve_conflicts: Option<ResolveConflicts>,
+}
+
+/// Settings shared by every composed resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Management {
+    /// The provider config's name.
+    pub provider_config_name: String,
+    /// The provider config's kind (namespaced world only).
+    pub provider_config_kind: ProviderConfigKind,
+    /// What happens on deletion.
+    pub deletion_policy: DeletionPolicy,
+    /// Crossplane management policies, when given.
+    pub management_policies: Option<Vec<ManagementPolicy>>,
+}
+
+/// Everything one XR asks for, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameters {
+    /// The cluster's region.
+    pub region: Region,
+    /// The cluster.
+    pub cluster: Cluster,
+    /// The service account.
+    pub service_account: ServiceAccount,
+    /// Managed policies to attach, in the order given.
+    pub managed_policy_arns: Vec<PolicyArn>,
+    /// Inline policies, in the order given.
+    pub inline_policies: Vec<InlinePolicy>,
+    /// The role's own settings.
+    pub role: RoleSettings,
+    /// AWS tags for every taggable resource.
+    pub tags: BTreeMap<String, String>,
+    /// Cross-account role chaining target.
+    pub target_role_arn: Option<RoleArn>,
+    /// Whether EKS leaves out its session tags.
+    pub disable_session_tags: Option<bool>,
+    /// The agent add-on, when it should be installed.
+    pub agent: Option<Agent>,
+    /// Provider config, deletion and management policies.
+    pub management: Management,
+}
+
+/// Reads values from the XR, falling back to the Composition's defaults.
+struct Reader<'a> {
+    parameters: &'a Map<String, Value>,
+    defaults: Option<&'a Map<String, Value>>,
+    problems: Problems,
+}
+
+/// A value found, with the path it was found at.
+struct Found<'a> {
+    value: &'a Value,
+    path: String,
+}
+
+impl<'a> Reader<'a> {
+    /// The XR's own value only.
+    fn own(&self, key: &str) -> Option<Found<'a>> {
+        self.parameters
+            .get(key)
+            .filter(|value| !value.is_null())
+            .map(|value| Found {
+                value,
+                path: format!("{PARAMETERS_PATH}.{key}"),
+            })
+    }
+
+    /// The XR's value, or else the Composition's default.
+    fn layered(&self, key: &str) -> Option<Found<'a>> {
+        self.own(key).or_else(|| {
+            self.defaults
+                .and_then(|defaults| defaults.get(key))
+                .filter(|value| !value.is_null())
+                .map(|value| Found {
+                    value,
+                    path: format!("{DEFAULTS_PATH}.{key}"),
+                })
+        })
+    }
+
+    fn string(&mut self, found: &Found<'a>) -> Option<&'a str> {
+        if let Value::String(text) = found.value {
+            Some(text)
+        } else {
+            self.problems.add(
+                &found.path,
+                format!("want a string, got {}", describe(found.value)),
+            );
+            None
+        }
+    }
+
+    fn checked<T>(
+        &mut self,
+        found: Option<Found<'a>>,
+        check: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let found = found?;
+        let text = self.string(&found)?;
+        match check(text) {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.problems.add(found.path, message);
+                None
+            }
+        }
+    }
+
+    fn typed<T: serde::de::DeserializeOwned>(
+        &mut self,
+        found: Option<Found<'a>>,
+        want: &str,
+    ) -> Option<T> {
+        let found = found?;
+        match T::deserialize(found.value) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.problems
+                    .add(found.path, format!("want {want}: {error}"));
+                None
+            }
+        }
+    }
+
+    fn object(&mut self, found: &Found<'a>) -> Option<&'a Map<String, Value>> {
+        if let Value::Object(object) = found.value {
+            Some(object)
+        } else {
+            self.problems.add(
+                &found.path,
+                format!("want an object, got {}", describe(found.value)),
+            );
+            None
+        }
+    }
+
+    fn array(&mut self, found: &Found<'a>) -> Option<&'a Vec<Value>> {
+        if let Value::Array(items) = found.value {
+            Some(items)
+        } else {
+            self.problems.add(
+                &found.path,
+                format!("want a list, got {}", describe(found.value)),
+            );
+            None
+        }
+    }
+
+    fn boolean(&mut self, found: Option<Found<'a>>) -> Option<bool> {
+        let found = found?;
+        if let Value::Bool(flag) = found.value {
+            Some(*flag)
+        } else {
+            self.problems.add(
+                found.path,
+                format!("want true or false, got {}", describe(found.value)),
+            );
+            None
+        }
+    }
+
+    fn required(&mut self, found: Option<Found<'a>>, key: &str, want: &str) -> Option<Found<'a>> {
+        if found.is_none() {
+            self.problems.add(
+                format!("{PARAMETERS_PATH}.{key}"),
+                format!("required: {want}"),
+            );
+        }
+        found
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(flag) => flag.to_string(),
+        Value::Number(number) => format!("the number {number}"),
+        Value::String(text) => format!("the string {text:?}"),
+        Value::Array(_) => "a list".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+    }
+}
+
+fn child(found: &Found<'_>, key: &str) -> String {
+    format!("{}.{key}", found.path)
+}
+
+fn index(found: &Found<'_>, position: usize) -> String {
+    format!("{}[{position}]", found.path)
+}
+
+/// Reads and checks `spec.parameters` (given as `parameters`, `None` when
+/// the XR has none) with the Composition's `defaults`.
+pub fn read(
+    parameters: Option<&Value>,
+    defaults: Option<&Map<String, Value>>,
+    world: World,
+) -> Result<Parameters, Problems> {
+    let parameters = match parameters {
+        None | Some(Value::Null) => {
+            let mut problems = Problems::default();
+            problems.add(PARAMETERS_PATH, "required: the XR has no parameters");
+            return Err(problems);
+        }
+        Some(Value::Object(object)) => object,
+        Some(other) => {
+            let mut problems = Problems::default();
+            problems.add(
+                PARAMETERS_PATH,
+                format!("want an object, got {}", describe(other)),
+            );
+            return Err(problems);
+        }
+    };
+    let mut reader = Reader {
+        parameters,
+        defaults,
+        problems: Problems::default(),
+    };
+
+    let region = reader.required(
+        reader.layered("region"),
+        "region",
+        "the AWS region of the cluster, such as us-west-2",
+    );
+    let region = reader.checked(region, Region::parse);
+    let cluster = read_cluster(&mut reader, world);
+    let service_account = read_service_account(&mut reader);
+    let managed_policy_arns = read_managed_policies(&mut reader);
+    let target_role_arn = reader.checked(reader.own("targetRoleArn"), RoleArn::parse);
+    let inline_policies = read_inline_policies(&mut reader, target_role_arn.is_some());
+    let role = read_role(&mut reader);
+    let tags = read_tags(&mut reader);
+    let disable_session_tags = reader.boolean(reader.own("disableSessionTags"));
+    let agent = read_agent(&mut reader);
+    let management = read_management(&mut reader, world);
+
+    match (
+        region,
+        cluster,
+        service_account,
+        inline_policies,
+        management,
+    ) {
+        (
+            Some(region),
+            Some(cluster),
+            Some(service_account),
+            Some(inline_policies),
+            Some(management),
+        ) if reader.problems.0.is_empty() => Ok(Parameters {
+            region,
+            cluster,
+            service_account,
+            managed_policy_arns,
+            inline_policies,
+            role,
+            tags,
+            target_role_arn,
+            disable_session_tags,
+            agent,
+            management,
+        }),
+        _ => Err(reader.problems),
+    }
+}
+
+fn read_cluster(reader: &mut Reader<'_>, world: World) -> Option<Cluster> {
+    let given: Vec<Found<'_>> = ["clusterName", "clusterNameRef", "clusterNameSelector"]
+        .into_iter()
+        .filter_map(|key| reader.own(key))
+        .collect();
+    let [found] = given.as_slice() else {
+        let message = if given.is_empty() {
+            "required: one of clusterName, clusterNameRef or clusterNameSelector"
+        } else {
+            "give exactly one of clusterName, clusterNameRef and clusterNameSelector, not several"
+        };
+        reader
+            .problems
+            .add(format!("{PARAMETERS_PATH}.clusterName"), message);
+        return None;
+    };
+    let found = Found {
+        value: found.value,
+        path: found.path.clone(),
+    };
+    let cluster = if found.path.ends_with("clusterName") {
+        reader
+            .checked(Some(found), |name| {
+                aws::check_cluster_name(name).map(|()| name.to_owned())
+            })
+            .map(Cluster::Name)?
+    } else if found.path.ends_with("Ref") {
+        let path = found.path.clone();
+        let reference: ClusterReference =
+            reader.typed(Some(found), "a reference such as {name: my-cluster}")?;
+        if reference.name.is_empty() {
+            reader
+                .problems
+                .add(format!("{path}.name"), "required: the Cluster's name");
+        }
+        namespace_only_when_namespaced(reader, reference.namespace.as_ref(), &path, world);
+        Cluster::Reference(reference)
+    } else {
+        let path = found.path.clone();
+        let selector: ClusterSelector = reader.typed(
+            Some(found),
+            "a selector such as {matchLabels: {name: my-cluster}} or {matchControllerRef: true}",
+        )?;
+        namespace_only_when_namespaced(reader, selector.namespace.as_ref(), &path, world);
+        Cluster::Selector(selector)
+    };
+    Some(cluster)
+}
+
+fn namespace_only_when_namespaced(
+    reader: &mut Reader<'_>,
+    namespace: Option<&String>,
+    path: &str,
+    world: World,
+) {
+    if namespace.is_some() && world == World::Cluster {
+        reader.problems.add(
+            format!("{path}.namespace"),
+            "only a namespaced XR can refer to a namespace; a cluster-scoped XR's managed resources are cluster-scoped",
+        );
+    }
+}
+
+fn read_service_account(reader: &mut Reader<'_>) -> Option<ServiceAccount> {
+    let found = reader.required(
+        reader.own("serviceAccount"),
+        "serviceAccount",
+        "the service account, as {name, namespace}",
+    )?;
+    let object = reader.object(&found)?;
+    let mut part = |key: &str, check: fn(&str) -> Result<(), String>| {
+        let path = child(&found, key);
+        match object.get(key) {
+            None | Some(Value::Null) => {
+                reader.problems.add(path, "required");
+                None
+            }
+            Some(value) => reader.checked(Some(Found { value, path }), |text| {
+                check(text).map(|()| text.to_owned())
+            }),
+        }
+    };
+    let name = part("name", aws::check_dns_subdomain);
+    let namespace = part("namespace", aws::check_dns_label);
+    Some(ServiceAccount {
+        name: name?,
+        namespace: namespace?,
+    })
+}
+
+/// IAM's hard limit of managed policies per role (the default quota is 10).
+pub const MAX_MANAGED_POLICIES: usize = 20;
+
+fn read_managed_policies(reader: &mut Reader<'_>) -> Vec<PolicyArn> {
+    let Some(found) = reader.own("managedPolicyArns") else {
+        return Vec::new();
+    };
+    let Some(items) = reader.array(&found) else {
+        return Vec::new();
+    };
+    if items.len() > MAX_MANAGED_POLICIES {
+        reader.problems.add(
+            &found.path,
+            format!(
+                "{} policies; IAM attaches at most {MAX_MANAGED_POLICIES} managed policies to a role (10 unless the quota was raised)",
+                items.len()
+            ),
+        );
+    }
+    let mut arns: Vec<PolicyArn> = Vec::with_capacity(items.len());
+    for (position, value) in items.iter().enumerate() {
+        let item = Found {
+            value,
+            path: index(&found, position),
+        };
+        let path = item.path.clone();
+        if let Some(arn) = reader.checked(Some(item), PolicyArn::parse) {
+            if arns.contains(&arn) {
+                reader.problems.add(
+                    path,
+                    format!("{arn} is listed twice; managedPolicyArns is a set"),
+                );
+            } else {
+                arns.push(arn);
+            }
+        }
+    }
+    arns
+}
+
+/// Name of the inline policy that lets the role assume a cross-account
+/// target role; users cannot take it.
+pub const TARGET_ROLE_POLICY_NAME: &str = "eks-pod-identity-target-role";
+
+fn read_inline_policies(reader: &mut Reader<'_>, with_target: bool) -> Option<Vec<InlinePolicy>> {
+    let Some(found) = reader.own("inlinePolicy") else {
+        return Some(Vec::new());
+    };
+    let items = reader.array(&found)?;
+    let mut policies: Vec<InlinePolicy> = Vec::with_capacity(items.len());
+    let mut budget_used = 0;
+    for (position, value) in items.iter().enumerate() {
+        let item = Found {
+            value,
+            path: index(&found, position),
+        };
+        let Some(object) = reader.object(&item) else {
+            continue;
+        };
+        let field = |key: &str| {
+            let path = child(&item, key);
+            match object.get(key) {
+                None | Some(Value::Null) => Err(path),
+                Some(value) => Ok(Found { value, path }),
+            }
+        };
+        let name = match field("name") {
+            Err(path) => {
+                reader
+                    .problems
+                    .add(path, "required: the policy's name within the role");
+                None
+            }
+            Ok(name) => {
+                let path = name.path.clone();
+                let name = reader.checked(Some(name), PolicyName::parse);
+                if let Some(name) = &name {
+                    if policies.iter().any(|policy| &policy.name == name) {
+                        reader.problems.add(
+                            path,
+                            format!(
+                                "{:?} is used twice; inline policy names are unique within a role",
+                                name.as_str()
+                            ),
+                        );
+                    } else if with_target && name.as_str() == TARGET_ROLE_POLICY_NAME {
+                        reader.problems.add(path, format!("{TARGET_ROLE_POLICY_NAME:?} is reserved for the targetRoleArn permission"));
+                    }
+                }
+                name
+            }
+        };
+        let document = match field("policy") {
+            Err(path) => {
+                reader
+                    .problems
+                    .add(path, "required: the policy document as JSON text");
+                None
+            }
+            Ok(policy) => reader.checked(Some(policy), PolicyDocument::parse),
+        };
+        if let (Some(name), Some(document)) = (name, document) {
+            budget_used += document.counted_size();
+            policies.push(InlinePolicy { name, document });
+        }
+    }
+    if budget_used > aws::INLINE_POLICY_BUDGET {
+        reader.problems.add(
+            &found.path,
+            format!(
+                "the inline policies total {budget_used} characters without white space; IAM allows {} per role",
+                aws::INLINE_POLICY_BUDGET
+            ),
+        );
+    }
+    Some(policies)
+}
+
+fn read_role(reader: &mut Reader<'_>) -> RoleSettings {
+    let max_session_duration = reader.own("maxSessionDuration").and_then(|found| {
+        let seconds = found
+            .value
+            .as_i64()
+            .filter(|seconds| aws::SESSION_SECONDS.contains(seconds));
+        if seconds.is_none() {
+            reader.problems.add(
+                found.path,
+                format!(
+                    "want whole seconds from {} to {}, got {}",
+                    aws::SESSION_SECONDS.start(),
+                    aws::SESSION_SECONDS.end(),
+                    describe(found.value)
+                ),
+            );
+        }
+        seconds
+    });
+    RoleSettings {
+        name: reader.checked(reader.own("roleName"), RoleName::parse),
+        path: reader.checked(reader.own("rolePath"), RolePath::parse),
+        description: reader.checked(reader.own("roleDescription"), RoleDescription::parse),
+        max_session_duration,
+        permissions_boundary: reader
+            .checked(reader.own("permissionsBoundaryArn"), PolicyArn::parse),
+    }
+}
+
+fn read_tags(reader: &mut Reader<'_>) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::new();
+    // Defaults first, so the XR's own tags win key by key.
+    let layers = [
+        reader
+            .defaults
+            .and_then(|defaults| defaults.get("tags"))
+            .map(|value| Found {
+                value,
+                path: format!("{DEFAULTS_PATH}.tags"),
+            }),
+        reader.own("tags"),
+    ];
+    let mut last_path = None;
+    for found in layers.into_iter().flatten() {
+        if found.value.is_null() {
+            continue;
+        }
+        let Some(object) = reader.object(&found) else {
+            continue;
+        };
+        for (key, value) in object {
+            let outcome = match value {
+                Value::String(text) => {
+                    aws::check_tag_key(key).and_then(|()| aws::check_tag_value(key, text))
+                }
+                other => Err(format!(
+                    "tag {key:?} wants a string value, got {}",
+                    describe(other)
+                )),
+            };
+            match outcome {
+                Ok(()) => {
+                    tags.insert(key.clone(), value.as_str().unwrap_or_default().to_owned());
+                }
+                Err(message) => reader.problems.add(&found.path, message),
+            }
+        }
+        last_path = Some(found.path);
+    }
+    if let Some(path) = last_path {
+        if tags.len() > aws::MAX_USER_TAGS {
+            reader.problems.add(
+                path,
+                format!(
+                    "{} tags; AWS allows 50 per resource and the provider uses 3, so at most {}",
+                    tags.len(),
+                    aws::MAX_USER_TAGS
+                ),
+            );
+        }
+    }
+    tags
+}
+
+fn read_agent(reader: &mut Reader<'_>) -> Option<Agent> {
+    let own = reader.own("podIdentityAgent");
+    let default = reader
+        .defaults
+        .and_then(|defaults| defaults.get("podIdentityAgent"))
+        .filter(|value| !value.is_null())
+        .map(|value| Found {
+            value,
+            path: format!("{DEFAULTS_PATH}.podIdentityAgent"),
+        });
+    let own_object = own.as_ref().and_then(|found| reader.object(found));
+    let default_object = default.as_ref().and_then(|found| reader.object(found));
+    // Field by field, the XR's value wins over the Composition's default.
+    let field = |key: &str| -> Option<Found<'_>> {
+        [
+            (own_object, own.as_ref()),
+            (default_object, default.as_ref()),
+        ]
+        .into_iter()
+        .find_map(|(object, found)| {
+            let value = object?.get(key).filter(|value| !value.is_null())?;
+            Some(Found {
+                value,
+                path: child(found?, key),
+            })
+        })
+    };
+    let install = field("install");
+    let version = field("version");
+    let resolve_conflicts = field("resolveConflicts");
+    let install = reader.boolean(install).unwrap_or(false);
+    let version = reader.checked(version, |text| {
+        if text.is_empty() {
+            Err("want an add-on version such as v1.3.4-eksbuild.1, got an empty string".to_owned())
+        } else {
+            Ok(text.to_owned())
+        }
+    });
+    let resolve_conflicts = reader.typed(resolve_conflicts, "NONE, OVERWRITE or PRESERVE");
+    install.then_some(Agent {
+        version,
+        resolve_conflicts,
+    })
+}
+
+fn read_management(reader: &mut Reader<'_>, world: World) -> Option<Management> {
+    let provider_config_name = match reader.layered("providerConfigName") {
+        Some(found) => reader.checked(Some(found), |name| {
+            if name.is_empty() {
+                Err("want the name of a provider config, got an empty string".to_owned())
+            } else {
+                Ok(name.to_owned())
+            }
+        })?,
+        None => "default".to_owned(),
+    };
+    let provider_config_kind = match world {
+        World::Namespaced => reader
+            .typed(
+                reader.layered("providerConfigKind"),
+                "ProviderConfig or ClusterProviderConfig",
+            )
+            .unwrap_or_default(),
+        // Cluster-scoped managed resources only know ProviderConfig.
+        World::Cluster => ProviderConfigKind::default(),
+    };
+    let deletion_policy = reader
+        .typed(reader.layered("deletionPolicy"), "Delete or Orphan")
+        .unwrap_or_default();
+    let management_policies = reader.typed(
+        reader.layered("managementPolicies"),
+        "a list of *, Create, Observe, Update, Delete and LateInitialize",
+    );
+    Some(Management {
+        provider_config_name,
+        provider_config_kind,
+        deletion_policy,
+        management_policies,
+    })
+}
