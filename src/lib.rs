@@ -13,6 +13,7 @@
 //! - [`observed`]: readiness and status read off the observed resources.
 //! - [`function`]: `RunFunction` as a pure function of the request.
 //! - [`service`]: the gRPC service answering both protocol versions.
+//! - [`exhausted`]: relabels tonic's size-limit refusals as `RESOURCE_EXHAUSTED`.
 //! - [`server`]: serving on a given listener until a shutdown signal.
 //! - [`runtime`]: the tokio runtime and the signals that stop it.
 //! - [`cli`]: command-line flags and binding the listen address.
@@ -22,6 +23,7 @@ pub mod aws;
 pub mod cli;
 pub mod codec;
 pub mod compose;
+pub mod exhausted;
 pub mod function;
 pub mod json;
 pub mod keys;

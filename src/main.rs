@@ -32,6 +32,9 @@ fn serve(cli: &Cli) -> anyhow::Result<()> {
         ),
     };
     init_logging(cli.debug);
+    // A panic costs only its call (the service catches it); log it as a
+    // structured line like everything else instead of raw stderr text.
+    std::panic::set_hook(Box::new(|panic| tracing::error!(%panic, "a call panicked")));
     let config = ServerConfig {
         tls,
         max_recv_message_size: cli.max_recv_message_size,

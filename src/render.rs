@@ -26,7 +26,8 @@ pub struct RenderArgs {
     /// annotation, as with `crossplane render -o`.
     #[arg(long)]
     pub observed: Option<PathBuf>,
-    /// The Composition step's `input` (kind `Input`), as YAML.
+    /// The step's `input` (kind `Input`), or a whole Composition whose step
+    /// calling this function has one, as YAML.
     #[arg(long)]
     pub input: Option<PathBuf>,
 }
@@ -100,7 +101,8 @@ pub fn render(
         .map(|text| {
             yaml_document(text, "the input").and_then(|input| object_of(input, "the input"))
         })
-        .transpose()?;
+        .transpose()?
+        .and_then(step_input);
 
     let request = RunFunctionRequest {
         observed: Some(State {
@@ -204,6 +206,29 @@ impl Rendered {
         Ok(out)
     }
 }
+
+/// The input itself, or the input of a Composition's step that calls this
+/// function.
+fn step_input(document: Map<String, Value>) -> Option<Map<String, Value>> {
+    if document.get("kind").and_then(Value::as_str) != Some("Composition") {
+        return Some(document);
+    }
+    let steps = document.get("spec")?.get("pipeline")?.as_array()?;
+    steps
+        .iter()
+        .find(|step| {
+            step.get("functionRef")
+                .and_then(|reference| reference.get("name"))
+                .and_then(Value::as_str)
+                .is_some_and(|name| name.starts_with(FUNCTION_NAME))
+        })
+        .and_then(|step| step.get("input"))
+        .and_then(Value::as_object)
+        .cloned()
+}
+
+/// The Function package's name, which Compositions refer to.
+pub const FUNCTION_NAME: &str = "function-eks-pod-identity";
 
 fn resource(body: Map<String, Value>) -> Resource {
     Resource {
