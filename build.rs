@@ -1,15 +1,31 @@
 //! Compiles the function protocol with the pure-Rust `protox` parser, so a
 //! build needs no system `protoc`.
+//!
+//! `proto/v1/run_function.proto` is the one source. Package
+//! `apiextensions.fn.proto.v1beta1` is the same file under another package
+//! name (Crossplane 1.14 to 1.16 call only that one), so it is derived here
+//! rather than kept as a second copy that could drift.
+
+use std::path::PathBuf;
+
+const V1: &str = "v1/run_function.proto";
+const V1BETA1: &str = "v1beta1/run_function.proto";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = [
-        "proto/v1/run_function.proto",
-        "proto/v1beta1/run_function.proto",
-    ];
-    for file in files {
-        println!("cargo:rerun-if-changed={file}");
+    println!("cargo:rerun-if-changed=proto/{V1}");
+    let source = std::fs::read_to_string(format!("proto/{V1}"))?;
+    let package = "package apiextensions.fn.proto.v1;";
+    if !source.contains(package) {
+        return Err(format!("proto/{V1} no longer declares `{package}`").into());
     }
-    let descriptors = protox::compile(files, ["proto"])?;
+    let derived_root = PathBuf::from(std::env::var("OUT_DIR")?).join("proto");
+    std::fs::create_dir_all(derived_root.join("v1beta1"))?;
+    std::fs::write(
+        derived_root.join(V1BETA1),
+        source.replace(package, "package apiextensions.fn.proto.v1beta1;"),
+    )?;
+
+    let descriptors = protox::compile([V1, V1BETA1], [PathBuf::from("proto"), derived_root])?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)

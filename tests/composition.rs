@@ -16,6 +16,8 @@ const CNI_KEY: &str = "attach-amazoneks-cni-policy-1b8873dd";
 const INLINE_KEY: &str = "inline-default-8620c5fe";
 const KMS_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:Decrypt"],"Resource":"*"}]}"#;
 const ROLE_ARN: &str = "arn:aws:iam::111122223333:role/shop-app-x7k2p";
+const ASSOCIATION_ARN: &str =
+    "arn:aws:eks:us-west-2:111122223333:podidentityassociation/blue/a-abcdefghijklmnop1";
 
 /// Upbound's example composite, as its users write it.
 fn upbound_xr() -> Value {
@@ -118,7 +120,7 @@ fn observed_association(ready: bool) -> Value {
     association["status"] = json!({
         "atProvider": {
             "associationId": "a-abcdefghijklmnop1",
-            "associationArn": "arn:aws:eks:us-west-2:111122223333:podidentityassociation/blue/a-abcdefghijklmnop1",
+            "associationArn": ASSOCIATION_ARN,
             "clusterName": "blue",
         },
         "conditions": conditions(ready),
@@ -149,6 +151,17 @@ fn xr_status(status: Value) -> Value {
     }});
     composite["resource"]["status"]["podIdentity"] = status;
     composite
+}
+
+/// The status once the role and the association are both observed.
+fn full_status() -> Value {
+    json!({
+        "roleArn": ROLE_ARN,
+        "roleName": "shop-app-x7k2p",
+        "associationId": "a-abcdefghijklmnop1",
+        "associationArn": ASSOCIATION_ARN,
+        "clusterName": "blue",
+    })
 }
 
 struct Case {
@@ -234,13 +247,7 @@ fn reconcile_steps() {
             want: json!({
                 "meta": {"tag": "tag-1", "ttl": "60s"},
                 "desired": {
-                    "composite": xr_status(json!({
-                        "roleArn": ROLE_ARN,
-                        "roleName": "shop-app-x7k2p",
-                        "associationId": "a-abcdefghijklmnop1",
-                        "associationArn": "arn:aws:eks:us-west-2:111122223333:podidentityassociation/blue/a-abcdefghijklmnop1",
-                        "clusterName": "blue",
-                    })),
+                    "composite": xr_status(full_status()),
                     "resources": {
                         "iamRole": entry(upbound_role(), true),
                         CNI_KEY: entry(upbound_attachment(), true),
@@ -264,13 +271,7 @@ fn reconcile_steps() {
             want: json!({
                 "meta": {"tag": "tag-1", "ttl": "60s"},
                 "desired": {
-                    "composite": xr_status(json!({
-                        "roleArn": ROLE_ARN,
-                        "roleName": "shop-app-x7k2p",
-                        "associationId": "a-abcdefghijklmnop1",
-                        "associationArn": "arn:aws:eks:us-west-2:111122223333:podidentityassociation/blue/a-abcdefghijklmnop1",
-                        "clusterName": "blue",
-                    })),
+                    "composite": xr_status(full_status()),
                     "resources": {
                         "iamRole": entry(upbound_role(), false),
                         CNI_KEY: entry(upbound_attachment(), false),
