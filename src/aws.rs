@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use serde::de::IgnoredAny;
+
 /// IAM partitions whose ARNs this function accepts.
 const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
 
@@ -286,16 +288,17 @@ impl PolicyDocument {
                 "contains {bad:?}; IAM policy documents allow only tab, newline, carriage return and U+0020 to U+00FF"
             ));
         }
-        match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Object(_)) => Ok(Self {
-                text: text.to_owned(),
-                counted: text.chars().filter(|c| !c.is_whitespace()).count(),
-            }),
-            Ok(_) => {
-                Err("is JSON but not an object; a policy document is a JSON object".to_owned())
-            }
-            Err(error) => Err(format!("is not JSON text: {error}")),
+        // Check the syntax without building a document nobody reads.
+        if let Err(error) = serde_json::from_str::<IgnoredAny>(text) {
+            return Err(format!("is not JSON text: {error}"));
         }
+        if !text.trim_start().starts_with('{') {
+            return Err("is JSON but not an object; a policy document is a JSON object".to_owned());
+        }
+        Ok(Self {
+            text: text.to_owned(),
+            counted: text.chars().filter(|c| !c.is_whitespace()).count(),
+        })
     }
 
     /// A document this function writes itself, from JSON it built.

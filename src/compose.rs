@@ -1,9 +1,18 @@
 //! The desired managed resources for one set of checked parameters: the
 //! role, its permissions, the association and, when asked for, the agent.
+//!
+//! Bodies are built directly as `google.protobuf.Struct`s, the form the
+//! response carries, with no JSON in between.
 
-use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+use prost_types::value::Kind;
+use prost_types::{Struct, Value};
+use serde::Serialize;
+use serde_json::json;
 
 use crate::aws::PolicyDocument;
+use crate::json;
 use crate::keys;
 use crate::params::{
     Cluster, DeletionPolicy, ManagementPolicy, Parameters, ResolveConflicts, World,
@@ -20,7 +29,29 @@ pub const AGENT_ADDON_NAME: &str = "eks-pod-identity-agent";
 pub const POD_IDENTITY_PRINCIPAL: &str = "pods.eks.amazonaws.com";
 
 /// One composed resource: its composition resource name and its body.
-pub type Composed = (String, Map<String, Value>);
+pub type Composed = (String, Struct);
+
+/// The fields of an object being built.
+type Fields = BTreeMap<String, Value>;
+
+/// An object of `fields`.
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Kind::StructValue(Struct {
+        fields: fields
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
+    })
+    .into()
+}
+
+/// `value` as serde writes it: the spelling its `Serialize` gives, which
+/// the parameters' enums and cluster references share with their parsing.
+fn serialized(value: &impl Serialize) -> Value {
+    // These types are plain data with string keys, which always serialize;
+    // were one ever not to, an empty value fails the CRD's validation loudly.
+    serde_json::to_value(value).map_or_else(|_| Value::default(), json::json_to_value)
+}
 
 /// API groups of one world.
 struct Groups {
@@ -116,9 +147,9 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn role(&self, api_version: &str) -> Map<String, Value> {
+    fn role(&self, api_version: &str) -> Struct {
         let role = &self.parameters.role;
-        let mut for_provider = Map::new();
+        let mut for_provider = Fields::new();
         for_provider.insert(
             "assumeRolePolicy".into(),
             trust_policy(self.parameters).into(),
@@ -127,7 +158,9 @@ impl Builder<'_> {
             for_provider.insert("description".into(), description.as_str().into());
         }
         if let Some(seconds) = role.max_session_duration {
-            for_provider.insert("maxSessionDuration".into(), seconds.into());
+            // Exact: IAM's session lengths are far below 2^53.
+            #[allow(clippy::cast_precision_loss)]
+            for_provider.insert("maxSessionDuration".into(), (seconds as f64).into());
         }
         if let Some(path) = &role.path {
             for_provider.insert("path".into(), path.as_str().into());
@@ -143,43 +176,35 @@ impl Builder<'_> {
         resource
     }
 
-    fn attachment(&self, api_version: &str, arn: &str) -> Map<String, Value> {
-        let mut for_provider = Map::new();
+    fn attachment(&self, api_version: &str, arn: &str) -> Struct {
+        let mut for_provider = Fields::new();
         for_provider.insert("policyArn".into(), arn.into());
-        for_provider.insert("roleSelector".into(), json!({"matchControllerRef": true}));
+        for_provider.insert("roleSelector".into(), match_controller_ref());
         self.managed(api_version, "RolePolicyAttachment", for_provider)
     }
 
-    fn inline_policy(
-        &self,
-        api_version: &str,
-        name: &str,
-        document: &PolicyDocument,
-    ) -> Map<String, Value> {
-        let mut for_provider = Map::new();
+    fn inline_policy(&self, api_version: &str, name: &str, document: &PolicyDocument) -> Struct {
+        let mut for_provider = Fields::new();
         for_provider.insert("policy".into(), document.as_str().into());
-        for_provider.insert("roleSelector".into(), json!({"matchControllerRef": true}));
+        for_provider.insert("roleSelector".into(), match_controller_ref());
         let mut resource = self.managed(api_version, "RolePolicy", for_provider);
         // The provider takes an inline policy's name from its external name.
         external_name(&mut resource, name);
         resource
     }
 
-    fn association(&self, api_version: &str) -> Map<String, Value> {
+    fn association(&self, api_version: &str) -> Struct {
         let parameters = self.parameters;
         let mut for_provider = self.regional();
         for_provider.insert(
             "namespace".into(),
-            parameters.service_account.namespace.clone().into(),
+            parameters.service_account.namespace.as_str().into(),
         );
         for_provider.insert(
             "serviceAccount".into(),
-            parameters.service_account.name.clone().into(),
+            parameters.service_account.name.as_str().into(),
         );
-        for_provider.insert(
-            "roleArnSelector".into(),
-            json!({"matchControllerRef": true}),
-        );
+        for_provider.insert("roleArnSelector".into(), match_controller_ref());
         if let Some(target) = &parameters.target_role_arn {
             for_provider.insert("targetRoleArn".into(), target.as_str().into());
         }
@@ -190,12 +215,12 @@ impl Builder<'_> {
         self.managed(api_version, "PodIdentityAssociation", for_provider)
     }
 
-    fn agent(&self, api_version: &str) -> Map<String, Value> {
+    fn agent(&self, api_version: &str) -> Struct {
         let mut for_provider = self.regional();
         for_provider.insert("addonName".into(), AGENT_ADDON_NAME.into());
         if let Some(agent) = &self.parameters.agent {
             if let Some(version) = &agent.version {
-                for_provider.insert("addonVersion".into(), version.clone().into());
+                for_provider.insert("addonVersion".into(), version.as_str().into());
             }
             if let Some(resolve) = agent.resolve_conflicts {
                 // EKS refuses PRESERVE when creating; NONE is its meaning there.
@@ -203,8 +228,8 @@ impl Builder<'_> {
                     ResolveConflicts::Preserve => ResolveConflicts::None,
                     other => other,
                 };
-                for_provider.insert("resolveConflictsOnCreate".into(), json!(on_create));
-                for_provider.insert("resolveConflictsOnUpdate".into(), json!(resolve));
+                for_provider.insert("resolveConflictsOnCreate".into(), serialized(&on_create));
+                for_provider.insert("resolveConflictsOnUpdate".into(), serialized(&resolve));
             }
         }
         self.insert_tags(&mut for_provider);
@@ -212,47 +237,51 @@ impl Builder<'_> {
     }
 
     /// `region` and the cluster, which both EKS kinds need.
-    fn regional(&self) -> Map<String, Value> {
-        let mut for_provider = Map::new();
+    fn regional(&self) -> Fields {
+        let mut for_provider = Fields::new();
         for_provider.insert("region".into(), self.parameters.region.as_str().into());
         let (key, value) = match &self.parameters.cluster {
-            Cluster::Name(name) => ("clusterName", Value::from(name.clone())),
-            Cluster::Reference(reference) => ("clusterNameRef", json!(reference)),
-            Cluster::Selector(selector) => ("clusterNameSelector", json!(selector)),
+            Cluster::Name(name) => ("clusterName", name.as_str().into()),
+            Cluster::Reference(reference) => ("clusterNameRef", serialized(reference)),
+            Cluster::Selector(selector) => ("clusterNameSelector", serialized(selector)),
         };
         for_provider.insert(key.into(), value);
         for_provider
     }
 
-    fn insert_tags(&self, for_provider: &mut Map<String, Value>) {
-        if !self.parameters.tags.is_empty() {
-            for_provider.insert("tags".into(), json!(self.parameters.tags));
+    fn insert_tags(&self, for_provider: &mut Fields) {
+        let tags = &self.parameters.tags;
+        if !tags.is_empty() {
+            let tags: Fields = tags
+                .iter()
+                .map(|(key, value)| (key.clone(), value.as_str().into()))
+                .collect();
+            for_provider.insert("tags".into(), tags.into());
         }
     }
 
     /// A managed resource with the settings every composed resource shares.
-    fn managed(
-        &self,
-        api_version: &str,
-        kind: &str,
-        for_provider: Map<String, Value>,
-    ) -> Map<String, Value> {
+    fn managed(&self, api_version: &str, kind: &str, for_provider: Fields) -> Struct {
         let management = &self.parameters.management;
-        let mut spec = Map::new();
-        spec.insert("forProvider".into(), Value::Object(for_provider));
+        let mut spec = Fields::new();
+        spec.insert("forProvider".into(), for_provider.into());
+        let name = || Value::from(management.provider_config_name.as_str());
         let policies = match self.world {
             World::Cluster => {
+                spec.insert("providerConfigRef".into(), object([("name", name())]));
                 spec.insert(
-                    "providerConfigRef".into(),
-                    json!({"name": management.provider_config_name}),
+                    "deletionPolicy".into(),
+                    serialized(&management.deletion_policy),
                 );
-                spec.insert("deletionPolicy".into(), json!(management.deletion_policy));
                 management.management_policies.clone()
             }
             World::Namespaced => {
                 spec.insert(
                     "providerConfigRef".into(),
-                    json!({"kind": management.provider_config_kind, "name": management.provider_config_name}),
+                    object([
+                        ("kind", serialized(&management.provider_config_kind)),
+                        ("name", name()),
+                    ]),
                 );
                 orphaning(
                     management.management_policies.as_deref(),
@@ -261,14 +290,19 @@ impl Builder<'_> {
             }
         };
         if let Some(policies) = policies {
-            spec.insert("managementPolicies".into(), json!(policies));
+            spec.insert("managementPolicies".into(), serialized(&policies));
         }
-        let mut resource = Map::new();
+        let mut resource = Fields::new();
         resource.insert("apiVersion".into(), api_version.into());
         resource.insert("kind".into(), kind.into());
-        resource.insert("spec".into(), Value::Object(spec));
-        resource
+        resource.insert("spec".into(), spec.into());
+        Struct { fields: resource }
     }
+}
+
+/// `{matchControllerRef: true}`: the role composed by the same XR.
+fn match_controller_ref() -> Value {
+    object([("matchControllerRef", true.into())])
 }
 
 /// Namespaced managed resources have no `deletionPolicy`: orphaning means
@@ -299,9 +333,9 @@ fn orphaning(
     Some(kept)
 }
 
-fn external_name(resource: &mut Map<String, Value>, name: &str) {
-    resource.insert(
+fn external_name(resource: &mut Struct, name: &str) {
+    resource.fields.insert(
         "metadata".into(),
-        json!({"annotations": {EXTERNAL_NAME: name}}),
+        object([("annotations", object([(EXTERNAL_NAME, name.into())]))]),
     );
 }

@@ -53,7 +53,9 @@ where
             // tonic's message-size check, which fails before the call, with
             // the status in the headers of a trailers-only response.
             let headers = response.headers_mut();
-            let status = headers.get("grpc-status").map(|value| Code::from_bytes(value.as_bytes()));
+            let status = headers
+                .get("grpc-status")
+                .map(|value| Code::from_bytes(value.as_bytes()));
             if status == Some(Code::OutOfRange) {
                 let exhausted = http::HeaderValue::from(i32::from(Code::ResourceExhausted));
                 headers.insert("grpc-status", exhausted);

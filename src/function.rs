@@ -128,7 +128,7 @@ fn apply(
             .and_then(|resource| resource.resource.as_ref())
             .is_some_and(observed::is_ready);
         let resource = Resource {
-            resource: Some(json::json_to_struct(body)),
+            resource: Some(body),
             ready: if ready {
                 Ready::True
             } else {
@@ -145,7 +145,7 @@ fn apply(
             resource: Some(identity_of(composite)),
             ..Resource::default()
         });
-        write_status(xr.resource.get_or_insert_with(Struct::default), &status);
+        write_status(xr.resource.get_or_insert_with(Struct::default), status);
     }
 }
 
@@ -162,15 +162,14 @@ fn identity_of(composite: &Struct) -> Struct {
 
 /// Merges `status.podIdentity` into the desired XR, keeping whatever else
 /// earlier steps put in its status.
-fn write_status(xr: &mut Struct, status: &PodIdentityStatus) {
-    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(status) else {
-        return;
-    };
+fn write_status(xr: &mut Struct, status: PodIdentityStatus) {
     with_object(xr, "status", |status_object| {
         with_object(status_object, "podIdentity", |pod_identity| {
-            pod_identity
-                .fields
-                .extend(json::json_to_struct(fields).fields);
+            pod_identity.fields.extend(
+                status
+                    .into_fields()
+                    .map(|(name, value)| (name.to_owned(), value.into())),
+            );
         });
     });
 }

@@ -101,4 +101,46 @@ impl PodIdentityStatus {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
+
+    /// The observed fields, named as in `status.podIdentity` (and as this
+    /// type serializes), without going through JSON.
+    pub fn into_fields(self) -> impl Iterator<Item = (&'static str, String)> {
+        [
+            ("roleArn", self.role_arn),
+            ("roleName", self.role_name),
+            ("associationId", self.association_id),
+            ("associationArn", self.association_arn),
+            ("clusterName", self.cluster_name),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PodIdentityStatus;
+
+    #[test]
+    fn fields_are_named_as_serialized() {
+        let full = PodIdentityStatus {
+            role_arn: Some("arn".to_owned()),
+            role_name: Some("name".to_owned()),
+            association_id: Some("id".to_owned()),
+            association_arn: Some("association".to_owned()),
+            cluster_name: Some("cluster".to_owned()),
+        };
+        let partial = PodIdentityStatus {
+            association_id: Some("id".to_owned()),
+            ..PodIdentityStatus::default()
+        };
+        for status in [full, partial, PodIdentityStatus::default()] {
+            let serialized = serde_json::to_value(&status).unwrap();
+            let fields: serde_json::Map<String, serde_json::Value> = status
+                .into_fields()
+                .map(|(name, value)| (name.to_owned(), value.into()))
+                .collect();
+            assert_eq!(serialized, serde_json::Value::Object(fields));
+        }
+    }
 }

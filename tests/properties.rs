@@ -129,7 +129,9 @@ fn request(parameters: Value, input: Value, namespaced: bool) -> RunFunctionRequ
             resources: [("earlier".to_owned(), earlier)].into_iter().collect(),
             ..State::default()
         }),
-        input: Some(json_to_struct([("defaults".to_owned(), input)].into_iter().collect())),
+        input: Some(json_to_struct(
+            [("defaults".to_owned(), input)].into_iter().collect(),
+        )),
         ..RunFunctionRequest::default()
     }
 }

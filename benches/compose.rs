@@ -1,0 +1,113 @@
+//! The composition path without the network: `Function::run` alone, and
+//! with the codec's work around it (nesting check and prost decoding of the
+//! request, prost encoding of the response), for a small and a large claim;
+//! and, as the floor of that, the codec's work around a handler that only
+//! echoes the desired state.
+//!
+//! `cargo bench --bench compose` runs it under criterion. With
+//! `COMPOSE_PROFILE_CALLS=N` set it instead makes N calls with each request
+//! (or only the one `COMPOSE_PROFILE_REQUEST` names, `small` or `large`) and
+//! exits: a fixed amount of work to count the instructions of under
+//! `valgrind --tool=callgrind`. Two counts, for two values of N, differ by
+//! the cost of the extra calls alone. `COMPOSE_PROFILE_HANDLER=echo` makes
+//! those calls to the echoing floor instead of the function.
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, Throughput};
+use function_eks_pod_identity::codec;
+use function_eks_pod_identity::function::Function;
+use function_eks_pod_identity::proto::v1::{RunFunctionRequest, RunFunctionResponse};
+use prost::Message;
+
+mod support;
+
+/// What one gRPC call costs the server besides transport: what its codec
+/// and handler do with the request bytes.
+fn decode_run_encode(function: &Function, bytes: &[u8]) -> Vec<u8> {
+    codec::measure::<RunFunctionRequest>(bytes).expect("bounded nesting");
+    let request = RunFunctionRequest::decode(bytes).expect("a request");
+    function.run(request).encode_to_vec()
+}
+
+/// The same codec work around a handler that composes nothing: it answers
+/// with the desired state and context, as the load bench's floor does.
+fn decode_echo_encode(bytes: &[u8]) -> Vec<u8> {
+    codec::measure::<RunFunctionRequest>(bytes).expect("bounded nesting");
+    let request = RunFunctionRequest::decode(bytes).expect("a request");
+    RunFunctionResponse {
+        desired: request.desired,
+        context: request.context,
+        ..RunFunctionResponse::default()
+    }
+    .encode_to_vec()
+}
+
+fn requests() -> [(&'static str, RunFunctionRequest); 2] {
+    [("small", support::small()), ("large", support::large())]
+}
+
+fn benches(criterion: &mut Criterion) {
+    let function = Function::default();
+    for (name, request) in requests() {
+        let bytes = request.encode_to_vec();
+        let mut group = criterion.benchmark_group(format!("compose/{name}"));
+        group.throughput(Throughput::Elements(1));
+        group.bench_function("run", |bencher| {
+            bencher.iter_batched(
+                || request.clone(),
+                |request| function.run(black_box(request)),
+                BatchSize::SmallInput,
+            );
+        });
+        group.bench_function("decode+run+encode", |bencher| {
+            bencher.iter(|| decode_run_encode(&function, black_box(&bytes)));
+        });
+        group.bench_function("decode+echo+encode", |bencher| {
+            bencher.iter(|| decode_echo_encode(black_box(&bytes)));
+        });
+        group.finish();
+    }
+}
+
+/// Runs the decode+run+encode path (or, with `echo`, decode+echo+encode)
+/// `calls` times for each request that `only` (when given) names, for
+/// instruction counting.
+fn profile(calls: usize, only: Option<&str>, echo: bool) {
+    let function = Function::default();
+    for (name, request) in requests() {
+        if only.is_some_and(|only| only != name) {
+            continue;
+        }
+        let bytes = request.encode_to_vec();
+        let mut encoded = 0;
+        for _ in 0..calls {
+            encoded += if echo {
+                decode_echo_encode(black_box(&bytes))
+            } else {
+                decode_run_encode(&function, black_box(&bytes))
+            }
+            .len();
+        }
+        println!(
+            "{name}: {calls} calls, request {} bytes, {encoded} response bytes in all",
+            bytes.len()
+        );
+    }
+}
+
+fn main() {
+    if let Some(calls) = std::env::var_os("COMPOSE_PROFILE_CALLS") {
+        let calls = calls
+            .to_str()
+            .and_then(|calls| calls.parse().ok())
+            .expect("COMPOSE_PROFILE_CALLS is a number of calls");
+        let only = std::env::var("COMPOSE_PROFILE_REQUEST").ok();
+        let echo = std::env::var("COMPOSE_PROFILE_HANDLER").is_ok_and(|handler| handler == "echo");
+        profile(calls, only.as_deref(), echo);
+        return;
+    }
+    let mut criterion = Criterion::default().configure_from_args();
+    benches(&mut criterion);
+    criterion.final_summary();
+}

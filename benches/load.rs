@@ -1,0 +1,837 @@
+//! Load benchmark: the real server binary against a gRPC floor, over
+//! loopback, in one run.
+//!
+//! `cargo bench --bench load`; add `-- --smoke` (or set `LOAD_SMOKE=1`) for
+//! a short run of the same code path, which is also what a run without
+//! `--bench` makes (as `cargo test --benches` runs it).
+//!
+//! Cargo builds the server binary for every bench, in the same profile as
+//! the bench; this one starts it (or the build `LOAD_FUNCTION_BINARY`
+//! names) with `--insecure --address 127.0.0.1:0` and reads the bound
+//! address off its JSON log line. The floor is this bench executable
+//! itself, started again with `--serve-floor`: the same tonic server, codec,
+//! generated service, listener settings and runtime, answering `RunFunction`
+//! by echoing the desired state. With two or more cores allowed, both
+//! servers run pinned to the first and the load generator to the second.
+//!
+//! Measured for each server: spawn to the first answered call; calls per
+//! second, p50 and p99 latency and server CPU time per call, for 1 call at
+//! a time and for 16 concurrent calls on one connection; resident memory
+//! when idle, after load, and its growth across the 16-concurrent calls.
+//! Each phase is cut into rounds that take turns between the two servers,
+//! so that whatever else the machine does weighs on both alike. Every
+//! answer must be OK, carry no FATAL result and compose what the function
+//! composes in-process. Child processes are killed on the way out, error or
+//! not.
+
+// Figures are printed, never fed back: f64 precision is plenty.
+#![allow(clippy::cast_precision_loss)]
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context};
+use function_eks_pod_identity::exhausted::ExhaustedOnOversize;
+use function_eks_pod_identity::function::{Function, DEFAULT_TTL};
+use function_eks_pod_identity::proto::v1::function_runner_service_client::FunctionRunnerServiceClient;
+use function_eks_pod_identity::proto::v1::function_runner_service_server::{
+    FunctionRunnerService, FunctionRunnerServiceServer,
+};
+use function_eks_pod_identity::proto::v1::{
+    ResponseMeta, RunFunctionRequest, RunFunctionResponse, Severity,
+};
+use function_eks_pod_identity::runtime;
+use function_eks_pod_identity::server::{self, DEFAULT_MAX_RECV_MESSAGE_SIZE};
+use prost::Message;
+use tokio::task::JoinSet;
+use tonic::transport::{Channel, Endpoint, Server as TonicServer};
+use tonic::{Request, Response, Status};
+
+#[allow(dead_code)] // the load uses only the small request
+mod support;
+
+/// The argument that makes this executable the floor server.
+const SERVE_FLOOR: &str = "--serve-floor";
+
+/// The real server, built by Cargo alongside every bench.
+const FUNCTION_BINARY: &str = env!("CARGO_BIN_EXE_function-eks-pod-identity");
+
+/// Names another build of the server to measure instead, such as a copy
+/// kept from before a change.
+const FUNCTION_BINARY_VARIABLE: &str = "LOAD_FUNCTION_BINARY";
+
+/// Concurrent calls on the one connection of the concurrent phase.
+const CONCURRENCY: usize = 16;
+
+type Client = FunctionRunnerServiceClient<Channel>;
+
+/// How much work one run does.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    /// Servers started (and all but the last stopped) to time startup.
+    startups: usize,
+    /// Calls before anything is measured.
+    warmup: usize,
+    /// Calls made one at a time.
+    serial: usize,
+    /// Calls made 16 at a time; memory growth is measured across them.
+    concurrent: usize,
+    /// Rounds each phase is cut into, taking turns between the servers.
+    rounds: usize,
+    /// The longest any one phase may take on one server; it stops early
+    /// past it.
+    phase_limit: Duration,
+}
+
+const FULL: Plan = Plan {
+    startups: 5,
+    warmup: 5_000,
+    serial: 20_000,
+    concurrent: 200_000,
+    rounds: 20,
+    phase_limit: Duration::from_secs(120),
+};
+
+const SMOKE: Plan = Plan {
+    startups: 2,
+    warmup: 200,
+    serial: 500,
+    concurrent: 3_000,
+    rounds: 4,
+    phase_limit: Duration::from_secs(30),
+};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|arg| arg == SERVE_FLOOR) {
+        return match serve_floor() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("floor: {error:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not, and
+    // gets the smoke run.
+    let smoke = args.iter().any(|arg| arg == "--smoke")
+        || !args.iter().any(|arg| arg == "--bench")
+        || std::env::var_os("LOAD_SMOKE").is_some_and(|value| value == "1");
+    match run(if smoke { SMOKE } else { FULL }, smoke) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("load: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the floor
+
+/// Answers `RunFunction` with the request's desired state and context.
+#[derive(Debug)]
+struct Echo;
+
+#[tonic::async_trait]
+impl FunctionRunnerService for Echo {
+    async fn run_function(
+        &self,
+        request: Request<RunFunctionRequest>,
+    ) -> Result<Response<RunFunctionResponse>, Status> {
+        let request = request.into_inner();
+        Ok(Response::new(RunFunctionResponse {
+            meta: Some(ResponseMeta {
+                tag: request.meta.map(|meta| meta.tag).unwrap_or_default(),
+                ttl: Some(prost_types::Duration {
+                    seconds: i64::try_from(DEFAULT_TTL.as_secs()).unwrap_or(i64::MAX),
+                    nanos: 0,
+                }),
+            }),
+            desired: request.desired,
+            context: request.context,
+            ..RunFunctionResponse::default()
+        }))
+    }
+}
+
+/// Serves [`Echo`] on an ephemeral loopback port the way the function's
+/// binary serves the function, and logs the address the same way.
+fn serve_floor() -> anyhow::Result<()> {
+    runtime::build()?.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        eprintln!(
+            r#"{{"fields":{{"message":"serving","address":"{}"}}}}"#,
+            listener.local_addr()?
+        );
+        TonicServer::builder()
+            .add_service(ExhaustedOnOversize(
+                FunctionRunnerServiceServer::new(Echo)
+                    .max_decoding_message_size(DEFAULT_MAX_RECV_MESSAGE_SIZE),
+            ))
+            .serve_with_incoming(server::incoming(listener))
+            .await?;
+        Ok(())
+    })
+}
+
+// ------------------------------------------------------------ child servers
+
+/// A child process, killed when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A running server and the one connection the load goes over.
+struct Server {
+    process: Process,
+    client: Client,
+    /// Spawn to the first answered call.
+    startup: Duration,
+}
+
+impl Server {
+    /// Spawns `command`, waits for its address on stderr and makes the
+    /// first call.
+    fn start(
+        mut command: Command,
+        runtime: &tokio::runtime::Runtime,
+        check: &Check,
+    ) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot start {command:?}"))?;
+        let stderr = child.stderr.take().context("no stderr")?;
+        let process = Process(child);
+        let (found, address) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut seen = String::new();
+            let mut found = Some(found);
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                match (address_in(&line), found.take()) {
+                    (Some(address), Some(sender)) => {
+                        let _ = sender.send(Ok(address));
+                    }
+                    (_, sender) => {
+                        found = sender;
+                        if found.is_some() {
+                            seen.push_str(&line);
+                            seen.push('\n');
+                        }
+                    }
+                }
+            }
+            if let Some(sender) = found {
+                let _ = sender.send(Err(seen));
+            }
+        });
+        let address = match address.recv_timeout(Duration::from_secs(10)) {
+            Ok(Ok(address)) => address,
+            Ok(Err(stderr)) => bail!("{command:?} ended before serving:\n{stderr}"),
+            Err(_) => bail!("{command:?} logged no address within 10 s"),
+        };
+        let client = runtime.block_on(async {
+            let channel = Endpoint::from_shared(format!("http://{address}"))?
+                .connect()
+                .await?;
+            let mut client = Client::new(channel);
+            check.call(&mut client).await?;
+            anyhow::Ok(client)
+        })?;
+        Ok(Self {
+            process,
+            client,
+            startup: started.elapsed(),
+        })
+    }
+
+    fn pid(&self) -> u32 {
+        self.process.0.id()
+    }
+}
+
+/// The address in a JSON log line: `"address":"127.0.0.1:PORT"`.
+fn address_in(line: &str) -> Option<SocketAddr> {
+    let start = line.find(r#""address":""#)? + r#""address":""#.len();
+    let end = start + line[start..].find('"')?;
+    line[start..end].parse().ok()
+}
+
+/// CPU time of every thread of `pid`, from the scheduler's nanosecond
+/// counters (or, without them, from clock ticks).
+fn cpu_time(pid: &str) -> anyhow::Result<Duration> {
+    let mut nanos = 0_u64;
+    let mut counted = false;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let Ok(text) = std::fs::read_to_string(task?.path().join("schedstat")) else {
+            continue;
+        };
+        if let Some(on_cpu) = text
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            nanos += on_cpu;
+            counted = true;
+        }
+    }
+    if counted {
+        return Ok(Duration::from_nanos(nanos));
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name, which ends with the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("malformed stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    // utime and stime are fields 14 and 15, the 12th and 13th after it.
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    Ok(Duration::from_millis(ticks * 10))
+}
+
+/// Resident memory of `pid`, in KiB.
+fn rss_kib(pid: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .context("no VmRSS")?;
+    Ok(line.trim().trim_end_matches("kB").trim().parse()?)
+}
+
+// ------------------------------------------------------------------ pinning
+
+/// Which cores the servers and the load generator run on.
+struct Pinning {
+    server: Option<usize>,
+    note: String,
+}
+
+impl Pinning {
+    /// Pins this process (before it starts any thread) to the second
+    /// allowed core and keeps the first for the servers, when there are two.
+    fn apply() -> anyhow::Result<Self> {
+        let status = std::fs::read_to_string("/proc/self/status")?;
+        let allowed = status
+            .lines()
+            .find_map(|line| line.strip_prefix("Cpus_allowed_list:"))
+            .map(|list| cpu_list(list.trim()))
+            .unwrap_or_default();
+        if allowed.len() < 2 {
+            return Ok(Self {
+                server: None,
+                note: format!(
+                    "UNPINNED: {} core(s) allowed, so servers and load generator share them",
+                    allowed.len()
+                ),
+            });
+        }
+        let (server, client) = (allowed[0], allowed[1]);
+        let pinned = Command::new("taskset")
+            .args(["-a", "-p", "-c", &client.to_string()])
+            .arg(std::process::id().to_string())
+            .stdout(Stdio::null())
+            .status();
+        if !pinned.is_ok_and(|status| status.success()) {
+            return Ok(Self {
+                server: None,
+                note: "UNPINNED: taskset failed, so servers and load generator share cores"
+                    .to_owned(),
+            });
+        }
+        Ok(Self {
+            server: Some(server),
+            note: format!("server on core {server}, load generator on core {client}"),
+        })
+    }
+
+    /// `program args`, under `taskset` when pinning.
+    fn command(&self, program: &Path, args: &[&str]) -> Command {
+        if let Some(core) = self.server {
+            let mut command = Command::new("taskset");
+            command
+                .args(["-c", &core.to_string()])
+                .arg(program)
+                .args(args);
+            command
+        } else {
+            let mut command = Command::new(program);
+            command.args(args);
+            command
+        }
+    }
+}
+
+/// Parses a kernel CPU list such as `0-3,6`.
+fn cpu_list(list: &str) -> Vec<usize> {
+    let mut cpus = Vec::new();
+    for part in list.split(',').filter(|part| !part.is_empty()) {
+        let (start, end) = part.split_once('-').unwrap_or((part, part));
+        if let (Ok(start), Ok(end)) = (start.parse::<usize>(), end.parse::<usize>()) {
+            cpus.extend(start..=end);
+        }
+    }
+    cpus
+}
+
+// --------------------------------------------------------------------- load
+
+/// The request every call sends, and what a correct answer to it holds.
+struct Check {
+    request: RunFunctionRequest,
+    /// How many composed resources the answer's desired state must hold.
+    composed: usize,
+}
+
+impl Check {
+    async fn call(&self, client: &mut Client) -> anyhow::Result<()> {
+        self.answer(client, self.request.clone()).await
+    }
+
+    async fn answer(&self, client: &mut Client, request: RunFunctionRequest) -> anyhow::Result<()> {
+        let response = client
+            .run_function(request)
+            .await
+            .context("RunFunction failed")?
+            .into_inner();
+        if let Some(fatal) = response
+            .results
+            .iter()
+            .find(|result| result.severity == i32::from(Severity::Fatal))
+        {
+            bail!("FATAL result: {}", fatal.message);
+        }
+        let composed = response
+            .desired
+            .map_or(0, |desired| desired.resources.len());
+        ensure!(
+            composed == self.composed,
+            "the answer composes {composed} resources, not {}",
+            self.composed
+        );
+        Ok(())
+    }
+}
+
+/// What one phase of load measured.
+#[derive(Clone)]
+struct Sample {
+    calls: usize,
+    elapsed: Duration,
+    /// Sorted.
+    latencies: Vec<Duration>,
+    server_cpu: Duration,
+    client_cpu: Duration,
+    stopped_early: bool,
+}
+
+impl Sample {
+    /// Both samples as one.
+    fn merge(mut self, other: Sample) -> Sample {
+        self.calls += other.calls;
+        self.elapsed += other.elapsed;
+        self.latencies.extend(other.latencies);
+        self.latencies.sort_unstable();
+        self.server_cpu += other.server_cpu;
+        self.client_cpu += other.client_cpu;
+        self.stopped_early |= other.stopped_early;
+        self
+    }
+
+    fn rate(&self) -> f64 {
+        self.calls as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The nearest-rank percentile `p` (0 to 100) of the latencies.
+    fn percentile(&self, p: usize) -> Duration {
+        let rank = (self.latencies.len() * p).div_ceil(100).max(1);
+        self.latencies[rank - 1]
+    }
+
+    fn server_cpu_per_call(&self) -> Duration {
+        self.server_cpu / u32::try_from(self.calls).unwrap_or(u32::MAX)
+    }
+
+    fn client_cpu_per_call(&self) -> Duration {
+        self.client_cpu / u32::try_from(self.calls).unwrap_or(u32::MAX)
+    }
+
+    /// The share of one core the server used.
+    fn server_load(&self) -> f64 {
+        self.server_cpu.as_secs_f64() / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Makes `calls` calls to each server, `concurrency` at a time, in
+/// `plan.rounds` rounds that take turns (floor, function, function, floor,
+/// ...), so that whatever else the machine does weighs on both alike.
+async fn alternate(
+    servers: [(&Server, &Arc<Check>); 2],
+    concurrency: usize,
+    calls: usize,
+    plan: Plan,
+) -> anyhow::Result<[Sample; 2]> {
+    let rounds = plan.rounds.clamp(1, calls.max(1));
+    let mut totals: [Option<Sample>; 2] = [None, None];
+    for round in 0..rounds {
+        // Spread the remainder over the first rounds.
+        let share = calls / rounds + usize::from(round < calls % rounds);
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for index in order {
+            let (server, check) = servers[index];
+            let limit = plan.phase_limit / u32::try_from(rounds).unwrap_or(u32::MAX);
+            let sample = load(server, check, concurrency, share, limit).await?;
+            totals[index] = Some(match totals[index].take() {
+                Some(total) => total.merge(sample),
+                None => sample,
+            });
+        }
+    }
+    let [Some(floor), Some(function)] = totals else {
+        bail!("no round ran");
+    };
+    Ok([floor, function])
+}
+
+/// Makes `calls` calls, `concurrency` at a time, over clones of the one
+/// client (one connection), for at most `limit`.
+async fn load(
+    server: &Server,
+    check: &Arc<Check>,
+    concurrency: usize,
+    calls: usize,
+    limit: Duration,
+) -> anyhow::Result<Sample> {
+    let pid = server.pid().to_string();
+    let issued = Arc::new(AtomicUsize::new(0));
+    let server_before = cpu_time(&pid)?;
+    let client_before = cpu_time("self")?;
+    let started = Instant::now();
+    let deadline = started + limit;
+    let mut workers = JoinSet::new();
+    for _ in 0..concurrency {
+        let mut client = server.client.clone();
+        let check = Arc::clone(check);
+        let issued = Arc::clone(&issued);
+        workers.spawn(async move {
+            let mut latencies = Vec::with_capacity(calls / concurrency + 1);
+            while issued.fetch_add(1, Ordering::Relaxed) < calls && Instant::now() < deadline {
+                let request = check.request.clone();
+                let begun = Instant::now();
+                check.answer(&mut client, request).await?;
+                latencies.push(begun.elapsed());
+            }
+            anyhow::Ok(latencies)
+        });
+    }
+    let mut latencies = Vec::with_capacity(calls);
+    while let Some(worker) = workers.join_next().await {
+        latencies.extend(worker??);
+    }
+    let elapsed = started.elapsed();
+    let server_cpu = cpu_time(&pid)?.saturating_sub(server_before);
+    let client_cpu = cpu_time("self")?.saturating_sub(client_before);
+    latencies.sort_unstable();
+    ensure!(!latencies.is_empty(), "no call finished within {limit:?}");
+    Ok(Sample {
+        calls: latencies.len(),
+        stopped_early: latencies.len() < calls,
+        elapsed,
+        latencies,
+        server_cpu,
+        client_cpu,
+    })
+}
+
+/// Everything measured of one server.
+struct Figures {
+    startups: Vec<Duration>,
+    rss_idle: u64,
+    serial: Sample,
+    concurrent: Sample,
+    rss_before_concurrent: u64,
+    rss_after_load: u64,
+}
+
+impl Figures {
+    fn startup(&self) -> Duration {
+        let mut sorted = self.startups.clone();
+        sorted.sort_unstable();
+        sorted[sorted.len() / 2]
+    }
+
+    fn rss_growth(&self) -> i64 {
+        i64::try_from(self.rss_after_load).unwrap_or(i64::MAX)
+            - i64::try_from(self.rss_before_concurrent).unwrap_or(i64::MAX)
+    }
+}
+
+/// Starts `plan.startups` servers with `command`, keeping the last.
+fn start(
+    plan: Plan,
+    command: &dyn Fn() -> Command,
+    runtime: &tokio::runtime::Runtime,
+    check: &Check,
+) -> anyhow::Result<(Server, Vec<Duration>)> {
+    let mut startups = Vec::with_capacity(plan.startups);
+    loop {
+        let server = Server::start(command(), runtime, check)?;
+        startups.push(server.startup);
+        if startups.len() >= plan.startups {
+            return Ok((server, startups));
+        }
+    }
+}
+
+fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
+    let pinning = Pinning::apply()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let request = support::small();
+    let expected = Function::default().run(request.clone());
+    let function_check = Arc::new(Check {
+        composed: expected
+            .desired
+            .as_ref()
+            .map_or(0, |desired| desired.resources.len()),
+        request: request.clone(),
+    });
+    let floor_check = Arc::new(Check {
+        composed: request
+            .desired
+            .as_ref()
+            .map_or(0, |desired| desired.resources.len()),
+        request: request.clone(),
+    });
+    let this = std::env::current_exe()?;
+    let binary = std::env::var_os(FUNCTION_BINARY_VARIABLE)
+        .map_or_else(|| PathBuf::from(FUNCTION_BINARY), PathBuf::from);
+    println!(
+        "load{}: {}\nsmall steady-state request of {} bytes (answer {} bytes); {}",
+        if smoke { " (smoke)" } else { "" },
+        binary.display(),
+        request.encoded_len(),
+        expected.encoded_len(),
+        pinning.note
+    );
+    let floor_command = || pinning.command(&this, &[SERVE_FLOOR]);
+    let function_command = || pinning.command(&binary, &["--insecure", "--address", "127.0.0.1:0"]);
+    let (floor, floor_startups) = start(plan, &floor_command, &runtime, &floor_check)?;
+    let (function, function_startups) = start(plan, &function_command, &runtime, &function_check)?;
+    let servers = [(&floor, &floor_check), (&function, &function_check)];
+
+    let rss = |server: &Server| rss_kib(&server.pid().to_string());
+    let rss_idle = [rss(&floor)?, rss(&function)?];
+    let (serial, concurrent, rss_before, rss_after) = runtime.block_on(async {
+        alternate(servers, CONCURRENCY, plan.warmup, plan).await?;
+        let serial = alternate(servers, 1, plan.serial, plan).await?;
+        let rss_before = [rss(&floor)?, rss(&function)?];
+        let concurrent = alternate(servers, CONCURRENCY, plan.concurrent, plan).await?;
+        let rss_after = [rss(&floor)?, rss(&function)?];
+        anyhow::Ok((serial, concurrent, rss_before, rss_after))
+    })?;
+    drop((floor, function));
+    let [floor_figures, function_figures] = [0, 1].map(|index| Figures {
+        startups: [&floor_startups, &function_startups][index].clone(),
+        rss_idle: rss_idle[index],
+        serial: serial[index].clone(),
+        concurrent: concurrent[index].clone(),
+        rss_before_concurrent: rss_before[index],
+        rss_after_load: rss_after[index],
+    });
+    print!("{}", report(plan, &function_figures, &floor_figures));
+    Ok(())
+}
+
+// ------------------------------------------------------------------- report
+
+fn micros(duration: Duration) -> String {
+    format!("{:.1} us", duration.as_secs_f64() * 1e6)
+}
+
+fn millis(duration: Duration) -> String {
+    format!("{:.2} ms", duration.as_secs_f64() * 1e3)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn signed_mib(kib: i64) -> String {
+    format!("{:+.2} MiB", kib as f64 / 1024.0)
+}
+
+fn ratio(function: f64, floor: f64) -> String {
+    if floor > 0.0 {
+        format!("{:.2}x", function / floor)
+    } else {
+        "-".to_owned()
+    }
+}
+
+/// A four-column table: label, function, floor, ratio.
+#[derive(Default)]
+struct Table(String);
+
+impl Table {
+    fn row(&mut self, label: &str, function: &str, floor: &str, ratio: &str) {
+        let _ = writeln!(
+            self.0,
+            "  {label:<34} {function:>12} {floor:>12} {ratio:>7}"
+        );
+    }
+
+    fn heading(&mut self, title: &str) {
+        let _ = writeln!(self.0, "{title}");
+    }
+
+    fn durations(
+        &mut self,
+        label: &str,
+        show: fn(Duration) -> String,
+        function: Duration,
+        floor: Duration,
+    ) {
+        let ratio = ratio(function.as_secs_f64(), floor.as_secs_f64());
+        self.row(label, &show(function), &show(floor), &ratio);
+    }
+
+    fn sizes(&mut self, label: &str, function: u64, floor: u64) {
+        let ratio = ratio(function as f64, floor as f64);
+        self.row(label, &mib(function), &mib(floor), &ratio);
+    }
+}
+
+fn report(plan: Plan, function: &Figures, floor: &Figures) -> String {
+    let mut table = Table::default();
+    table.row("", "function", "floor", "ratio");
+    table.durations(
+        "startup to serving (median)",
+        millis,
+        function.startup(),
+        floor.startup(),
+    );
+    let phases = [
+        ("1 call at a time", &function.serial, &floor.serial),
+        (
+            "16 concurrent calls on 1 connection",
+            &function.concurrent,
+            &floor.concurrent,
+        ),
+    ];
+    for (title, a, b) in phases {
+        table.heading(title);
+        let calls = |sample: &Sample| {
+            format!(
+                "{}{}",
+                sample.calls,
+                if sample.stopped_early { "*" } else { "" }
+            )
+        };
+        table.row("calls", &calls(a), &calls(b), "");
+        let rate = ratio(a.rate(), b.rate());
+        table.row(
+            "calls/s",
+            &format!("{:.0}", a.rate()),
+            &format!("{:.0}", b.rate()),
+            &rate,
+        );
+        table.durations("p50 latency", micros, a.percentile(50), b.percentile(50));
+        table.durations("p99 latency", micros, a.percentile(99), b.percentile(99));
+        table.durations(
+            "server CPU per call",
+            micros,
+            a.server_cpu_per_call(),
+            b.server_cpu_per_call(),
+        );
+        let busy = |sample: &Sample| format!("{:.0}%", sample.server_load() * 100.0);
+        table.row("server core busy", &busy(a), &busy(b), "");
+        table.durations(
+            "client CPU per call",
+            micros,
+            a.client_cpu_per_call(),
+            b.client_cpu_per_call(),
+        );
+    }
+    table.heading("memory (VmRSS)");
+    table.sizes("idle", function.rss_idle, floor.rss_idle);
+    table.sizes("after load", function.rss_after_load, floor.rss_after_load);
+    table.row(
+        "growth over the 16-concurrent calls",
+        &signed_mib(function.rss_growth()),
+        &signed_mib(floor.rss_growth()),
+        "",
+    );
+    if [function, floor]
+        .iter()
+        .any(|figures| figures.serial.stopped_early || figures.concurrent.stopped_early)
+    {
+        table.heading(&format!(
+            "* stopped early at the {:?} limit of a phase",
+            plan.phase_limit
+        ));
+    }
+
+    targets(&mut table, function, floor);
+    table.0
+}
+
+/// The function's figures against the targets of issue 5.
+fn targets(table: &mut Table, function: &Figures, floor: &Figures) {
+    let throughput = function.concurrent.rate() / floor.concurrent.rate();
+    let cpu = function.concurrent.server_cpu_per_call();
+    let p99 = function.concurrent.percentile(99);
+    let rss = function.rss_after_load;
+    let growth = function.rss_growth();
+    let startup = function.startup();
+    let targets = [
+        (
+            "throughput at 16, of the floor's",
+            format!("{throughput:.2}x"),
+            ">= 0.70x",
+            throughput >= 0.7,
+        ),
+        (
+            "server CPU per call at 16",
+            micros(cpu),
+            "<= 60 us",
+            cpu <= Duration::from_micros(60),
+        ),
+        (
+            "p99 latency at 16",
+            millis(p99),
+            "< 2 ms",
+            p99 < Duration::from_millis(2),
+        ),
+        ("RSS after load", mib(rss), "< 16 MiB", rss < 16 * 1024),
+        ("RSS growth", signed_mib(growth), "< 1 MiB", growth < 1024),
+        (
+            "startup to serving",
+            millis(startup),
+            "< 50 ms",
+            startup < Duration::from_millis(50),
+        ),
+    ];
+    table.heading("targets (function)");
+    for (target, figure, goal, met) in targets {
+        table.row(target, &figure, goal, if met { "met" } else { "MISSED" });
+    }
+}
