@@ -163,6 +163,11 @@ pub fn measure<M: Bounded>(bytes: &[u8]) -> Result<usize, NestingError> {
     nesting(bytes, M::SHAPE, MAX_NESTING)
 }
 
+/// The longest message that cannot nest past [`MAX_NESTING`], whatever its
+/// content: each level below the root costs at least a tag byte and a
+/// length byte. Everyday requests are shorter and skip the scan.
+const SHALLOW_FOR_SURE: usize = 2 * (MAX_NESTING - 1);
+
 /// prost encoding, and decoding bounded by [`MAX_NESTING`].
 #[derive(Debug)]
 pub struct BoundedProstCodec<T, U>(PhantomData<(T, U)>);
@@ -204,9 +209,66 @@ impl<U: Bounded> Decoder for BoundedDecoder<U> {
         use prost::bytes::Buf;
         // tonic hands over one whole, contiguous gRPC message.
         let bytes = buf.chunk();
-        measure::<U>(bytes).map_err(|error| Status::invalid_argument(error.to_string()))?;
+        if bytes.len() > SHALLOW_FOR_SURE {
+            measure::<U>(bytes).map_err(|error| Status::invalid_argument(error.to_string()))?;
+        }
         U::decode(buf).map(Some).map_err(|error| {
             Status::invalid_argument(format!("malformed protobuf message: {error}"))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{measure, MAX_NESTING, SHALLOW_FOR_SURE};
+    use crate::proto::v1::RunFunctionRequest;
+
+    fn wrap(tag: u8, inner: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let mut length = inner.len();
+        while length >= 0x80 {
+            // Low seven bits with the continuation flag; the cast keeps them.
+            #[allow(clippy::cast_possible_truncation)]
+            out.push((length as u8 & 0x7f) | 0x80);
+            length >>= 7;
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        out.push(length as u8);
+        out.extend_from_slice(inner);
+        out
+    }
+
+    /// The densest encoding of `lists` nested lists in `desired.composite`:
+    /// `request > State > Resource > Struct > entry > Value > (ListValue > Value)*`.
+    fn densest(lists: usize) -> Vec<u8> {
+        let mut value = Vec::new();
+        for _ in 0..lists {
+            value = wrap(0x32, &wrap(0x0a, &value));
+        }
+        let entry = wrap(0x12, &value);
+        let object = wrap(0x0a, &entry);
+        let resource = wrap(0x0a, &object);
+        let state = wrap(0x0a, &resource);
+        wrap(0x1a, &state)
+    }
+
+    #[test]
+    fn every_level_costs_at_least_two_bytes() {
+        for lists in [0, 1, 10, 100, 1000, 4994, 4995, 6000] {
+            let bytes = densest(lists);
+            let depth =
+                measure::<RunFunctionRequest>(&bytes).map_or(MAX_NESTING + 1, |depth| depth);
+            assert!(
+                bytes.len() >= 2 * (depth.min(MAX_NESTING + 1) - 1),
+                "{lists} lists"
+            );
+            if bytes.len() <= SHALLOW_FOR_SURE {
+                assert!(
+                    depth <= MAX_NESTING,
+                    "{lists} lists: {depth} levels in {} bytes",
+                    bytes.len()
+                );
+            }
+        }
     }
 }
