@@ -155,6 +155,20 @@ impl RoleArn {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The policy that lets a role assume this one and tag its sessions,
+    /// as EKS role chaining needs.
+    #[must_use]
+    pub fn assume_policy(&self) -> PolicyDocument {
+        PolicyDocument::from_json(&serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Resource": self.0,
+            }],
+        }))
+    }
 }
 
 /// The name of an IAM role: 1 to 64 of `A-Z a-z 0-9 + = , . @ _ -`.

@@ -96,14 +96,7 @@ pub fn compose(parameters: &Parameters, world: World) -> Vec<Composed> {
         ));
     }
     if let Some(target) = &parameters.target_role_arn {
-        let document = PolicyDocument::from_json(&json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Action": ["sts:AssumeRole", "sts:TagSession"],
-                "Resource": target.as_str(),
-            }],
-        }));
+        let document = target.assume_policy();
         composed.push((
             keys::TARGET_ROLE_POLICY.to_owned(),
             builder.inline_policy(groups.iam, TARGET_ROLE_POLICY_NAME, &document),

@@ -460,7 +460,7 @@ pub fn read(
     let service_account = read_service_account(&mut reader);
     let managed_policy_arns = read_managed_policies(&mut reader);
     let target_role_arn = reader.checked(reader.own("targetRoleArn"), RoleArn::parse);
-    let inline_policies = read_inline_policies(&mut reader, target_role_arn.is_some());
+    let inline_policies = read_inline_policies(&mut reader, target_role_arn.as_ref());
     let role = read_role(&mut reader);
     let tags = read_tags(&mut reader);
     let disable_session_tags = reader.boolean(reader.own("disableSessionTags"));
@@ -631,13 +631,18 @@ fn read_managed_policies(reader: &mut Reader<'_>) -> Vec<PolicyArn> {
 /// target role; users cannot take it.
 pub const TARGET_ROLE_POLICY_NAME: &str = "eks-pod-identity-target-role";
 
-fn read_inline_policies(reader: &mut Reader<'_>, with_target: bool) -> Option<Vec<InlinePolicy>> {
+fn read_inline_policies(
+    reader: &mut Reader<'_>,
+    target: Option<&RoleArn>,
+) -> Option<Vec<InlinePolicy>> {
+    let with_target = target.is_some();
     let Some(found) = reader.own("inlinePolicy") else {
         return Some(Vec::new());
     };
     let items = reader.array(&found)?;
     let mut policies: Vec<InlinePolicy> = Vec::with_capacity(items.len());
-    let mut budget_used = 0;
+    // The permission for the target role is an inline policy too.
+    let mut budget_used = target.map_or(0, |target| target.assume_policy().counted_size());
     for (position, value) in items.iter().enumerate() {
         let item = Found {
             value,
