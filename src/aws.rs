@@ -14,7 +14,7 @@ fn is_iam_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
 }
 
-fn describe_length(text: &str) -> usize {
+fn char_count(text: &str) -> usize {
     text.chars().count()
 }
 
@@ -108,7 +108,7 @@ fn check_iam_arn(text: &str, kind: IamKind) -> Result<(), String> {
         .all(|c| c == '/' || ('\u{21}'..='\u{7e}').contains(&c))
         && path.len() <= 512;
     let name_ok = !name.is_empty()
-        && describe_length(name) <= kind.longest_name()
+        && char_count(name) <= kind.longest_name()
         && name.chars().all(is_iam_name_char);
     if PARTITIONS.contains(&partition) && account_ok && path_ok && name_ok && text.len() <= 2048 {
         Ok(())
@@ -206,7 +206,7 @@ impl PolicyName {
 }
 
 fn check_iam_name(text: &str, longest: usize, noun: &str) -> Result<(), String> {
-    let length = describe_length(text);
+    let length = char_count(text);
     if length == 0 || length > longest {
         return Err(format!(
             "{text:?} is not a valid IAM {noun} (want 1 to {longest} characters, got {length})"
@@ -252,7 +252,7 @@ pub struct RoleDescription(String);
 impl RoleDescription {
     /// Accepts a description IAM would store.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let length = describe_length(text);
+        let length = char_count(text);
         if length > 1000 {
             return Err(format!(
                 "is {length} characters long; IAM allows at most 1000"
@@ -348,7 +348,7 @@ pub const MAX_USER_TAGS: usize = 50 - PROVIDER_TAGS.len();
 
 /// Checks one tag key against IAM and EKS rules.
 pub fn check_tag_key(key: &str) -> Result<(), String> {
-    let length = describe_length(key);
+    let length = char_count(key);
     if length == 0 || length > 128 {
         return Err(format!(
             "tag key {key:?} must be 1 to 128 characters, got {length}"
@@ -367,7 +367,7 @@ pub fn check_tag_key(key: &str) -> Result<(), String> {
 
 /// Checks one tag value against IAM and EKS rules.
 pub fn check_tag_value(key: &str, value: &str) -> Result<(), String> {
-    let length = describe_length(value);
+    let length = char_count(value);
     if length > 256 {
         return Err(format!(
             "tag {key:?} has a value of {length} characters; at most 256"
