@@ -1,6 +1,6 @@
 //! The composition path without the network: `Function::run` alone, and
-//! with the codec's work around it (nesting check and prost decoding of the
-//! request, prost encoding of the response), for a small and a large claim;
+//! with the codec's work around it (`codec::decode` of the request,
+//! `Served::encode_served` of the response), for a small and a large claim;
 //! and, as the floor of that, the codec's work around a handler that only
 //! echoes the desired state.
 //!
@@ -15,32 +15,42 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput};
-use function_eks_pod_identity::codec;
+use function_eks_pod_identity::codec::{self, Served};
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::proto::v1::{RunFunctionRequest, RunFunctionResponse};
+use prost::bytes::Bytes;
 use prost::Message;
 
 mod support;
 
+/// The binary's allocator, so that allocation costs what it costs in the binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What one gRPC call costs the server besides transport: what its codec
 /// and handler do with the request bytes.
-fn decode_run_encode(function: &Function, bytes: &[u8]) -> Vec<u8> {
-    codec::measure::<RunFunctionRequest>(bytes).expect("bounded nesting");
-    let request = RunFunctionRequest::decode(bytes).expect("a request");
-    function.run(request).encode_to_vec()
+fn decode_run_encode(function: &Function, bytes: &Bytes) -> Vec<u8> {
+    let request: RunFunctionRequest = codec::decode(bytes.clone()).expect("a request");
+    encode(&function.run(request))
 }
 
 /// The same codec work around a handler that composes nothing: it answers
 /// with the desired state and context, as the load bench's floor does.
-fn decode_echo_encode(bytes: &[u8]) -> Vec<u8> {
-    codec::measure::<RunFunctionRequest>(bytes).expect("bounded nesting");
-    let request = RunFunctionRequest::decode(bytes).expect("a request");
-    RunFunctionResponse {
+fn decode_echo_encode(bytes: &Bytes) -> Vec<u8> {
+    let request: RunFunctionRequest = codec::decode(bytes.clone()).expect("a request");
+    encode(&RunFunctionResponse {
         desired: request.desired,
         context: request.context,
         ..RunFunctionResponse::default()
-    }
-    .encode_to_vec()
+    })
+}
+
+/// The answer's bytes, as the server's codec writes them.
+fn encode(response: &RunFunctionResponse) -> Vec<u8> {
+    // tonic's encoding buffer starts at 8 KiB.
+    let mut bytes = Vec::with_capacity(8 * 1024);
+    response.encode_served(&mut bytes).expect("a Vec grows");
+    bytes
 }
 
 fn requests() -> [(&'static str, RunFunctionRequest); 2] {
@@ -50,7 +60,8 @@ fn requests() -> [(&'static str, RunFunctionRequest); 2] {
 fn benches(criterion: &mut Criterion) {
     let function = Function::default();
     for (name, request) in requests() {
-        let bytes = request.encode_to_vec();
+        // As tonic hands a message over: shared bytes, sliced without copying.
+        let bytes = Bytes::from(request.encode_to_vec());
         let mut group = criterion.benchmark_group(format!("compose/{name}"));
         group.throughput(Throughput::Elements(1));
         group.bench_function("run", |bencher| {
@@ -79,7 +90,8 @@ fn profile(calls: usize, only: Option<&str>, echo: bool) {
         if only.is_some_and(|only| only != name) {
             continue;
         }
-        let bytes = request.encode_to_vec();
+        // As tonic hands a message over: shared bytes, sliced without copying.
+        let bytes = Bytes::from(request.encode_to_vec());
         let mut encoded = 0;
         for _ in 0..calls {
             encoded += if echo {

@@ -9,20 +9,27 @@
 //! the bench; this one starts it (or the build `LOAD_FUNCTION_BINARY`
 //! names) with `--insecure --address 127.0.0.1:0` and reads the bound
 //! address off its JSON log line. The floor is this bench executable
-//! itself, started again with `--serve-floor`: the same tonic server, codec,
-//! generated service, listener settings and runtime, answering `RunFunction`
-//! by echoing the desired state. With two or more cores allowed, both
-//! servers run pinned to the first and the load generator to the second.
+//! itself, started again with `--serve-floor`: the same tonic server,
+//! listener settings, runtime and allocator, answering `RunFunction` by
+//! echoing the desired state, with what tonic-prost-build generates by
+//! default around it, prost's own codec decoding the whole request. The
+//! function's codec decodes only what the function reads, so the function
+//! can beat the floor; `cargo bench --bench compose` counts that codec
+//! around an echo too. With two or more cores allowed, both servers run
+//! pinned to the first and the load generator to the second.
 //!
 //! Measured for each server: spawn to the first answered call; calls per
 //! second, p50 and p99 latency and server CPU time per call, for 1 call at
 //! a time and for 16 concurrent calls on one connection; resident memory
 //! when idle, after load, and its growth across the 16-concurrent calls.
 //! Each phase is cut into rounds that take turns between the two servers,
-//! so that whatever else the machine does weighs on both alike. Every
-//! answer must be OK, carry no FATAL result and compose what the function
-//! composes in-process. Child processes are killed on the way out, error or
-//! not.
+//! so that whatever else the machine does weighs on both alike. Child
+//! processes are killed on the way out, error or not.
+//!
+//! The load generator must cost less than the servers, or it measures
+//! itself: it sends the request encoded once, and takes each answer as
+//! bytes, which must equal, byte for byte, what the server's handler
+//! answers in-process (answers are deterministic: maps are ordered).
 
 // Figures are printed, never fed back: f64 precision is plenty.
 #![allow(clippy::cast_precision_loss)]
@@ -37,24 +44,29 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
-use function_eks_pod_identity::exhausted::ExhaustedOnOversize;
 use function_eks_pod_identity::function::{Function, DEFAULT_TTL};
-use function_eks_pod_identity::proto::v1::function_runner_service_client::FunctionRunnerServiceClient;
-use function_eks_pod_identity::proto::v1::function_runner_service_server::{
-    FunctionRunnerService, FunctionRunnerServiceServer,
-};
 use function_eks_pod_identity::proto::v1::{
     ResponseMeta, RunFunctionRequest, RunFunctionResponse, Severity,
 };
 use function_eks_pod_identity::runtime;
 use function_eks_pod_identity::server::{self, DEFAULT_MAX_RECV_MESSAGE_SIZE};
+use prost::bytes::{Buf, BufMut, Bytes};
 use prost::Message;
 use tokio::task::JoinSet;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::codegen::{http, Body, BoxFuture, Service, StdError};
+use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::transport::{Channel, Endpoint, Server as TonicServer};
 use tonic::{Request, Response, Status};
+use tonic_prost::ProstCodec;
 
 #[allow(dead_code)] // the load uses only the small request
 mod support;
+
+/// The binary's allocator, so that the floor and the load generator allocate as the binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The argument that makes this executable the floor server.
 const SERVE_FLOOR: &str = "--serve-floor";
@@ -69,7 +81,11 @@ const FUNCTION_BINARY_VARIABLE: &str = "LOAD_FUNCTION_BINARY";
 /// Concurrent calls on the one connection of the concurrent phase.
 const CONCURRENCY: usize = 16;
 
-type Client = FunctionRunnerServiceClient<Channel>;
+/// The method every call goes to.
+const RUN_FUNCTION: &str = "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction";
+
+/// One connection, over which messages go as bytes the caller encoded.
+type Client = tonic::client::Grpc<Channel>;
 
 /// How much work one run does.
 #[derive(Debug, Clone, Copy)]
@@ -134,50 +150,121 @@ fn main() -> ExitCode {
 
 // ---------------------------------------------------------------- the floor
 
-/// Answers `RunFunction` with the request's desired state and context.
-#[derive(Debug)]
-struct Echo;
+/// The floor's service, as tonic-prost-build generates one for
+/// `RunFunction` with prost's codec, around [`echo`].
+#[derive(Debug, Clone, Copy)]
+struct PlainEcho;
 
-#[tonic::async_trait]
-impl FunctionRunnerService for Echo {
-    async fn run_function(
-        &self,
-        request: Request<RunFunctionRequest>,
-    ) -> Result<Response<RunFunctionResponse>, Status> {
-        let request = request.into_inner();
-        Ok(Response::new(RunFunctionResponse {
-            meta: Some(ResponseMeta {
-                tag: request.meta.map(|meta| meta.tag).unwrap_or_default(),
-                ttl: Some(prost_types::Duration {
-                    seconds: i64::try_from(DEFAULT_TTL.as_secs()).unwrap_or(i64::MAX),
-                    nanos: 0,
-                }),
-            }),
-            desired: request.desired,
-            context: request.context,
-            ..RunFunctionResponse::default()
-        }))
+impl NamedService for PlainEcho {
+    const NAME: &'static str = "apiextensions.fn.proto.v1.FunctionRunnerService";
+}
+
+impl<B> Service<http::Request<B>> for PlainEcho
+where
+    B: Body + Send + 'static,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = std::convert::Infallible;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        Box::pin(async move {
+            let codec = ProstCodec::<RunFunctionResponse, RunFunctionRequest>::default();
+            let mut grpc = Grpc::new(codec)
+                .apply_max_message_size_config(Some(DEFAULT_MAX_RECV_MESSAGE_SIZE), None);
+            Ok(grpc.unary(PlainEcho, request).await)
+        })
     }
 }
 
-/// Serves [`Echo`] on an ephemeral loopback port the way the function's
+impl UnaryService<RunFunctionRequest> for PlainEcho {
+    type Response = RunFunctionResponse;
+    type Future = std::future::Ready<Result<Response<RunFunctionResponse>, Status>>;
+
+    fn call(&mut self, request: Request<RunFunctionRequest>) -> Self::Future {
+        std::future::ready(Ok(Response::new(echo(request.into_inner()))))
+    }
+}
+
+/// Answers with the request's desired state and context.
+fn echo(request: RunFunctionRequest) -> RunFunctionResponse {
+    RunFunctionResponse {
+        meta: Some(ResponseMeta {
+            tag: request.meta.map(|meta| meta.tag).unwrap_or_default(),
+            ttl: Some(prost_types::Duration {
+                seconds: i64::try_from(DEFAULT_TTL.as_secs()).unwrap_or(i64::MAX),
+                nanos: 0,
+            }),
+        }),
+        desired: request.desired,
+        context: request.context,
+        ..RunFunctionResponse::default()
+    }
+}
+
+// ---------------------------------------------------------- the raw client
+
+/// Sends and receives messages as already-encoded bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawCodec
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RawCodec
+    }
+}
+
+impl Encoder for RawCodec {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
+}
+
+/// Serves [`PlainEcho`] on an ephemeral loopback port the way the function's
 /// binary serves the function, and logs the address the same way.
 fn serve_floor() -> anyhow::Result<()> {
-    runtime::build()?.block_on(async {
+    runtime::run(|| async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         eprintln!(
             r#"{{"fields":{{"message":"serving","address":"{}"}}}}"#,
             listener.local_addr()?
         );
         TonicServer::builder()
-            .add_service(ExhaustedOnOversize(
-                FunctionRunnerServiceServer::new(Echo)
-                    .max_decoding_message_size(DEFAULT_MAX_RECV_MESSAGE_SIZE),
-            ))
+            .add_service(PlainEcho)
             .serve_with_incoming(server::incoming(listener))
             .await?;
         Ok(())
-    })
+    })?
 }
 
 // ------------------------------------------------------------ child servers
@@ -393,39 +480,53 @@ fn cpu_list(list: &str) -> Vec<usize> {
 
 // --------------------------------------------------------------------- load
 
-/// The request every call sends, and what a correct answer to it holds.
+/// The request every call sends, and the answer it must get, both encoded.
 struct Check {
-    request: RunFunctionRequest,
-    /// How many composed resources the answer's desired state must hold.
-    composed: usize,
+    request: Bytes,
+    answer: Bytes,
 }
 
 impl Check {
-    async fn call(&self, client: &mut Client) -> anyhow::Result<()> {
-        self.answer(client, self.request.clone()).await
+    /// `request` and the answer `handler` gives it in-process.
+    fn new(
+        request: &RunFunctionRequest,
+        handler: impl FnOnce(RunFunctionRequest) -> RunFunctionResponse,
+    ) -> Self {
+        Self {
+            request: request.encode_to_vec().into(),
+            answer: handler(request.clone()).encode_to_vec().into(),
+        }
     }
 
-    async fn answer(&self, client: &mut Client, request: RunFunctionRequest) -> anyhow::Result<()> {
-        let response = client
-            .run_function(request)
+    async fn call(&self, client: &mut Client) -> anyhow::Result<()> {
+        client.ready().await.context("the connection is gone")?;
+        let answer = client
+            .unary(
+                Request::new(self.request.clone()),
+                PathAndQuery::from_static(RUN_FUNCTION),
+                RawCodec,
+            )
             .await
             .context("RunFunction failed")?
             .into_inner();
-        if let Some(fatal) = response
-            .results
-            .iter()
-            .find(|result| result.severity == i32::from(Severity::Fatal))
-        {
-            bail!("FATAL result: {}", fatal.message);
+        if answer != self.answer {
+            let fatal = RunFunctionResponse::decode(answer.clone())
+                .ok()
+                .and_then(|response| {
+                    response
+                        .results
+                        .into_iter()
+                        .find(|result| result.severity == i32::from(Severity::Fatal))
+                });
+            match fatal {
+                Some(fatal) => bail!("FATAL result: {}", fatal.message),
+                None => bail!(
+                    "the answer ({} bytes) is not the one given in-process ({} bytes)",
+                    answer.len(),
+                    self.answer.len()
+                ),
+            }
         }
-        let composed = response
-            .desired
-            .map_or(0, |desired| desired.resources.len());
-        ensure!(
-            composed == self.composed,
-            "the answer composes {composed} resources, not {}",
-            self.composed
-        );
         Ok(())
     }
 }
@@ -533,9 +634,8 @@ async fn load(
         workers.spawn(async move {
             let mut latencies = Vec::with_capacity(calls / concurrency + 1);
             while issued.fetch_add(1, Ordering::Relaxed) < calls && Instant::now() < deadline {
-                let request = check.request.clone();
                 let begun = Instant::now();
-                check.answer(&mut client, request).await?;
+                check.call(&mut client).await?;
                 latencies.push(begun.elapsed());
             }
             anyhow::Ok(latencies)
@@ -606,21 +706,9 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let request = support::small();
-    let expected = Function::default().run(request.clone());
-    let function_check = Arc::new(Check {
-        composed: expected
-            .desired
-            .as_ref()
-            .map_or(0, |desired| desired.resources.len()),
-        request: request.clone(),
-    });
-    let floor_check = Arc::new(Check {
-        composed: request
-            .desired
-            .as_ref()
-            .map_or(0, |desired| desired.resources.len()),
-        request: request.clone(),
-    });
+    let function = Function::default();
+    let function_check = Arc::new(Check::new(&request, |request| function.run(request)));
+    let floor_check = Arc::new(Check::new(&request, echo));
     let this = std::env::current_exe()?;
     let binary = std::env::var_os(FUNCTION_BINARY_VARIABLE)
         .map_or_else(|| PathBuf::from(FUNCTION_BINARY), PathBuf::from);
@@ -628,8 +716,8 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
         "load{}: {}\nsmall steady-state request of {} bytes (answer {} bytes); {}",
         if smoke { " (smoke)" } else { "" },
         binary.display(),
-        request.encoded_len(),
-        expected.encoded_len(),
+        function_check.request.len(),
+        function_check.answer.len(),
         pinning.note
     );
     let floor_command = || pinning.command(&this, &[SERVE_FLOOR]);
@@ -638,6 +726,7 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
     let (function, function_startups) = start(plan, &function_command, &runtime, &function_check)?;
     let servers = [(&floor, &floor_check), (&function, &function_check)];
 
+    let steal_before = host_steal();
     let rss = |server: &Server| rss_kib(&server.pid().to_string());
     let rss_idle = [rss(&floor)?, rss(&function)?];
     let (serial, concurrent, rss_before, rss_after) = runtime.block_on(async {
@@ -658,7 +747,32 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
         rss_after_load: rss_after[index],
     });
     print!("{}", report(plan, &function_figures, &floor_figures));
+    if let (Some((total_before, steal_before)), Some((total, steal))) = (steal_before, host_steal())
+    {
+        let share = (steal - steal_before) as f64 / (total - total_before).max(1) as f64;
+        println!(
+            "host steal during the load: {:.1}% of this machine's CPU time went to other guests",
+            share * 100.0
+        );
+    }
     Ok(())
+}
+
+/// This machine's CPU time so far and the part of it the hypervisor gave
+/// to other guests (steal), in clock ticks: the first line of `/proc/stat`.
+/// Figures are noisier the more is stolen.
+fn host_steal() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    // user nice system idle iowait irq softirq steal
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|ticks| ticks.parse().ok())
+        .collect::<Option<_>>()?;
+    Some((ticks.iter().sum(), *ticks.get(7)?))
 }
 
 // ------------------------------------------------------------------- report

@@ -5,15 +5,17 @@
 //! overflows the stack and aborts the whole process. This codec measures the
 //! nesting of a request on the wire, without recursion, before prost sees it:
 //! up to [`MAX_NESTING`] levels (what Crossplane's Go client itself allows)
-//! decode on worker threads whose stacks are sized for that depth; deeper
-//! requests get `INVALID_ARGUMENT`.
+//! decode on a server thread whose stack is sized for that depth; deeper
+//! requests get `INVALID_ARGUMENT`. A request then decodes only as far as
+//! the function reads it ([`crate::view`]), and an answer encodes measuring
+//! each nested length once ([`crate::encode`]).
 
 use std::marker::PhantomData;
 
-use prost::Message;
-use tonic::codec::{Codec, DecodeBuf, Decoder};
+use prost::bytes::{Buf, BufMut};
+use prost::{DecodeError, EncodeError, Message};
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::Status;
-use tonic_prost::ProstEncoder;
 
 use crate::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 
@@ -74,14 +76,42 @@ pub trait Bounded: Message + Default {
     /// The shape of the message at the root of the wire bytes.
     #[doc(hidden)]
     const SHAPE: Shape;
+
+    /// Decodes the message as far as the server reads it: whole, unless
+    /// the type says otherwise.
+    fn decode_served(buf: impl Buf) -> Result<Self, DecodeError> {
+        Self::decode(buf)
+    }
 }
 
 impl Bounded for RunFunctionRequest {
     const SHAPE: Shape = Shape::Request;
+
+    fn decode_served(buf: impl Buf) -> Result<Self, DecodeError> {
+        crate::view::decode_request(buf)
+    }
 }
 
 impl Bounded for RunFunctionResponse {
     const SHAPE: Shape = Shape::Response;
+}
+
+/// A message type as the codec encodes it.
+pub trait Served: Message + Sized {
+    /// Writes the message as prost would: by prost, unless the type has a
+    /// faster way to the same bytes.
+    fn encode_served(&self, buf: &mut impl BufMut) -> Result<(), EncodeError> {
+        self.encode(buf)
+    }
+}
+
+impl Served for RunFunctionRequest {}
+
+impl Served for RunFunctionResponse {
+    fn encode_served(&self, buf: &mut impl BufMut) -> Result<(), EncodeError> {
+        crate::encode::encode_response(self, buf);
+        Ok(())
+    }
 }
 
 /// Why wire bytes could not be measured.
@@ -168,7 +198,7 @@ pub fn measure<M: Bounded>(bytes: &[u8]) -> Result<usize, NestingError> {
 /// length byte. Everyday requests are shorter and skip the scan.
 const SHALLOW_FOR_SURE: usize = 2 * (MAX_NESTING - 1);
 
-/// prost encoding, and decoding bounded by [`MAX_NESTING`].
+/// Encoding by [`Served`], and decoding bounded by [`MAX_NESTING`].
 #[derive(Debug)]
 pub struct BoundedProstCodec<T, U>(PhantomData<(T, U)>);
 
@@ -180,20 +210,35 @@ impl<T, U> Default for BoundedProstCodec<T, U> {
 
 impl<T, U> Codec for BoundedProstCodec<T, U>
 where
-    T: Message + Send + 'static,
+    T: Served + Send + 'static,
     U: Bounded + Send + 'static,
 {
     type Encode = T;
     type Decode = U;
-    type Encoder = ProstEncoder<T>;
+    type Encoder = ServedEncoder<T>;
     type Decoder = BoundedDecoder<U>;
 
     fn encoder(&mut self) -> Self::Encoder {
-        ProstEncoder::default()
+        ServedEncoder(PhantomData)
     }
 
     fn decoder(&mut self) -> Self::Decoder {
         BoundedDecoder(PhantomData)
+    }
+}
+
+/// Encodes `T` the way [`Served`] says.
+#[derive(Debug)]
+pub struct ServedEncoder<T>(PhantomData<T>);
+
+impl<T: Served> Encoder for ServedEncoder<T> {
+    type Item = T;
+    type Error = Status;
+
+    fn encode(&mut self, item: T, buf: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        // tonic's buffer grows as needed, so prost never runs out of room.
+        item.encode_served(buf)
+            .map_err(|error| Status::internal(format!("cannot encode the message: {error}")))
     }
 }
 
@@ -206,16 +251,20 @@ impl<U: Bounded> Decoder for BoundedDecoder<U> {
     type Error = Status;
 
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
-        use prost::bytes::Buf;
-        // tonic hands over one whole, contiguous gRPC message.
-        let bytes = buf.chunk();
-        if bytes.len() > SHALLOW_FOR_SURE {
-            measure::<U>(bytes).map_err(|error| Status::invalid_argument(error.to_string()))?;
-        }
-        U::decode(buf).map(Some).map_err(|error| {
-            Status::invalid_argument(format!("malformed protobuf message: {error}"))
-        })
+        decode(buf).map(Some)
     }
+}
+
+/// What the server makes of one message's bytes, all in one chunk as tonic
+/// hands them over: the nesting checked when the message is long enough to
+/// nest too deep, then decoded as far as the server reads it.
+pub fn decode<M: Bounded>(buf: impl Buf) -> Result<M, Status> {
+    let bytes = buf.chunk();
+    if bytes.len() > SHALLOW_FOR_SURE {
+        measure::<M>(bytes).map_err(|error| Status::invalid_argument(error.to_string()))?;
+    }
+    M::decode_served(buf)
+        .map_err(|error| Status::invalid_argument(format!("malformed protobuf message: {error}")))
 }
 
 #[cfg(test)]

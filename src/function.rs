@@ -18,6 +18,7 @@ use crate::proto::v1::{
     Ready, Resource, ResponseMeta, Result as ProtoResult, RunFunctionRequest, RunFunctionResponse,
     Severity, State, Target,
 };
+use crate::view::Read;
 
 /// The SDKs' default: Crossplane calls again at the latest after this long.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
@@ -198,6 +199,15 @@ fn fatal(message: String) -> ProtoResult {
         target: Some(Target::CompositeAndClaim.into()),
     }
 }
+
+/// All the function reads of the observed XR: [`Composite::read`],
+/// [`identity_of`] and [`RequestSummary::of`]. The server decodes no more.
+pub const XR_READS: &[Read] = &[
+    Read::whole("apiVersion"),
+    Read::whole("kind"),
+    Read::within("metadata", &[Read::whole("name"), Read::whole("namespace")]),
+    Read::within("spec", &[Read::whole("parameters")]),
+];
 
 /// The parts of the observed XR the function reads.
 struct Composite<'a> {

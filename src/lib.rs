@@ -5,6 +5,8 @@
 //!
 //! - [`proto`]: the generated protocol types and service stubs (v1, v1beta1).
 //! - [`codec`]: the gRPC codec that bounds request nesting before decoding.
+//! - [`view`]: decodes a request only as far as the function reads it.
+//! - [`encode`]: encodes an answer measuring each nested length once.
 //! - [`json`]: `google.protobuf.Struct` <-> `serde_json` conversion.
 //! - [`aws`]: AWS identifiers and policy documents, checked against IAM/EKS rules.
 //! - [`params`]: the XR's `spec.parameters` (and the step's input defaults), typed and checked.
@@ -23,6 +25,7 @@ pub mod aws;
 pub mod cli;
 pub mod codec;
 pub mod compose;
+pub mod encode;
 pub mod exhausted;
 pub mod function;
 pub mod json;
@@ -33,6 +36,7 @@ pub mod render;
 pub mod runtime;
 pub mod server;
 pub mod service;
+pub mod view;
 
 /// Types and stubs generated from `proto/`.
 #[allow(clippy::pedantic, missing_debug_implementations, missing_docs)]

@@ -9,6 +9,12 @@ use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::server::{self, ServerConfig};
 use function_eks_pod_identity::{render, runtime};
 
+/// A call decodes, builds and drops thousands of small objects; under glibc
+/// malloc that was over a quarter of the instructions a call costs, and a
+/// quarter fewer instructions in all under mimalloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Render(args)) = &cli.command {
@@ -40,14 +46,14 @@ fn serve(cli: &Cli) -> anyhow::Result<()> {
         max_recv_message_size: cli.max_recv_message_size,
         function: Function::new(cli.ttl),
     };
-    runtime::build()?.block_on(async {
+    runtime::run(|| async {
         let listener = cli::bind(&cli.address)
             .await
             .with_context(|| format!("cannot listen on {}", cli.address))?;
         tracing::info!(address = %listener.local_addr()?, tls = config.tls.is_some(), "serving");
         server::serve(listener, config, runtime::shutdown_signal()).await?;
         Ok(())
-    })
+    })?
 }
 
 fn init_logging(debug: bool) {

@@ -9,6 +9,26 @@ use serde::Serialize;
 
 use crate::keys;
 use crate::proto::v1::Resource;
+use crate::view::Read;
+
+/// All the function reads of an observed composed resource: [`is_ready`]
+/// and [`PodIdentityStatus::observe`]. The server decodes no more.
+pub const COMPOSED_READS: &[Read] = &[Read::within(
+    "status",
+    &[
+        Read::whole("conditions"),
+        Read::within(
+            "atProvider",
+            &[
+                Read::whole("arn"),
+                Read::whole("id"),
+                Read::whole("associationId"),
+                Read::whole("associationArn"),
+                Read::whole("clusterName"),
+            ],
+        ),
+    ],
+)];
 
 /// Follows `path` through nested objects of `object`.
 fn lookup<'a>(object: &'a Struct, path: &[&str]) -> Option<&'a Kind> {

@@ -3,8 +3,8 @@
 //! just within the bound, which it must serve intact.
 //!
 //! Deep requests are written here as raw wire bytes, back to front, so the
-//! test itself never recurses; the server runs on a runtime built by
-//! `runtime::build()`, whose worker stacks are sized for the bound.
+//! test itself never recurses; the server runs on `runtime::run`, whose
+//! thread's stack is sized for the bound.
 
 mod server_support;
 
@@ -28,12 +28,13 @@ use tonic::{Code, Status};
 const V1_PATH: &str = "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction";
 const V1BETA1_PATH: &str = "/apiextensions.fn.proto.v1beta1.FunctionRunnerService/RunFunction";
 
-/// Runs `test` on a runtime like the binary's, so the server's workers have
-/// the stacks the nesting bound is sized for.
-fn on_server_runtime<F: Future>(test: F) -> F::Output {
-    runtime::build()
-        .expect("build the server runtime")
-        .block_on(test)
+/// Runs `test` on the binary's runtime, so the server has the stack the
+/// nesting bound is sized for.
+fn on_server_runtime<F: Future + Send>(test: F) -> F::Output
+where
+    F::Output: Send,
+{
+    runtime::run(|| test).expect("start the server runtime")
 }
 
 async fn connect(server: &TestServer) -> Channel {

@@ -1,12 +1,20 @@
 //! Property tests: whatever JSON arrives as `spec.parameters` (or as the
 //! step's input), the function never panics and answers either with
 //! composed resources and no result, or with exactly one FATAL result and
-//! the desired state untouched.
+//! the desired state untouched. Decoding a request only as far as the
+//! function reads it never changes the answer, and the server's encoding of
+//! an answer writes prost's bytes.
 
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::json::json_to_struct;
-use function_eks_pod_identity::proto::v1::{Resource, RunFunctionRequest, Severity, State};
-use proptest::prelude::{any, prop, prop_oneof, proptest, Just, ProptestConfig, Strategy};
+use function_eks_pod_identity::proto::v1::{
+    Resource, RunFunctionRequest, RunFunctionResponse, Severity, State,
+};
+use function_eks_pod_identity::{encode, view};
+use proptest::prelude::{
+    any, prop, prop_assert_eq, prop_oneof, proptest, Just, ProptestConfig, Strategy,
+};
+use prost::Message;
 use serde_json::{json, Map, Value};
 
 fn arbitrary_json() -> impl Strategy<Value = Value> {
@@ -167,6 +175,136 @@ fn check(request: RunFunctionRequest) {
     }
 }
 
+/// A request whose observed XR and composed resources carry noise where
+/// the function reads nothing and arbitrary values where it reads.
+fn observed_request() -> impl Strategy<Value = RunFunctionRequest> {
+    let identity = prop_oneof![Just(json!("XPodIdentity")), arbitrary_json()];
+    let metadata = prop_oneof![
+        arbitrary_json(),
+        (prop::option::of("[a-z]{0,4}"), arbitrary_json()).prop_map(|(namespace, noise)| {
+            let mut metadata = json!({"name": "x", "labels": noise});
+            if let Some(namespace) = namespace {
+                metadata["namespace"] = json!(namespace);
+            }
+            metadata
+        }),
+    ];
+    let spec = prop_oneof![
+        arbitrary_json(),
+        (mutated_parameters(), arbitrary_json())
+            .prop_map(|(parameters, noise)| json!({"parameters": parameters, "claimRef": noise})),
+    ];
+    let at_provider = prop_oneof![
+        arbitrary_json(),
+        Just(json!({
+            "arn": "arn:aws:iam::111122223333:role/r",
+            "id": "r",
+            "associationId": "a-1",
+            "associationArn": "arn:aws:eks:us-west-2:111122223333:podidentityassociation/blue/a-1",
+            "clusterName": "blue",
+        })),
+    ];
+    let composed = prop_oneof![
+        arbitrary_json(),
+        (arbitrary_json(), any::<bool>(), at_provider, arbitrary_json()).prop_map(
+            |(metadata, ready, at_provider, noise)| json!({
+                "metadata": metadata,
+                "status": {
+                    "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}],
+                    "atProvider": at_provider,
+                    "noise": noise,
+                },
+            })
+        ),
+    ];
+    let keys = prop::sample::select(vec![
+        "iamRole",
+        "podIdentityAssociation",
+        "podIdentityAgent",
+        "targetRolePolicy",
+        "other",
+    ]);
+    (
+        identity,
+        metadata,
+        spec,
+        arbitrary_json(),
+        prop::collection::btree_map(keys, composed, 0..4),
+    )
+        .prop_map(|(identity, metadata, spec, status, composed)| {
+            let xr = json!({
+                "apiVersion": "aws.platform.upbound.io/v1alpha1",
+                "kind": identity,
+                "metadata": metadata,
+                "spec": spec,
+                "status": status,
+            });
+            let resource = |body: Value| Resource {
+                resource: Some(json_to_struct(object(body))),
+                ..Resource::default()
+            };
+            RunFunctionRequest {
+                observed: Some(State {
+                    composite: Some(resource(xr)),
+                    resources: composed
+                        .into_iter()
+                        .map(|(key, body)| (key.to_owned(), resource(body)))
+                        .collect(),
+                }),
+                ..RunFunctionRequest::default()
+            }
+        })
+}
+
+/// A `Struct` from arbitrary JSON, with a kindless `Value` (which JSON
+/// cannot say) under an empty key now and then.
+fn arbitrary_object() -> impl Strategy<Value = prost_types::Struct> {
+    (arbitrary_json(), any::<bool>()).prop_map(|(value, kindless)| {
+        let mut object = json_to_struct(object(value));
+        if kindless {
+            object
+                .fields
+                .insert(String::new(), prost_types::Value::default());
+        }
+        object
+    })
+}
+
+/// Answers with every shape a desired state can take: empty and missing
+/// objects, default resources, connection details and readiness.
+fn arbitrary_response() -> impl Strategy<Value = RunFunctionResponse> {
+    let resource = (
+        prop::option::of(arbitrary_object()),
+        prop::collection::btree_map("[a-z]{0,3}", prop::collection::vec(any::<u8>(), 0..4), 0..2),
+        0..3_i32,
+    )
+        .prop_map(|(resource, connection_details, ready)| Resource {
+            resource,
+            connection_details,
+            ready,
+        })
+        .boxed();
+    let state = (
+        prop::option::of(resource.clone()),
+        prop::collection::btree_map("[a-z]{0,3}", resource, 0..4),
+    )
+        .prop_map(|(composite, resources)| State {
+            composite,
+            resources,
+        });
+    (
+        prop::option::of(state),
+        prop::option::of(arbitrary_object()),
+        ".{0,8}",
+    )
+        .prop_map(|(desired, context, tag)| RunFunctionResponse {
+            meta: Some(function_eks_pod_identity::proto::v1::ResponseMeta { tag, ttl: None }),
+            desired,
+            context,
+            ..RunFunctionResponse::default()
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -183,5 +321,28 @@ proptest! {
     #[test]
     fn arbitrary_input_defaults_never_panic(input in arbitrary_json(), parameters in mutated_parameters()) {
         check(request(parameters, input, false));
+    }
+
+    #[test]
+    fn decoding_only_what_is_read_changes_no_answer(request in observed_request()) {
+        let bytes = request.encode_to_vec();
+        let whole = RunFunctionRequest::decode(bytes.as_slice()).expect("a request");
+        let viewed = view::decode_request(bytes.as_slice()).expect("the same request");
+        prop_assert_eq!(Function::default().run(viewed), Function::default().run(whole));
+    }
+
+    #[test]
+    fn answers_encode_to_prosts_bytes(response in arbitrary_response()) {
+        let mut encoded = Vec::new();
+        encode::encode_response(&response, &mut encoded);
+        prop_assert_eq!(encoded, response.encode_to_vec());
+    }
+
+    #[test]
+    fn composed_answers_encode_to_prosts_bytes(parameters in mutated_parameters(), input in arbitrary_json()) {
+        let response = Function::default().run(request(parameters, input, false));
+        let mut encoded = Vec::new();
+        encode::encode_response(&response, &mut encoded);
+        prop_assert_eq!(encoded, response.encode_to_vec());
     }
 }
