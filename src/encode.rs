@@ -70,17 +70,6 @@ fn delimited(tag: u32, length: usize) -> usize {
 }
 
 impl Lengths {
-    /// Reserves the next slot; [`Lengths::fill`] sets it once measured.
-    fn reserve(&mut self) -> usize {
-        self.measured.push(0);
-        self.measured.len() - 1
-    }
-
-    fn fill(&mut self, slot: usize, length: usize) -> usize {
-        self.measured[slot] = length;
-        length
-    }
-
     /// The next length, in writing order.
     fn next(&mut self) -> usize {
         let length = self.measured.get(self.read).copied().unwrap_or_default();
@@ -88,34 +77,46 @@ impl Lengths {
         length
     }
 
-    /// Writes the key and length of the next message.
-    fn open(&mut self, tag: u32, buf: &mut impl BufMut) {
-        encode_key(tag, WireType::LengthDelimited, buf);
-        encode_varint(as_u64(self.next()), buf);
+    // Measuring. Each returns what its message takes in its parent, or its
+    // own length for the fields of a message, having recorded the lengths
+    // of the messages inside in writing order.
+
+    /// A nested message under `tag`, key and length included.
+    fn nested(&mut self, tag: u32, measure: impl FnOnce(&mut Self) -> usize) -> usize {
+        let slot = self.measured.len();
+        self.measured.push(0);
+        let length = measure(self);
+        self.measured[slot] = length;
+        delimited(tag, length)
     }
 
-    // Measuring. Each returns the message's own length, without its key
-    // and length prefix, having recorded the lengths of the messages in it.
+    /// A map entry under `tag`: its key unless empty, and its value unless
+    /// it is the default (`None` here), which prost leaves out.
+    fn entry(
+        &mut self,
+        tag: u32,
+        key: &String,
+        value: Option<impl FnOnce(&mut Self) -> usize>,
+    ) -> usize {
+        self.nested(tag, |lengths| {
+            let key = if key.is_empty() {
+                0
+            } else {
+                encoding::string::encoded_len(1, key)
+            };
+            key + value.map_or(0, |measure| lengths.nested(2, measure))
+        })
+    }
 
     fn state(&mut self, state: &State) -> usize {
         let mut length = 0;
         if let Some(composite) = &state.composite {
-            let slot = self.reserve();
-            let inner = self.resource(composite);
-            length += delimited(1, self.fill(slot, inner));
+            length += self.nested(1, |lengths| lengths.resource(composite));
         }
         for (key, resource) in &state.resources {
-            let entry = self.reserve();
-            let mut inner = 0;
-            if !key.is_empty() {
-                inner += encoding::string::encoded_len(1, key);
-            }
-            if *resource != Resource::default() {
-                let slot = self.reserve();
-                let value = self.resource(resource);
-                inner += delimited(2, self.fill(slot, value));
-            }
-            length += delimited(2, self.fill(entry, inner));
+            let value = (*resource != Resource::default())
+                .then_some(|lengths: &mut Self| lengths.resource(resource));
+            length += self.entry(2, key, value);
         }
         length
     }
@@ -123,9 +124,7 @@ impl Lengths {
     fn resource(&mut self, resource: &Resource) -> usize {
         let mut length = 0;
         if let Some(object) = &resource.resource {
-            let slot = self.reserve();
-            let inner = self.object(object);
-            length += delimited(1, self.fill(slot, inner));
+            length += self.nested(1, |lengths| lengths.object(object));
         }
         length += encoding::btree_map::encoded_len(
             encoding::string::encoded_len,
@@ -142,17 +141,11 @@ impl Lengths {
     fn object(&mut self, object: &Struct) -> usize {
         let mut length = 0;
         for (key, value) in &object.fields {
-            let entry = self.reserve();
-            let mut inner = 0;
-            if !key.is_empty() {
-                inner += encoding::string::encoded_len(1, key);
-            }
-            if value.kind.is_some() {
-                let slot = self.reserve();
-                let measured = self.value(value);
-                inner += delimited(2, self.fill(slot, measured));
-            }
-            length += delimited(1, self.fill(entry, inner));
+            let kind = value
+                .kind
+                .is_some()
+                .then_some(|lengths: &mut Self| lengths.value(value));
+            length += self.entry(1, key, kind);
         }
         length
     }
@@ -164,49 +157,58 @@ impl Lengths {
             Some(Kind::NumberValue(number)) => encoding::double::encoded_len(2, number),
             Some(Kind::StringValue(text)) => encoding::string::encoded_len(3, text),
             Some(Kind::BoolValue(flag)) => encoding::bool::encoded_len(4, flag),
-            Some(Kind::StructValue(object)) => {
-                let slot = self.reserve();
-                let inner = self.object(object);
-                delimited(5, self.fill(slot, inner))
-            }
-            Some(Kind::ListValue(list)) => {
-                let slot = self.reserve();
-                let inner = self.list(list);
-                delimited(6, self.fill(slot, inner))
-            }
+            Some(Kind::StructValue(object)) => self.nested(5, |lengths| lengths.object(object)),
+            Some(Kind::ListValue(list)) => self.nested(6, |lengths| lengths.list(list)),
         }
     }
 
     fn list(&mut self, list: &ListValue) -> usize {
         let mut length = 0;
         for value in &list.values {
-            let slot = self.reserve();
-            let inner = self.value(value);
-            length += delimited(1, self.fill(slot, inner));
+            length += self.nested(1, |lengths| lengths.value(value));
         }
         length
     }
 
     // Writing, in the order measuring recorded.
 
-    fn write_state(&mut self, state: &State, buf: &mut impl BufMut) {
+    /// The key and length of the next nested message, under `tag`.
+    fn open<B: BufMut>(&mut self, tag: u32, buf: &mut B) {
+        encode_key(tag, WireType::LengthDelimited, buf);
+        encode_varint(as_u64(self.next()), buf);
+    }
+
+    /// A map entry under `tag`, as [`Lengths::entry`] measured it.
+    fn write_entry<B: BufMut>(
+        &mut self,
+        tag: u32,
+        key: &String,
+        value: Option<impl FnOnce(&mut Self, &mut B)>,
+        buf: &mut B,
+    ) {
+        self.open(tag, buf);
+        if !key.is_empty() {
+            encoding::string::encode(1, key, buf);
+        }
+        if let Some(write) = value {
+            self.open(2, buf);
+            write(self, buf);
+        }
+    }
+
+    fn write_state<B: BufMut>(&mut self, state: &State, buf: &mut B) {
         if let Some(composite) = &state.composite {
             self.open(1, buf);
             self.write_resource(composite, buf);
         }
         for (key, resource) in &state.resources {
-            self.open(2, buf);
-            if !key.is_empty() {
-                encoding::string::encode(1, key, buf);
-            }
-            if *resource != Resource::default() {
-                self.open(2, buf);
-                self.write_resource(resource, buf);
-            }
+            let value = (*resource != Resource::default())
+                .then_some(|lengths: &mut Self, buf: &mut B| lengths.write_resource(resource, buf));
+            self.write_entry(2, key, value, buf);
         }
     }
 
-    fn write_resource(&mut self, resource: &Resource, buf: &mut impl BufMut) {
+    fn write_resource<B: BufMut>(&mut self, resource: &Resource, buf: &mut B) {
         if let Some(object) = &resource.resource {
             self.open(1, buf);
             self.write_object(object, buf);
@@ -225,20 +227,17 @@ impl Lengths {
         }
     }
 
-    fn write_object(&mut self, object: &Struct, buf: &mut impl BufMut) {
+    fn write_object<B: BufMut>(&mut self, object: &Struct, buf: &mut B) {
         for (key, value) in &object.fields {
-            self.open(1, buf);
-            if !key.is_empty() {
-                encoding::string::encode(1, key, buf);
-            }
-            if value.kind.is_some() {
-                self.open(2, buf);
-                self.write_value(value, buf);
-            }
+            let kind = value
+                .kind
+                .is_some()
+                .then_some(|lengths: &mut Self, buf: &mut B| lengths.write_value(value, buf));
+            self.write_entry(1, key, kind, buf);
         }
     }
 
-    fn write_value(&mut self, value: &Value, buf: &mut impl BufMut) {
+    fn write_value<B: BufMut>(&mut self, value: &Value, buf: &mut B) {
         match &value.kind {
             None => {}
             Some(Kind::NullValue(null)) => encoding::int32::encode(1, null, buf),
@@ -256,7 +255,7 @@ impl Lengths {
         }
     }
 
-    fn write_list(&mut self, list: &ListValue, buf: &mut impl BufMut) {
+    fn write_list<B: BufMut>(&mut self, list: &ListValue, buf: &mut B) {
         for value in &list.values {
             self.open(1, buf);
             self.write_value(value, buf);
