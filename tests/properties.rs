@@ -295,12 +295,14 @@ fn arbitrary_response() -> impl Strategy<Value = RunFunctionResponse> {
     (
         prop::option::of(state),
         prop::option::of(arbitrary_object()),
+        prop::option::of(arbitrary_object()),
         ".{0,8}",
     )
-        .prop_map(|(desired, context, tag)| RunFunctionResponse {
+        .prop_map(|(desired, context, output, tag)| RunFunctionResponse {
             meta: Some(function_eks_pod_identity::proto::v1::ResponseMeta { tag, ttl: None }),
             desired,
             context,
+            output,
             ..RunFunctionResponse::default()
         })
 }
