@@ -16,7 +16,7 @@ use crate::view::Read;
 pub const COMPOSED_READS: &[Read] = &[Read::within(
     "status",
     &[
-        Read::whole("conditions"),
+        Read::each("conditions", &[Read::whole("type"), Read::whole("status")]),
         Read::within(
             "atProvider",
             &[

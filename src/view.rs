@@ -23,45 +23,77 @@ use std::collections::BTreeMap;
 use prost::bytes::{Buf, Bytes};
 use prost::{DecodeError, Message, Oneof};
 use prost_types::value::Kind;
-use prost_types::{Struct, Value};
+use prost_types::{ListValue, Struct, Value};
 
 use crate::function::XR_READS;
 use crate::observed::COMPOSED_READS;
 use crate::proto::v1::{RequestMeta, Resource, RunFunctionRequest, State};
 
 /// One key of an object that the function reads: its whole value, or, when
-/// the value is an object, only the keys below it that are listed.
+/// the value is an object (or a list of objects), only the keys below it
+/// that are listed.
 #[derive(Debug)]
 pub struct Read {
     key: &'static str,
-    below: &'static [Read],
+    shape: Shape,
+}
+
+/// How much of a value [`Read`] decodes.
+#[derive(Debug)]
+enum Shape {
+    Whole,
+    Object(&'static [Read]),
+    EachObject(&'static [Read]),
 }
 
 impl Read {
     /// The whole value at `key`.
     #[must_use]
     pub const fn whole(key: &'static str) -> Self {
-        Self { key, below: &[] }
+        Self {
+            key,
+            shape: Shape::Whole,
+        }
     }
 
     /// Of the value at `key`, only `below` if it is an object; any other
     /// value whole.
     #[must_use]
     pub const fn within(key: &'static str, below: &'static [Read]) -> Self {
-        Self { key, below }
+        Self {
+            key,
+            shape: Shape::Object(below),
+        }
+    }
+
+    /// Of the value at `key`, if it is a list, only `below` of each item
+    /// that is an object; other items, and any other value, whole.
+    #[must_use]
+    pub const fn each(key: &'static str, below: &'static [Read]) -> Self {
+        Self {
+            key,
+            shape: Shape::EachObject(below),
+        }
     }
 
     /// The value read from its encoding.
     fn value(&self, encoded: Bytes) -> Result<Value, DecodeError> {
-        if !self.below.is_empty() {
+        let kind = match self.shape {
+            Shape::Whole => None,
             // Cloning `Bytes` shares the slice; nothing is copied.
-            if let Some(KindView::Object(object)) = ValueView::decode(encoded.clone())?.kind {
-                return Ok(Value {
-                    kind: Some(Kind::StructValue(object.read(self.below)?)),
-                });
-            }
+            Shape::Object(below) => match ValueView::decode(encoded.clone())?.kind {
+                Some(KindView::Object(object)) => Some(Kind::StructValue(object.read(below)?)),
+                _ => None,
+            },
+            Shape::EachObject(below) => match ValueView::decode(encoded.clone())?.kind {
+                Some(KindView::List(list)) => Some(Kind::ListValue(list.read(below)?)),
+                _ => None,
+            },
+        };
+        match kind {
+            Some(kind) => Ok(Value { kind: Some(kind) }),
+            None => Value::decode(encoded),
         }
-        Value::decode(encoded)
     }
 }
 
@@ -164,6 +196,30 @@ impl ObjectView {
     }
 }
 
+/// `google.protobuf.ListValue`: its items, each still encoded.
+#[derive(Clone, PartialEq, Message)]
+struct ListView {
+    #[prost(bytes = "bytes", repeated, tag = "1")]
+    values: Vec<Bytes>,
+}
+
+impl ListView {
+    /// Every item: of an object, the keys `reads` names; anything else whole.
+    fn read(self, reads: &[Read]) -> Result<ListValue, DecodeError> {
+        let values = self
+            .values
+            .into_iter()
+            .map(|item| match ValueView::decode(item.clone())?.kind {
+                Some(KindView::Object(object)) => Ok(Value {
+                    kind: Some(Kind::StructValue(object.read(reads)?)),
+                }),
+                _ => Value::decode(item),
+            })
+            .collect::<Result<_, DecodeError>>()?;
+        Ok(ListValue { values })
+    }
+}
+
 /// One entry of `Struct.fields`. The key stays bytes too: only keys equal
 /// to a name the function reads matter, and those are UTF-8.
 #[derive(Clone, PartialEq, Message)]
@@ -174,9 +230,10 @@ struct FieldView {
     value: Bytes,
 }
 
-/// `google.protobuf.Value` with an object's entries left encoded. Every
-/// member of the oneof is declared so that, as in `Value`, the last one on
-/// the wire wins.
+/// `google.protobuf.Value` with an object's entries and a list's items
+/// left encoded. Every member of the oneof is declared so that, as in
+/// `Value`, the last one on the wire wins (and two lists, or two objects,
+/// in a row merge).
 #[derive(Clone, PartialEq, Message)]
 struct ValueView {
     #[prost(oneof = "KindView", tags = "1, 2, 3, 4, 5, 6")]
@@ -195,8 +252,8 @@ enum KindView {
     Flag(bool),
     #[prost(message, tag = "5")]
     Object(ObjectView),
-    #[prost(bytes = "bytes", tag = "6")]
-    List(Bytes),
+    #[prost(message, tag = "6")]
+    List(ListView),
 }
 
 #[cfg(test)]
@@ -315,9 +372,10 @@ mod tests {
         );
     }
 
-    /// A length-delimited field; the payloads here stay under 128 bytes.
+    /// A length-delimited field.
     fn field(number: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![number << 3 | 2, u8::try_from(payload.len()).unwrap()];
+        let mut out = vec![number << 3 | 2];
+        prost::encoding::encode_varint(payload.len() as u64, &mut out);
         out.extend_from_slice(payload);
         out
     }
@@ -356,6 +414,53 @@ mod tests {
             let viewed = decode_request(bytes.as_slice()).unwrap();
             assert_eq!(viewed, full, "{bytes:?}");
         }
+    }
+
+    /// A request whose observed resource `r` has these status entries.
+    fn observed_status(entries: &[Vec<u8>]) -> Vec<u8> {
+        let status = entry(b"status", &field(5, &entries.concat()));
+        let resource = field(1, &status);
+        field(
+            2,
+            &field(2, &[field(1, b"r"), field(2, &resource)].concat()),
+        )
+    }
+
+    fn conditions(request: &RunFunctionRequest) -> serde_json::Value {
+        let observed = request.observed.as_ref().unwrap();
+        body(observed.resources.get("r"))["status"]["conditions"].clone()
+    }
+
+    #[test]
+    fn list_items_keep_only_what_is_read_and_lists_in_a_row_merge() {
+        let condition = |kind: &[u8]| {
+            let entries = [
+                entry(b"type", &field(3, kind)),
+                entry(b"status", &field(3, b"True")),
+                entry(b"reason", &field(3, b"Available")),
+            ];
+            field(1, &field(5, &entries.concat()))
+        };
+        let first = field(
+            6,
+            &[condition(b"Ready"), field(1, &field(3, b"s"))].concat(),
+        );
+        let second = field(6, &condition(b"Synced"));
+        let bytes = observed_status(&[entry(b"conditions", &[first, second].concat())]);
+        let full = RunFunctionRequest::decode(bytes.as_slice()).unwrap();
+        assert_eq!(
+            conditions(&full),
+            json!([
+                {"type": "Ready", "status": "True", "reason": "Available"},
+                "s",
+                {"type": "Synced", "status": "True", "reason": "Available"},
+            ])
+        );
+        let viewed = decode_request(bytes.as_slice()).unwrap();
+        assert_eq!(
+            conditions(&viewed),
+            json!([{"type": "Ready", "status": "True"}, "s", {"type": "Synced", "status": "True"}])
+        );
     }
 
     #[test]
