@@ -125,9 +125,28 @@ pub enum NestingError {
     TooDeep(usize),
 }
 
+/// How [`nesting`] treats a message too short to reach the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Walk it anyway, to measure the exact depth.
+    Everything,
+    /// Skip it: below any level, each further level costs at least two
+    /// bytes (a tag and a length, or a group's start and end), so a message
+    /// of `n` bytes at depth `d` cannot nest past `d + n / 2`.
+    OnlyWhatCouldBeTooDeep,
+}
+
 /// Measures, without recursion, the message nesting depth of `bytes` decoded
-/// as `root`, failing as soon as it passes `limit`.
-fn nesting(bytes: &[u8], root: Shape, limit: usize) -> Result<usize, NestingError> {
+/// as `root`, failing as soon as it passes `limit`. With
+/// [`Walk::OnlyWhatCouldBeTooDeep`] the depth is a lower bound, the verdict
+/// the same.
+fn nesting(bytes: &[u8], root: Shape, limit: usize, walk: Walk) -> Result<usize, NestingError> {
+    let shallow = |depth: usize, length: usize| {
+        walk == Walk::OnlyWhatCouldBeTooDeep && depth + length / 2 <= limit
+    };
+    if shallow(1, bytes.len()) {
+        return Ok(1);
+    }
     // Each open message: its shape and the offset where it ends.
     let mut open: Vec<(Shape, usize)> = vec![(root, bytes.len())];
     let mut deepest = 1;
@@ -151,10 +170,15 @@ fn nesting(bytes: &[u8], root: Shape, limit: usize) -> Result<usize, NestingErro
                 let inner_end = skip(at, length, end)?;
                 match shape.child(field) {
                     Some(child) => {
-                        open.push((child, inner_end));
-                        deepest = deepest.max(open.len());
+                        let depth = open.len() + 1;
+                        deepest = deepest.max(depth);
                         if deepest > limit {
                             return Err(NestingError::TooDeep(limit));
+                        }
+                        if shallow(depth, length) {
+                            at = inner_end;
+                        } else {
+                            open.push((child, inner_end));
                         }
                     }
                     None => at = inner_end,
@@ -190,13 +214,15 @@ fn read_varint(bytes: &[u8], at: &mut usize, end: usize) -> Result<u64, NestingE
 
 /// Measures the message nesting depth of an encoded `M`.
 pub fn measure<M: Bounded>(bytes: &[u8]) -> Result<usize, NestingError> {
-    nesting(bytes, M::SHAPE, MAX_NESTING)
+    nesting(bytes, M::SHAPE, MAX_NESTING, Walk::Everything)
 }
 
-/// The longest message that cannot nest past [`MAX_NESTING`], whatever its
-/// content: each level below the root costs at least a tag byte and a
-/// length byte. Everyday requests are shorter and skip the scan.
-const SHALLOW_FOR_SURE: usize = 2 * (MAX_NESTING - 1);
+/// Checks that an encoded `M` nests no deeper than [`MAX_NESTING`], walking
+/// only the messages long enough to: none of an everyday request, and of a
+/// large one only the few levels above its composed resources.
+pub fn check_nesting<M: Bounded>(bytes: &[u8]) -> Result<(), NestingError> {
+    nesting(bytes, M::SHAPE, MAX_NESTING, Walk::OnlyWhatCouldBeTooDeep).map(drop)
+}
 
 /// Encoding by [`Served`], and decoding bounded by [`MAX_NESTING`].
 #[derive(Debug)]
@@ -256,20 +282,17 @@ impl<U: Bounded> Decoder for BoundedDecoder<U> {
 }
 
 /// What the server makes of one message's bytes, all in one chunk as tonic
-/// hands them over: the nesting checked when the message is long enough to
-/// nest too deep, then decoded as far as the server reads it.
+/// hands them over: the nesting checked, then decoded as far as the server
+/// reads it.
 pub fn decode<M: Bounded>(buf: impl Buf) -> Result<M, Status> {
-    let bytes = buf.chunk();
-    if bytes.len() > SHALLOW_FOR_SURE {
-        measure::<M>(bytes).map_err(|error| Status::invalid_argument(error.to_string()))?;
-    }
+    check_nesting::<M>(buf.chunk()).map_err(|error| Status::invalid_argument(error.to_string()))?;
     M::decode_served(buf)
         .map_err(|error| Status::invalid_argument(format!("malformed protobuf message: {error}")))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{measure, MAX_NESTING, SHALLOW_FOR_SURE};
+    use super::{check_nesting, measure, nesting, Shape, Walk, MAX_NESTING};
     use crate::proto::v1::RunFunctionRequest;
 
     fn wrap(tag: u8, inner: &[u8]) -> Vec<u8> {
@@ -287,18 +310,24 @@ mod tests {
         out
     }
 
+    /// A request whose `desired.composite` holds `value` (an encoded
+    /// `Value`): `request > State > Resource > Struct > entry > value`.
+    fn holding(value: &[u8]) -> Vec<u8> {
+        let entry = wrap(0x12, value);
+        let object = wrap(0x0a, &entry);
+        let resource = wrap(0x0a, &object);
+        let state = wrap(0x0a, &resource);
+        wrap(0x1a, &state)
+    }
+
     /// The densest encoding of `lists` nested lists in `desired.composite`:
-    /// `request > State > Resource > Struct > entry > Value > (ListValue > Value)*`.
+    /// `... > Value > (ListValue > Value)*`.
     fn densest(lists: usize) -> Vec<u8> {
         let mut value = Vec::new();
         for _ in 0..lists {
             value = wrap(0x32, &wrap(0x0a, &value));
         }
-        let entry = wrap(0x12, &value);
-        let object = wrap(0x0a, &entry);
-        let resource = wrap(0x0a, &object);
-        let state = wrap(0x0a, &resource);
-        wrap(0x1a, &state)
+        holding(&value)
     }
 
     #[test]
@@ -311,12 +340,42 @@ mod tests {
                 bytes.len() >= 2 * (depth.min(MAX_NESTING + 1) - 1),
                 "{lists} lists"
             );
-            if bytes.len() <= SHALLOW_FOR_SURE {
-                assert!(
-                    depth <= MAX_NESTING,
-                    "{lists} lists: {depth} levels in {} bytes",
-                    bytes.len()
-                );
+            assert_eq!(
+                check_nesting::<RunFunctionRequest>(&bytes).is_ok(),
+                depth <= MAX_NESTING,
+                "{lists} lists"
+            );
+        }
+    }
+
+    /// An encoded `Value`: lists and strings, shaped by `seed`, up to
+    /// `levels` lists deep.
+    fn tree(seed: &mut u64, levels: usize) -> Vec<u8> {
+        // A linear congruential generator: enough variety, no dependency.
+        *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let roll = *seed >> 33;
+        if levels == 0 || roll.is_multiple_of(4) {
+            let text = vec![b'x'; usize::try_from(roll % 40).unwrap_or_default()];
+            return wrap(0x1a, &text);
+        }
+        let mut items = Vec::new();
+        for _ in 0..=roll % 3 {
+            items.extend(wrap(0x0a, &tree(seed, levels - 1)));
+        }
+        wrap(0x32, &items)
+    }
+
+    #[test]
+    fn skipping_what_cannot_be_too_deep_keeps_every_verdict() {
+        let mut seed = 7;
+        for _ in 0..400 {
+            let bytes = holding(&tree(&mut seed, 12));
+            let exact = nesting(&bytes, Shape::Request, usize::MAX, Walk::Everything).unwrap();
+            for limit in 1..=exact + 2 {
+                let walked = nesting(&bytes, Shape::Request, limit, Walk::Everything);
+                let skipped = nesting(&bytes, Shape::Request, limit, Walk::OnlyWhatCouldBeTooDeep);
+                assert_eq!(walked.is_ok(), exact <= limit, "limit {limit}");
+                assert_eq!(skipped.is_ok(), exact <= limit, "limit {limit}: {bytes:?}");
             }
         }
     }
