@@ -46,9 +46,9 @@ pub struct Problem {
 pub struct Problems(pub Vec<Problem>);
 
 impl Problems {
-    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    fn add(&mut self, path: impl fmt::Display, message: impl Into<String>) {
         self.0.push(Problem {
-            path: path.into(),
+            path: path.to_string(),
             message: message.into(),
         });
     }
@@ -279,43 +279,87 @@ struct Reader<'a> {
     problems: Problems,
 }
 
+/// Where a value was found. It is spelled out only when a problem is
+/// reported: valid input, the everyday case, never pays for the text.
+#[derive(Debug, Clone, Copy)]
+enum Path<'p> {
+    /// A key of the XR's parameters or of the Composition's defaults.
+    Key { root: &'static str, key: &'p str },
+    /// A key of the object found at `parent`.
+    Child { parent: &'p Path<'p>, key: &'p str },
+    /// An item of the list found at `parent`.
+    Item {
+        parent: &'p Path<'p>,
+        position: usize,
+    },
+}
+
+impl Path<'_> {
+    /// The key this path ends in, if it ends in one.
+    fn key(&self) -> Option<&str> {
+        match self {
+            Path::Key { key, .. } | Path::Child { key, .. } => Some(key),
+            Path::Item { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Key { root, key } => write!(f, "{root}.{key}"),
+            Path::Child { parent, key } => write!(f, "{parent}.{key}"),
+            Path::Item { parent, position } => write!(f, "{parent}[{position}]"),
+        }
+    }
+}
+
 /// A value found, with the path it was found at.
-struct Found<'a> {
+struct Found<'a, 'p> {
     value: &'a Value,
-    path: String,
+    path: Path<'p>,
 }
 
 impl<'a> Reader<'a> {
     /// The XR's own value only.
-    fn own(&self, key: &str) -> Option<Found<'a>> {
+    fn own<'p>(&self, key: &'p str) -> Option<Found<'a, 'p>> {
         self.parameters
             .get(key)
             .filter(|value| !value.is_null())
             .map(|value| Found {
                 value,
-                path: format!("{PARAMETERS_PATH}.{key}"),
+                path: Path::Key {
+                    root: PARAMETERS_PATH,
+                    key,
+                },
+            })
+    }
+
+    /// The Composition's default only.
+    fn default<'p>(&self, key: &'p str) -> Option<Found<'a, 'p>> {
+        self.defaults
+            .and_then(|defaults| defaults.get(key))
+            .filter(|value| !value.is_null())
+            .map(|value| Found {
+                value,
+                path: Path::Key {
+                    root: DEFAULTS_PATH,
+                    key,
+                },
             })
     }
 
     /// The XR's value, or else the Composition's default.
-    fn layered(&self, key: &str) -> Option<Found<'a>> {
-        self.own(key).or_else(|| {
-            self.defaults
-                .and_then(|defaults| defaults.get(key))
-                .filter(|value| !value.is_null())
-                .map(|value| Found {
-                    value,
-                    path: format!("{DEFAULTS_PATH}.{key}"),
-                })
-        })
+    fn layered<'p>(&self, key: &'p str) -> Option<Found<'a, 'p>> {
+        self.own(key).or_else(|| self.default(key))
     }
 
-    fn string(&mut self, found: &Found<'a>) -> Option<&'a str> {
+    fn string(&mut self, found: &Found<'a, '_>) -> Option<&'a str> {
         if let Value::String(text) = found.value {
             Some(text)
         } else {
             self.problems.add(
-                &found.path,
+                found.path,
                 format!("want a string, got {}", describe(found.value)),
             );
             None
@@ -324,7 +368,7 @@ impl<'a> Reader<'a> {
 
     fn checked<T>(
         &mut self,
-        found: Option<Found<'a>>,
+        found: Option<Found<'a, '_>>,
         check: impl FnOnce(&str) -> Result<T, String>,
     ) -> Option<T> {
         let found = found?;
@@ -340,7 +384,7 @@ impl<'a> Reader<'a> {
 
     fn typed<T: serde::de::DeserializeOwned>(
         &mut self,
-        found: Option<Found<'a>>,
+        found: Option<Found<'a, '_>>,
         want: &str,
     ) -> Option<T> {
         let found = found?;
@@ -354,31 +398,31 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn object(&mut self, found: &Found<'a>) -> Option<&'a Map<String, Value>> {
+    fn object(&mut self, found: &Found<'a, '_>) -> Option<&'a Map<String, Value>> {
         if let Value::Object(object) = found.value {
             Some(object)
         } else {
             self.problems.add(
-                &found.path,
+                found.path,
                 format!("want an object, got {}", describe(found.value)),
             );
             None
         }
     }
 
-    fn array(&mut self, found: &Found<'a>) -> Option<&'a Vec<Value>> {
+    fn array(&mut self, found: &Found<'a, '_>) -> Option<&'a Vec<Value>> {
         if let Value::Array(items) = found.value {
             Some(items)
         } else {
             self.problems.add(
-                &found.path,
+                found.path,
                 format!("want a list, got {}", describe(found.value)),
             );
             None
         }
     }
 
-    fn boolean(&mut self, found: Option<Found<'a>>) -> Option<bool> {
+    fn boolean(&mut self, found: Option<Found<'a, '_>>) -> Option<bool> {
         let found = found?;
         if let Value::Bool(flag) = found.value {
             Some(*flag)
@@ -391,7 +435,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn required(&mut self, found: Option<Found<'a>>, key: &str, want: &str) -> Option<Found<'a>> {
+    fn required<'p>(
+        &mut self,
+        found: Option<Found<'a, 'p>>,
+        key: &str,
+        want: &str,
+    ) -> Option<Found<'a, 'p>> {
         if found.is_none() {
             self.problems.add(
                 format!("{PARAMETERS_PATH}.{key}"),
@@ -413,12 +462,18 @@ fn describe(value: &Value) -> String {
     }
 }
 
-fn child(found: &Found<'_>, key: &str) -> String {
-    format!("{}.{key}", found.path)
+fn child<'p>(found: &'p Found<'_, '_>, key: &'p str) -> Path<'p> {
+    Path::Child {
+        parent: &found.path,
+        key,
+    }
 }
 
-fn index(found: &Found<'_>, position: usize) -> String {
-    format!("{}[{position}]", found.path)
+fn index<'p>(found: &'p Found<'_, '_>, position: usize) -> Path<'p> {
+    Path::Item {
+        parent: &found.path,
+        position,
+    }
 }
 
 /// Reads and checks `spec.parameters` (given as `parameters`, `None` when
@@ -498,7 +553,7 @@ pub fn read(
 }
 
 fn read_cluster(reader: &mut Reader<'_>, world: World) -> Option<Cluster> {
-    let given: Vec<Found<'_>> = ["clusterName", "clusterNameRef", "clusterNameSelector"]
+    let given: Vec<Found<'_, '_>> = ["clusterName", "clusterNameRef", "clusterNameSelector"]
         .into_iter()
         .filter_map(|key| reader.own(key))
         .collect();
@@ -515,16 +570,16 @@ fn read_cluster(reader: &mut Reader<'_>, world: World) -> Option<Cluster> {
     };
     let found = Found {
         value: found.value,
-        path: found.path.clone(),
+        path: found.path,
     };
-    let cluster = if found.path.ends_with("clusterName") {
+    let cluster = if found.path.key() == Some("clusterName") {
         reader
             .checked(Some(found), |name| {
                 aws::check_cluster_name(name).map(|()| name.to_owned())
             })
             .map(Cluster::Name)?
-    } else if found.path.ends_with("Ref") {
-        let path = found.path.clone();
+    } else if found.path.key() == Some("clusterNameRef") {
+        let path = found.path;
         let reference: ClusterReference =
             reader.typed(Some(found), "a reference such as {name: my-cluster}")?;
         if reference.name.is_empty() {
@@ -532,15 +587,15 @@ fn read_cluster(reader: &mut Reader<'_>, world: World) -> Option<Cluster> {
                 .problems
                 .add(format!("{path}.name"), "required: the Cluster's name");
         }
-        namespace_only_when_namespaced(reader, reference.namespace.as_ref(), &path, world);
+        namespace_only_when_namespaced(reader, reference.namespace.as_ref(), path, world);
         Cluster::Reference(reference)
     } else {
-        let path = found.path.clone();
+        let path = found.path;
         let selector: ClusterSelector = reader.typed(
             Some(found),
             "a selector such as {matchLabels: {name: my-cluster}} or {matchControllerRef: true}",
         )?;
-        namespace_only_when_namespaced(reader, selector.namespace.as_ref(), &path, world);
+        namespace_only_when_namespaced(reader, selector.namespace.as_ref(), path, world);
         Cluster::Selector(selector)
     };
     Some(cluster)
@@ -549,7 +604,7 @@ fn read_cluster(reader: &mut Reader<'_>, world: World) -> Option<Cluster> {
 fn namespace_only_when_namespaced(
     reader: &mut Reader<'_>,
     namespace: Option<&String>,
-    path: &str,
+    path: Path<'_>,
     world: World,
 ) {
     if namespace.is_some() && world == World::Cluster {
@@ -599,7 +654,7 @@ fn read_managed_policies(reader: &mut Reader<'_>) -> Vec<PolicyArn> {
     };
     if items.len() > MAX_MANAGED_POLICIES {
         reader.problems.add(
-            &found.path,
+            found.path,
             format!(
                 "{} policies; IAM attaches at most {MAX_MANAGED_POLICIES} managed policies to a role (10 unless the quota was raised)",
                 items.len()
@@ -612,7 +667,7 @@ fn read_managed_policies(reader: &mut Reader<'_>) -> Vec<PolicyArn> {
             value,
             path: index(&found, position),
         };
-        let path = item.path.clone();
+        let path = item.path;
         if let Some(arn) = reader.checked(Some(item), PolicyArn::parse) {
             if arns.contains(&arn) {
                 reader.problems.add(
@@ -651,7 +706,7 @@ fn read_inline_policies(
         let Some(object) = reader.object(&item) else {
             continue;
         };
-        let field = |key: &str| {
+        let field = |key: &'static str| {
             let path = child(&item, key);
             match object.get(key) {
                 None | Some(Value::Null) => Err(path),
@@ -666,7 +721,7 @@ fn read_inline_policies(
                 None
             }
             Ok(name) => {
-                let path = name.path.clone();
+                let path = name.path;
                 let name = reader.checked(Some(name), PolicyName::parse);
                 if let Some(name) = &name {
                     if policies.iter().any(|policy| &policy.name == name) {
@@ -700,7 +755,7 @@ fn read_inline_policies(
     }
     if budget_used > aws::INLINE_POLICY_BUDGET {
         reader.problems.add(
-            &found.path,
+            found.path,
             format!(
                 "the inline policies total {budget_used} characters without white space; IAM allows {} per role",
                 aws::INLINE_POLICY_BUDGET
@@ -742,16 +797,7 @@ fn read_role(reader: &mut Reader<'_>) -> RoleSettings {
 fn read_tags(reader: &mut Reader<'_>) -> BTreeMap<String, String> {
     let mut tags = BTreeMap::new();
     // Defaults first, so the XR's own tags win key by key.
-    let layers = [
-        reader
-            .defaults
-            .and_then(|defaults| defaults.get("tags"))
-            .map(|value| Found {
-                value,
-                path: format!("{DEFAULTS_PATH}.tags"),
-            }),
-        reader.own("tags"),
-    ];
+    let layers = [reader.default("tags"), reader.own("tags")];
     let mut last_path = None;
     for found in layers.into_iter().flatten() {
         if found.value.is_null() {
@@ -774,7 +820,7 @@ fn read_tags(reader: &mut Reader<'_>) -> BTreeMap<String, String> {
                 Ok(()) => {
                     tags.insert(key.clone(), value.as_str().unwrap_or_default().to_owned());
                 }
-                Err(message) => reader.problems.add(&found.path, message),
+                Err(message) => reader.problems.add(found.path, message),
             }
         }
         last_path = Some(found.path);
@@ -796,18 +842,11 @@ fn read_tags(reader: &mut Reader<'_>) -> BTreeMap<String, String> {
 
 fn read_agent(reader: &mut Reader<'_>) -> Option<Agent> {
     let own = reader.own("podIdentityAgent");
-    let default = reader
-        .defaults
-        .and_then(|defaults| defaults.get("podIdentityAgent"))
-        .filter(|value| !value.is_null())
-        .map(|value| Found {
-            value,
-            path: format!("{DEFAULTS_PATH}.podIdentityAgent"),
-        });
+    let default = reader.default("podIdentityAgent");
     let own_object = own.as_ref().and_then(|found| reader.object(found));
     let default_object = default.as_ref().and_then(|found| reader.object(found));
     // Field by field, the XR's value wins over the Composition's default.
-    let field = |key: &str| -> Option<Found<'_>> {
+    let field = |key: &'static str| -> Option<Found<'_, '_>> {
         [
             (own_object, own.as_ref()),
             (default_object, default.as_ref()),

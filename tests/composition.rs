@@ -393,6 +393,40 @@ fn bad_input_is_one_fatal_result_naming_every_field() {
     assert_same(case.name, case.reason, &case.want, &run(&case));
 }
 
+#[test]
+fn problems_in_defaults_and_references_are_reported_at_their_paths() {
+    let xr = with_parameters(|parameters| {
+        let object = parameters.as_object_mut().unwrap();
+        object.remove("region");
+        object.insert(
+            "clusterNameSelector".into(),
+            json!({"matchControllerRef": true, "namespace": "infra"}),
+        );
+    });
+    let call = Call {
+        xr: Some(xr),
+        input: Some(json!({"defaults": {
+            "region": 7,
+            "tags": {"team": 1},
+            "podIdentityAgent": {"install": "yes"},
+        }})),
+        ..Call::default()
+    };
+    let response = Function::default().run(call.request());
+    assert_eq!(response.results.len(), 1, "want exactly one result");
+    assert_eq!(
+        response.results[0].message,
+        concat!(
+            "cannot compose EKS Pod Identity: ",
+            "input.defaults.region: want a string, got the number 7; ",
+            "spec.parameters.clusterNameSelector.namespace: only a namespaced XR can refer to a namespace; ",
+            "a cluster-scoped XR's managed resources are cluster-scoped; ",
+            "input.defaults.tags: tag \"team\" wants a string value, got the number 1; ",
+            "input.defaults.podIdentityAgent.install: want true or false, got the string \"yes\"",
+        )
+    );
+}
+
 /// Runs one XR and returns its desired resources as JSON, by key.
 fn compose(xr: Value, input: Option<Value>) -> serde_json::Map<String, Value> {
     let call = Call {
