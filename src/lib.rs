@@ -16,6 +16,7 @@
 //! - [`function`]: `RunFunction` as a pure function of the request.
 //! - [`service`]: the gRPC service answering both protocol versions.
 //! - [`exhausted`]: relabels tonic's size-limit refusals as `RESOURCE_EXHAUSTED`.
+//! - [`connection`]: a served connection whose answers leave together.
 //! - [`server`]: serving on a given listener until a shutdown signal.
 //! - [`runtime`]: the tokio runtime and the signals that stop it.
 //! - [`cli`]: command-line flags and binding the listen address.
@@ -25,6 +26,7 @@ pub mod aws;
 pub mod cli;
 pub mod codec;
 pub mod compose;
+pub mod connection;
 pub mod encode;
 pub mod exhausted;
 pub mod function;

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio_stream::{Stream, StreamExt};
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
+use crate::connection::Connection;
 use crate::exhausted::ExhaustedOnOversize;
 use crate::function::Function;
 use crate::proto::{v1, v1beta1};
@@ -72,10 +74,12 @@ pub fn load_tls(dir: &Path) -> Result<ServerTlsConfig, ServeError> {
 /// The connections `listener` accepts, set up the way [`serve`] serves them:
 /// without Nagle's algorithm, which would otherwise hold back the last small
 /// write of an answer until the client's delayed acknowledgement (up to
-/// 40 ms on Linux).
-#[must_use]
-pub fn incoming(listener: TcpListener) -> TcpIncoming {
-    TcpIncoming::from(listener).with_nodelay(Some(true))
+/// 40 ms on Linux), and with answers that finish together sent together
+/// ([`Connection`]) instead.
+pub fn incoming(listener: TcpListener) -> impl Stream<Item = std::io::Result<Connection>> {
+    TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .map(|accepted| accepted.map(Connection::new))
 }
 
 /// Serves the function and the health service on `listener` until
