@@ -155,3 +155,31 @@ fn dropping_sends_what_is_held() {
         assert_eq!(got, b"a TLS alert");
     });
 }
+
+#[test]
+fn reads_hand_over_everything_in_order_whatever_their_size() {
+    on_runtime(async {
+        let (mut server, mut client) = pair().await;
+        let sent: Vec<u8> = (0..200_000_u32).map(|at| (at % 251) as u8).collect();
+        let sending = sent.clone();
+        let writer = tokio::spawn(async move {
+            client.write_all(&sending).await.unwrap();
+            client.shutdown().await.unwrap();
+            client
+        });
+        let mut got = Vec::new();
+        // Small reads, as h2 makes them, and large ones, which bypass the
+        // read-ahead.
+        for size in [1000, 100_000].into_iter().cycle() {
+            let mut buf = vec![0; size];
+            let read = server.read(&mut buf).await.unwrap();
+            if read == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..read]);
+        }
+        drop(writer.await.unwrap());
+        assert_eq!(got.len(), sent.len());
+        assert!(got == sent, "the bytes came out of order");
+    });
+}
