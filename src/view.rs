@@ -14,9 +14,9 @@
 //! [`crate::function::XR_READS`] and [`crate::observed::COMPOSED_READS`]).
 //! What the function reads comes out exactly as a full decode gives it; the
 //! desired state, input and context decode whole, as they pass through to
-//! the response. The other parts are checked for framing only, so bad
-//! UTF-8 in, say, an observed resource's annotations no longer fails the
-//! call: nothing reads it.
+//! the response. The other parts are skipped whole (only the entries of
+//! an object read are framed), so bad UTF-8 in, say, an observed
+//! resource's annotations no longer fails the call: nothing reads it.
 
 use std::collections::BTreeMap;
 
