@@ -323,29 +323,26 @@ struct Found<'a, 'p> {
 impl<'a> Reader<'a> {
     /// The XR's own value only.
     fn own<'p>(&self, key: &'p str) -> Option<Found<'a, 'p>> {
-        self.parameters
-            .get(key)
-            .filter(|value| !value.is_null())
-            .map(|value| Found {
-                value,
-                path: Path::Key {
-                    root: PARAMETERS_PATH,
-                    key,
-                },
-            })
+        Self::found_in(Some(self.parameters), PARAMETERS_PATH, key)
     }
 
     /// The Composition's default only.
     fn default<'p>(&self, key: &'p str) -> Option<Found<'a, 'p>> {
-        self.defaults
-            .and_then(|defaults| defaults.get(key))
+        Self::found_in(self.defaults, DEFAULTS_PATH, key)
+    }
+
+    /// A value that is set (not null) at `key` of `layer`, found at `root`.
+    fn found_in<'p>(
+        layer: Option<&'a Map<String, Value>>,
+        root: &'static str,
+        key: &'p str,
+    ) -> Option<Found<'a, 'p>> {
+        layer
+            .and_then(|layer| layer.get(key))
             .filter(|value| !value.is_null())
             .map(|value| Found {
                 value,
-                path: Path::Key {
-                    root: DEFAULTS_PATH,
-                    key,
-                },
+                path: Path::Key { root, key },
             })
     }
 

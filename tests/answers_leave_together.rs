@@ -124,6 +124,16 @@ fn enough_held_bytes_leave_at_the_flush() {
     });
 }
 
+/// Everything the client receives until the server's side closes.
+async fn until_closed(client: &mut TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut got))
+        .await
+        .expect("closed")
+        .unwrap();
+    got
+}
+
 #[test]
 fn shutdown_sends_what_is_held_then_closes() {
     on_runtime(async {
@@ -131,12 +141,7 @@ fn shutdown_sends_what_is_held_then_closes() {
         server.write_all(b"last answer").await.unwrap();
         server.flush().await.unwrap();
         server.shutdown().await.unwrap();
-        let mut got = Vec::new();
-        tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut got))
-            .await
-            .expect("closed")
-            .unwrap();
-        assert_eq!(got, b"last answer");
+        assert_eq!(until_closed(&mut client).await, b"last answer");
     });
 }
 
@@ -147,12 +152,7 @@ fn dropping_sends_what_is_held() {
         server.write_all(b"a TLS alert").await.unwrap();
         server.flush().await.unwrap();
         drop(server);
-        let mut got = Vec::new();
-        tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut got))
-            .await
-            .expect("closed")
-            .unwrap();
-        assert_eq!(got, b"a TLS alert");
+        assert_eq!(until_closed(&mut client).await, b"a TLS alert");
     });
 }
 
