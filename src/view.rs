@@ -39,7 +39,7 @@ pub struct Read {
 }
 
 /// How much of a value [`Read`] decodes.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 enum Shape {
     Whole,
     Object(&'static [Read]),
@@ -78,7 +78,14 @@ impl Read {
 
     /// The value read from its encoding.
     fn value(&self, encoded: Bytes) -> Result<Value, DecodeError> {
-        let kind = match self.shape {
+        self.shape.value(encoded)
+    }
+}
+
+impl Shape {
+    /// A value of this shape, read from its encoding.
+    fn value(self, encoded: Bytes) -> Result<Value, DecodeError> {
+        let kind = match self {
             Shape::Whole => None,
             // Cloning `Bytes` shares the slice; nothing is copied.
             Shape::Object(below) => match ValueView::decode(encoded.clone())?.kind {
@@ -204,17 +211,12 @@ struct ListView {
 }
 
 impl ListView {
-    /// Every item: of an object, the keys `reads` names; anything else whole.
-    fn read(self, reads: &[Read]) -> Result<ListValue, DecodeError> {
+    /// Every item: of an object, the keys `below` names; anything else whole.
+    fn read(self, below: &'static [Read]) -> Result<ListValue, DecodeError> {
         let values = self
             .values
             .into_iter()
-            .map(|item| match ValueView::decode(item.clone())?.kind {
-                Some(KindView::Object(object)) => Ok(Value {
-                    kind: Some(Kind::StructValue(object.read(reads)?)),
-                }),
-                _ => Value::decode(item),
-            })
+            .map(|item| Shape::Object(below).value(item))
             .collect::<Result<_, DecodeError>>()?;
         Ok(ListValue { values })
     }
