@@ -6,22 +6,26 @@
 //! `status.atProvider` fields. Decoding all of that into `Struct`s, and
 //! dropping it again, costs more than everything else a call does.
 //!
-//! So the server decodes through view messages that mirror the protocol's
-//! field numbers but declare each object's field values as `bytes`. A
-//! message and a `bytes` field share one wire type, so prost hands those
-//! values over as slices of the request, and only the keys the [`Read`]
-//! tables name are decoded (the tables sit next to the code that reads:
-//! [`crate::function::XR_READS`] and [`crate::observed::COMPOSED_READS`]).
-//! What the function reads comes out exactly as a full decode gives it; the
-//! desired state, input and context decode whole, as they pass through to
-//! the response. The other parts are skipped whole (only the entries of
+//! So the server walks the observed state's wire bytes in place, field by
+//! field, and decodes only the keys the [`Read`] tables name (the tables
+//! sit next to the code that reads: [`crate::function::XR_READS`] and
+//! [`crate::observed::COMPOSED_READS`]); nothing else is copied or
+//! allocated. What the function reads comes out exactly as a full decode
+//! gives it, down to protobuf's merging of a message given more than once;
+//! the desired state, input and context decode whole, as they pass through
+//! to the response. The other parts are skipped whole (only the entries of
 //! an object read are framed), so bad UTF-8 in, say, an observed
-//! resource's annotations no longer fails the call: nothing reads it.
+//! resource's annotations does not fail the call: nothing reads it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use prost::bytes::{Buf, Bytes};
-use prost::{DecodeError, Message, Oneof};
+use prost::encoding::{
+    check_wire_type, decode_key, decode_varint, encode_varint, skip_field, string, DecodeContext,
+    WireType,
+};
+use prost::{DecodeError, Message};
 use prost_types::value::Kind;
 use prost_types::{ListValue, Struct, Value};
 
@@ -75,33 +79,6 @@ impl Read {
             shape: Shape::EachObject(below),
         }
     }
-
-    /// The value read from its encoding.
-    fn value(&self, encoded: Bytes) -> Result<Value, DecodeError> {
-        self.shape.value(encoded)
-    }
-}
-
-impl Shape {
-    /// A value of this shape, read from its encoding.
-    fn value(self, encoded: Bytes) -> Result<Value, DecodeError> {
-        let kind = match self {
-            Shape::Whole => None,
-            // Cloning `Bytes` shares the slice; nothing is copied.
-            Shape::Object(below) => match ValueView::decode(encoded.clone())?.kind {
-                Some(KindView::Object(object)) => Some(Kind::StructValue(object.read(below)?)),
-                _ => None,
-            },
-            Shape::EachObject(below) => match ValueView::decode(encoded.clone())?.kind {
-                Some(KindView::List(list)) => Some(Kind::ListValue(list.read(below)?)),
-                _ => None,
-            },
-        };
-        match kind {
-            Some(kind) => Ok(Value { kind: Some(kind) }),
-            None => Value::decode(encoded),
-        }
-    }
 }
 
 /// Decodes a request, leaving unread the parts of the observed state the
@@ -114,9 +91,12 @@ pub fn decode_request(buf: impl Buf) -> Result<RunFunctionRequest, DecodeError> 
         input,
         context,
     } = RequestView::decode(buf)?;
+    let observed = observed
+        .iter()
+        .fold(None, |joined, more| Some(join(joined, more)));
     Ok(RunFunctionRequest {
         meta,
-        observed: observed.map(StateView::read).transpose()?,
+        observed: observed.as_deref().map(read_state).transpose()?,
         desired,
         input,
         context,
@@ -124,13 +104,15 @@ pub fn decode_request(buf: impl Buf) -> Result<RunFunctionRequest, DecodeError> 
     })
 }
 
-/// `RunFunctionRequest`; the fields not declared are skipped unread.
+/// `RunFunctionRequest`, with the observed state left encoded; the fields
+/// not declared are skipped unread.
 #[derive(Clone, PartialEq, Message)]
 struct RequestView {
     #[prost(message, optional, tag = "1")]
     meta: Option<RequestMeta>,
-    #[prost(message, optional, tag = "2")]
-    observed: Option<StateView>,
+    /// Every occurrence, in wire order, to be merged as one message.
+    #[prost(bytes = "bytes", repeated, tag = "2")]
+    observed: Vec<Bytes>,
     #[prost(message, optional, tag = "3")]
     desired: Option<State>,
     #[prost(message, optional, tag = "4")]
@@ -139,123 +121,319 @@ struct RequestView {
     context: Option<Struct>,
 }
 
-/// `State`.
-#[derive(Clone, PartialEq, Message)]
-struct StateView {
-    #[prost(message, optional, tag = "1")]
-    composite: Option<ResourceView>,
-    #[prost(btree_map = "string, message", tag = "2")]
-    resources: BTreeMap<String, ResourceView>,
+/// A message field given once more. Protobuf merges a message given more
+/// than once exactly as it would read the encodings one after the other,
+/// so joining them is merging them; a field given once stays borrowed.
+fn join<'a>(earlier: Option<Cow<'a, [u8]>>, more: &'a [u8]) -> Cow<'a, [u8]> {
+    match earlier {
+        None => Cow::Borrowed(more),
+        Some(earlier) => {
+            let mut both = earlier.into_owned();
+            both.extend_from_slice(more);
+            Cow::Owned(both)
+        }
+    }
 }
 
-impl StateView {
-    fn read(self) -> Result<State, DecodeError> {
-        Ok(State {
-            composite: self
-                .composite
-                .map(|composite| composite.read(XR_READS))
-                .transpose()?,
-            resources: self
-                .resources
-                .into_iter()
-                .map(|(key, resource)| Ok((key, resource.read(COMPOSED_READS)?)))
-                .collect::<Result<_, DecodeError>>()?,
+/// The fields of one encoded message in wire order, each framed as prost
+/// frames it, with prost's errors.
+struct Fields<'a> {
+    rest: &'a [u8],
+}
+
+/// One field of an encoded message.
+struct Field<'a> {
+    number: u32,
+    wire_type: WireType,
+    /// A length-delimited field's payload; empty for the others.
+    payload: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    fn of(message: &'a [u8]) -> Self {
+        Self { rest: message }
+    }
+
+    fn field(&mut self) -> Result<Field<'a>, DecodeError> {
+        match self.common() {
+            Some(field) => Ok(field),
+            None => self.any(),
+        }
+    }
+
+    /// The next field if it is of the kind almost every field of a request
+    /// is (a one-byte key; a varint, or a length-delimited payload under
+    /// 16 KiB) and well framed; otherwise nothing, and nothing consumed.
+    fn common(&mut self) -> Option<Field<'a>> {
+        let (&key, after_key) = self.rest.split_first()?;
+        let number = u32::from(key >> 3);
+        if key & 0x80 != 0 || number == 0 {
+            return None;
+        }
+        let (wire_type, header, length) = match key & 0x07 {
+            // Nine bytes carry 63 bits; a tenth may overflow, and prost tells.
+            0 => (
+                WireType::Varint,
+                0,
+                after_key.iter().take(9).position(|byte| byte & 0x80 == 0)? + 1,
+            ),
+            2 => {
+                let (length, header) = match *after_key {
+                    [low, ..] if low & 0x80 == 0 => (usize::from(low), 1),
+                    [low, high, ..] if high & 0x80 == 0 => {
+                        (usize::from(low & 0x7f) | usize::from(high) << 7, 2)
+                    }
+                    _ => return None,
+                };
+                (WireType::LengthDelimited, header, header + length)
+            }
+            _ => return None,
+        };
+        if length > after_key.len() {
+            return None;
+        }
+        let (encoded, rest) = after_key.split_at(length);
+        self.rest = rest;
+        Some(Field {
+            number,
+            wire_type,
+            payload: &encoded[header..],
+        })
+    }
+
+    /// The next field, whatever it is, framed by prost, with prost's
+    /// errors.
+    fn any(&mut self) -> Result<Field<'a>, DecodeError> {
+        let (number, wire_type) = decode_key(&mut self.rest)?;
+        let start = self.rest;
+        skip_field(wire_type, number, &mut self.rest, DecodeContext::default())?;
+        let mut payload: &[u8] = &[];
+        if wire_type == WireType::LengthDelimited {
+            // The skip has checked that the payload ends where the field does.
+            payload = &start[..start.len() - self.rest.len()];
+            decode_varint(&mut payload)?;
+        }
+        Ok(Field {
+            number,
+            wire_type,
+            payload,
         })
     }
 }
 
-/// `Resource`, without its connection details and readiness.
-#[derive(Clone, PartialEq, Message)]
-struct ResourceView {
-    #[prost(message, optional, tag = "1")]
-    resource: Option<ObjectView>,
-}
+impl<'a> Iterator for Fields<'a> {
+    type Item = Result<Field<'a>, DecodeError>;
 
-impl ResourceView {
-    fn read(self, reads: &[Read]) -> Result<Resource, DecodeError> {
-        Ok(Resource {
-            resource: self.resource.map(|object| object.read(reads)).transpose()?,
-            ..Resource::default()
-        })
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        (!self.rest.is_empty()).then(|| self.field())
     }
 }
 
-/// `google.protobuf.Struct`: its map entries in wire order, values encoded.
-#[derive(Clone, PartialEq, Message)]
-struct ObjectView {
-    #[prost(message, repeated, tag = "1")]
-    fields: Vec<FieldView>,
+impl<'a> Field<'a> {
+    /// The payload of a field that must be length-delimited.
+    fn delimited(&self) -> Result<&'a [u8], DecodeError> {
+        check_wire_type(WireType::LengthDelimited, self.wire_type)?;
+        Ok(self.payload)
+    }
+
+    /// A string field, checked as prost checks any string.
+    fn string(&self) -> Result<String, DecodeError> {
+        let bytes = self.delimited()?;
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return Ok(text.to_owned());
+        }
+        // Framed again for prost, to fail with prost's error.
+        let mut framed = Vec::with_capacity(bytes.len() + 10);
+        encode_varint(bytes.len() as u64, &mut framed);
+        framed.extend_from_slice(bytes);
+        let mut text = String::new();
+        string::merge(
+            self.wire_type,
+            &mut text,
+            &mut framed.as_slice(),
+            DecodeContext::default(),
+        )?;
+        Ok(text)
+    }
 }
 
-impl ObjectView {
-    /// The keys `reads` names. As in any protobuf map, a later entry for a
-    /// key replaces an earlier one.
-    fn read(self, reads: &[Read]) -> Result<Struct, DecodeError> {
-        let mut object = Struct::default();
-        for FieldView { key, value } in self.fields {
-            if let Some(read) = reads.iter().find(|read| read.key.as_bytes() == key) {
-                object
-                    .fields
-                    .insert(read.key.to_owned(), read.value(value)?);
+/// `State`: the observed XR, and each composed resource, by name.
+fn read_state(encoded: &[u8]) -> Result<State, DecodeError> {
+    let mut composite = None;
+    let mut resources = BTreeMap::new();
+    for field in Fields::of(encoded) {
+        let field = field?;
+        match field.number {
+            1 => composite = Some(join(composite, field.delimited()?)),
+            2 => {
+                let (name, resource) = read_resource_entry(field.delimited()?)?;
+                // As in any protobuf map, a later entry for a name replaces
+                // an earlier one.
+                resources.insert(name, resource);
+            }
+            _ => {}
+        }
+    }
+    Ok(State {
+        composite: composite
+            .as_deref()
+            .map(|composite| read_resource(composite, XR_READS))
+            .transpose()?,
+        resources,
+    })
+}
+
+/// One entry of `State.resources`.
+fn read_resource_entry(encoded: &[u8]) -> Result<(String, Resource), DecodeError> {
+    let mut name = String::new();
+    let mut resource = None;
+    for field in Fields::of(encoded) {
+        let field = field?;
+        match field.number {
+            1 => name = field.string()?,
+            2 => resource = Some(join(resource, field.delimited()?)),
+            _ => {}
+        }
+    }
+    let resource = read_resource(resource.as_deref().unwrap_or_default(), COMPOSED_READS)?;
+    Ok((name, resource))
+}
+
+/// `Resource`: the object alone, without its connection details and
+/// readiness.
+fn read_resource(encoded: &[u8], reads: &[Read]) -> Result<Resource, DecodeError> {
+    let mut object = None;
+    for field in Fields::of(encoded) {
+        let field = field?;
+        if field.number == 1 {
+            object = Some(join(object, field.delimited()?));
+        }
+    }
+    Ok(Resource {
+        resource: object
+            .as_deref()
+            .map(|object| read_object(object, reads))
+            .transpose()?,
+        ..Resource::default()
+    })
+}
+
+/// `google.protobuf.Struct`: the keys `reads` names. As in any protobuf
+/// map, a later entry for a key replaces an earlier one.
+fn read_object(encoded: &[u8], reads: &[Read]) -> Result<Struct, DecodeError> {
+    let mut object = Struct::default();
+    for entry in Fields::of(encoded) {
+        let entry = entry?;
+        if entry.number != 1 {
+            continue;
+        }
+        let mut key: &[u8] = &[];
+        let mut value = None;
+        for field in Fields::of(entry.delimited()?) {
+            let field = field?;
+            match field.number {
+                // Only keys equal to a name the function reads matter, and
+                // those are UTF-8: other keys stay unchecked bytes.
+                1 => key = field.delimited()?,
+                2 => value = Some(join(value, field.delimited()?)),
+                _ => {}
             }
         }
-        Ok(object)
+        if let Some(read) = reads.iter().find(|read| read.key.as_bytes() == key) {
+            let value = read.shape.value(value.as_deref().unwrap_or_default())?;
+            object.fields.insert(read.key.to_owned(), value);
+        }
+    }
+    Ok(object)
+}
+
+/// `google.protobuf.ListValue`: every item, of an object the keys `below`
+/// names, anything else whole.
+fn read_list(encoded: &[u8], below: &'static [Read]) -> Result<ListValue, DecodeError> {
+    let mut values = Vec::new();
+    for field in Fields::of(encoded) {
+        let field = field?;
+        if field.number == 1 {
+            values.push(Shape::Object(below).value(field.delimited()?)?);
+        }
+    }
+    Ok(ListValue { values })
+}
+
+impl Shape {
+    /// A value of this shape, read from its encoding.
+    fn value(self, encoded: &[u8]) -> Result<Value, DecodeError> {
+        let kind = match self {
+            Shape::Whole => None,
+            Shape::Object(below) => match last_member(encoded)? {
+                Some(Member {
+                    number: STRUCT_VALUE,
+                    encoded: object,
+                }) => Some(Kind::StructValue(read_object(&object, below)?)),
+                _ => None,
+            },
+            Shape::EachObject(below) => match last_member(encoded)? {
+                Some(Member {
+                    number: LIST_VALUE,
+                    encoded: list,
+                }) => Some(Kind::ListValue(read_list(&list, below)?)),
+                _ => None,
+            },
+        };
+        match kind {
+            Some(kind) => Ok(Value { kind: Some(kind) }),
+            None => Value::decode(encoded),
+        }
     }
 }
 
-/// `google.protobuf.ListValue`: its items, each still encoded.
-#[derive(Clone, PartialEq, Message)]
-struct ListView {
-    #[prost(bytes = "bytes", repeated, tag = "1")]
-    values: Vec<Bytes>,
+/// `Value.struct_value`'s field number.
+const STRUCT_VALUE: u32 = 5;
+/// `Value.list_value`'s field number.
+const LIST_VALUE: u32 = 6;
+
+/// The member of `Value`'s oneof `kind` that a full decode ends with.
+struct Member<'a> {
+    number: u32,
+    /// An object's or a list's encoding; empty for the other members.
+    encoded: Cow<'a, [u8]>,
 }
 
-impl ListView {
-    /// Every item: of an object, the keys `below` names; anything else whole.
-    fn read(self, below: &'static [Read]) -> Result<ListValue, DecodeError> {
-        let values = self
-            .values
-            .into_iter()
-            .map(|item| Shape::Object(below).value(item))
-            .collect::<Result<_, DecodeError>>()?;
-        Ok(ListValue { values })
+/// As in `Value`, the last member on the wire wins, and an object (or a
+/// list) given more than once in a row is merged.
+fn last_member(encoded: &[u8]) -> Result<Option<Member<'_>>, DecodeError> {
+    let mut last: Option<Member<'_>> = None;
+    for field in Fields::of(encoded) {
+        let field = field?;
+        let payload = match field.number {
+            // null (an enum) and bool
+            1 | 4 => check_wire_type(WireType::Varint, field.wire_type).map(|()| &[][..])?,
+            // number
+            2 => check_wire_type(WireType::SixtyFourBit, field.wire_type).map(|()| &[][..])?,
+            // A string is unread unless it is the last member, and then the
+            // value is read whole.
+            3 => field.delimited().map(|_| &[][..])?,
+            STRUCT_VALUE | LIST_VALUE => field.delimited()?,
+            _ => continue,
+        };
+        last = Some(match last {
+            Some(earlier)
+                if earlier.number == field.number
+                    && matches!(field.number, STRUCT_VALUE | LIST_VALUE) =>
+            {
+                Member {
+                    number: field.number,
+                    encoded: join(Some(earlier.encoded), payload),
+                }
+            }
+            _ => Member {
+                number: field.number,
+                encoded: Cow::Borrowed(payload),
+            },
+        });
     }
-}
-
-/// One entry of `Struct.fields`. The key stays bytes too: only keys equal
-/// to a name the function reads matter, and those are UTF-8.
-#[derive(Clone, PartialEq, Message)]
-struct FieldView {
-    #[prost(bytes = "bytes", tag = "1")]
-    key: Bytes,
-    #[prost(bytes = "bytes", tag = "2")]
-    value: Bytes,
-}
-
-/// `google.protobuf.Value` with an object's entries and a list's items
-/// left encoded. Every member of the oneof is declared so that, as in
-/// `Value`, the last one on the wire wins (and two lists, or two objects,
-/// in a row merge).
-#[derive(Clone, PartialEq, Message)]
-struct ValueView {
-    #[prost(oneof = "KindView", tags = "1, 2, 3, 4, 5, 6")]
-    kind: Option<KindView>,
-}
-
-#[derive(Clone, PartialEq, Oneof)]
-enum KindView {
-    #[prost(int32, tag = "1")]
-    Null(i32),
-    #[prost(double, tag = "2")]
-    Number(f64),
-    #[prost(bytes = "bytes", tag = "3")]
-    Text(Bytes),
-    #[prost(bool, tag = "4")]
-    Flag(bool),
-    #[prost(message, tag = "5")]
-    Object(ObjectView),
-    #[prost(message, tag = "6")]
-    List(ListView),
+    Ok(last)
 }
 
 #[cfg(test)]
@@ -412,6 +590,55 @@ mod tests {
             ],
         ] {
             let bytes = observed_xr(&entries);
+            let full = RunFunctionRequest::decode(bytes.as_slice()).unwrap();
+            let viewed = decode_request(bytes.as_slice()).unwrap();
+            assert_eq!(viewed, full, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn fields_given_twice_merge_or_replace_as_in_a_full_decode() {
+        let namespace = field(5, &entry(b"namespace", &field(3, b"a")));
+        let name = field(5, &entry(b"name", &field(3, b"b")));
+        let metadata = |value: &[u8]| [field(1, b"metadata"), field(2, value)].concat();
+        let text = field(2, &field(3, b"t"));
+        let cases = [
+            // An entry's key given twice: the last one counts.
+            field(
+                1,
+                &[field(1, b"kind"), field(1, b"apiVersion"), text.clone()].concat(),
+            ),
+            field(
+                1,
+                &[field(1, b"apiVersion"), text, field(1, b"kind")].concat(),
+            ),
+            // An entry's value given twice: the two objects merge.
+            field(1, &[metadata(&namespace), field(2, &name)].concat()),
+        ];
+        for entries in cases {
+            let bytes = observed_xr(&[entries]);
+            let full = RunFunctionRequest::decode(bytes.as_slice()).unwrap();
+            let viewed = decode_request(bytes.as_slice()).unwrap();
+            assert_eq!(viewed, full, "{bytes:?}");
+        }
+        // The observed state, the XR and its object, each given twice.
+        let first = entry(b"kind", &field(3, b"k"));
+        let second = entry(b"metadata", &name);
+        for bytes in [
+            [
+                observed_xr(std::slice::from_ref(&first)),
+                observed_xr(std::slice::from_ref(&second)),
+            ]
+            .concat(),
+            field(
+                2,
+                &[field(1, &field(1, &first)), field(1, &field(1, &second))].concat(),
+            ),
+            field(
+                2,
+                &field(1, &[field(1, &first), field(1, &second)].concat()),
+            ),
+        ] {
             let full = RunFunctionRequest::decode(bytes.as_slice()).unwrap();
             let viewed = decode_request(bytes.as_slice()).unwrap();
             assert_eq!(viewed, full, "{bytes:?}");

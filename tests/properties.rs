@@ -2,8 +2,9 @@
 //! step's input), the function never panics and answers either with
 //! composed resources and no result, or with exactly one FATAL result and
 //! the desired state untouched. Decoding a request only as far as the
-//! function reads it never changes the answer, and the server's encoding of
-//! an answer writes prost's bytes.
+//! function reads it never changes the answer, and refuses no damaged
+//! request that a full decode accepts; the server's encoding of an answer
+//! writes prost's bytes.
 
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::json::json_to_struct;
@@ -12,7 +13,7 @@ use function_eks_pod_identity::proto::v1::{
 };
 use function_eks_pod_identity::{encode, view};
 use proptest::prelude::{
-    any, prop, prop_assert_eq, prop_oneof, proptest, Just, ProptestConfig, Strategy,
+    any, prop, prop_assert, prop_assert_eq, prop_oneof, proptest, Just, ProptestConfig, Strategy,
 };
 use prost::Message;
 use serde_json::{json, Map, Value};
@@ -331,6 +332,34 @@ proptest! {
         let whole = RunFunctionRequest::decode(bytes.as_slice()).expect("a request");
         let viewed = view::decode_request(bytes.as_slice()).expect("the same request");
         prop_assert_eq!(Function::default().run(viewed), Function::default().run(whole));
+    }
+
+    #[test]
+    fn a_damaged_request_fails_only_where_a_full_decode_fails(
+        request in observed_request(),
+        damage in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0..3u8), 1..4),
+    ) {
+        let mut bytes = request.encode_to_vec();
+        for (at, byte, how) in damage {
+            let at = at.index(bytes.len() + 1);
+            match how {
+                0 if at < bytes.len() => bytes[at] = byte,
+                1 if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                _ => bytes.insert(at, byte),
+            }
+        }
+        // The view skips what it does not read, so it may accept bytes a
+        // full decode refuses; where a full decode accepts, it must too,
+        // with the same answer.
+        if let Ok(whole) = RunFunctionRequest::decode(bytes.as_slice()) {
+            let viewed = view::decode_request(bytes.as_slice());
+            prop_assert!(viewed.is_ok(), "{viewed:?}");
+            if let Ok(viewed) = viewed {
+                prop_assert_eq!(Function::default().run(viewed), Function::default().run(whole));
+            }
+        }
     }
 
     #[test]
