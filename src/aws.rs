@@ -294,13 +294,15 @@ pub struct PolicyDocument {
 impl PolicyDocument {
     /// Accepts JSON text of an object made of tab, LF, CR and U+0020 to U+00FF.
     pub fn parse(text: &str) -> Result<Self, String> {
-        if let Some(bad) = text
-            .chars()
-            .find(|&c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
-        {
-            return Err(format!(
-                "contains {bad:?}; IAM policy documents allow only tab, newline, carriage return and U+0020 to U+00FF"
-            ));
+        // One pass both checks the characters and counts them.
+        let mut counted = 0;
+        for c in text.chars() {
+            if !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}') {
+                return Err(format!(
+                    "contains {c:?}; IAM policy documents allow only tab, newline, carriage return and U+0020 to U+00FF"
+                ));
+            }
+            counted += usize::from(!c.is_whitespace());
         }
         // Check the syntax without building a document nobody reads.
         if let Err(error) = serde_json::from_str::<IgnoredAny>(text) {
@@ -311,7 +313,7 @@ impl PolicyDocument {
         }
         Ok(Self {
             text: text.to_owned(),
-            counted: text.chars().filter(|c| !c.is_whitespace()).count(),
+            counted,
         })
     }
 
@@ -459,5 +461,39 @@ impl Region {
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PolicyDocument;
+
+    #[test]
+    fn white_space_does_not_count_against_the_budget() {
+        let document =
+            PolicyDocument::parse("{\n\t\"Version\": \"2012-10-17\",\r\n \"x\":\"a\u{a0}b\"}")
+                .unwrap();
+        // `{"Version":"2012-10-17","x":"ab"}`: the no-break space is white
+        // space too.
+        assert_eq!(document.counted_size(), 33);
+        assert_eq!(PolicyDocument::parse("{}").unwrap().counted_size(), 2);
+    }
+
+    #[test]
+    fn characters_outside_what_iam_accepts_are_refused() {
+        for (text, bad) in [
+            ("{\"a\": \"\u{100}\"}", "'\u{100}'"),
+            ("{\u{b}}", "'\\u{b}'"),
+        ] {
+            let error = PolicyDocument::parse(text).unwrap_err();
+            assert!(error.starts_with(&format!("contains {bad};")), "{error}");
+        }
+        assert!(PolicyDocument::parse("{\"a\": \"\u{ff}\"}").is_ok());
+        assert!(PolicyDocument::parse("[]")
+            .unwrap_err()
+            .contains("not an object"));
+        assert!(PolicyDocument::parse("{")
+            .unwrap_err()
+            .starts_with("is not JSON text"));
     }
 }
