@@ -19,12 +19,14 @@
 //! pinned to the first and the load generator to the second.
 //!
 //! Measured for each server: spawn to the first answered call; calls per
-//! second, p50 and p99 latency and server CPU time per call, for 1 call at
-//! a time and for 16 concurrent calls on one connection; resident memory
-//! when idle, after load, and its growth across the 16-concurrent calls.
-//! Each phase is cut into rounds that take turns between the two servers,
-//! so that whatever else the machine does weighs on both alike. Child
-//! processes are killed on the way out, error or not.
+//! second, p50, p90 and p99 latency and server CPU time per call, for 1
+//! call at a time and for 16 concurrent calls on one connection; resident
+//! memory when idle, after load, and its growth across the 16-concurrent
+//! calls. Each phase is cut into rounds that take turns between the two
+//! servers, so that whatever else the machine does weighs on both alike;
+//! the median of the rounds' own p99s shows whether a high p99 comes from
+//! every round or from a few the host slowed. Child processes are killed on
+//! the way out, error or not.
 //!
 //! The load generator must cost less than the servers, or it measures
 //! itself: it sends the request encoded once, and takes each answer as
@@ -538,6 +540,9 @@ struct Sample {
     elapsed: Duration,
     /// Sorted.
     latencies: Vec<Duration>,
+    /// The p99 latency of each round alone: a round hit by the host taking
+    /// the CPU away shows as one high value, not as a higher overall p99.
+    round_p99s: Vec<Duration>,
     server_cpu: Duration,
     client_cpu: Duration,
     stopped_early: bool,
@@ -550,6 +555,7 @@ impl Sample {
         self.elapsed += other.elapsed;
         self.latencies.extend(other.latencies);
         self.latencies.sort_unstable();
+        self.round_p99s.extend(other.round_p99s);
         self.server_cpu += other.server_cpu;
         self.client_cpu += other.client_cpu;
         self.stopped_early |= other.stopped_early;
@@ -558,6 +564,13 @@ impl Sample {
 
     fn rate(&self) -> f64 {
         self.calls as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The median over the rounds of each round's p99 latency.
+    fn median_round_p99(&self) -> Duration {
+        let mut p99s = self.round_p99s.clone();
+        p99s.sort_unstable();
+        p99s[p99s.len() / 2]
     }
 
     /// The nearest-rank percentile `p` (0 to 100) of the latencies.
@@ -650,14 +663,17 @@ async fn load(
     let client_cpu = cpu_time("self")?.saturating_sub(client_before);
     latencies.sort_unstable();
     ensure!(!latencies.is_empty(), "no call finished within {limit:?}");
-    Ok(Sample {
+    let mut sample = Sample {
         calls: latencies.len(),
         stopped_early: latencies.len() < calls,
         elapsed,
         latencies,
+        round_p99s: Vec::new(),
         server_cpu,
         client_cpu,
-    })
+    };
+    sample.round_p99s.push(sample.percentile(99));
+    Ok(sample)
 }
 
 /// Everything measured of one server.
@@ -869,7 +885,14 @@ fn report(plan: Plan, function: &Figures, floor: &Figures) -> String {
             &rate,
         );
         table.durations("p50 latency", micros, a.percentile(50), b.percentile(50));
+        table.durations("p90 latency", micros, a.percentile(90), b.percentile(90));
         table.durations("p99 latency", micros, a.percentile(99), b.percentile(99));
+        table.durations(
+            "p99 of the median round",
+            micros,
+            a.median_round_p99(),
+            b.median_round_p99(),
+        );
         table.durations(
             "server CPU per call",
             micros,
