@@ -279,9 +279,12 @@ impl Client {
     }
 }
 
+/// A gRPC frame's header: a compression flag, then the message's length.
+const FRAME_HEADER: usize = 5;
+
 /// A message as one uncompressed gRPC frame.
 fn frame(message: &[u8]) -> Bytes {
-    let mut framed = Vec::with_capacity(message.len() + 5);
+    let mut framed = Vec::with_capacity(FRAME_HEADER + message.len());
     framed.push(0);
     framed.extend_from_slice(
         &u32::try_from(message.len())
@@ -543,7 +546,7 @@ impl Check {
             .await
             .context("RunFunction failed")?;
         if answer != self.answer {
-            let fatal = RunFunctionResponse::decode(answer.get(5..).unwrap_or_default())
+            let fatal = RunFunctionResponse::decode(answer.get(FRAME_HEADER..).unwrap_or_default())
                 .ok()
                 .and_then(|response| {
                     response
@@ -763,8 +766,8 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
         "load{}: {}\nsmall steady-state request of {} bytes (answer {} bytes); {}",
         if smoke { " (smoke)" } else { "" },
         binary.display(),
-        function_check.request.len(),
-        function_check.answer.len(),
+        function_check.request.len() - FRAME_HEADER,
+        function_check.answer.len() - FRAME_HEADER,
         pinning.note
     );
     let floor_command = || pinning.command(&this, &[SERVE_FLOOR]);
