@@ -27,64 +27,76 @@ pub enum ConversionError {
 
 /// Converts a protobuf `Struct` to a JSON object.
 pub fn struct_to_json(value: &Struct) -> Result<Map<String, serde_json::Value>, ConversionError> {
-    fields_to_json(value, &mut String::new())
+    fields_to_json(value)
 }
 
 /// Converts a protobuf `Value` to JSON. A `Value` without a kind reads as null.
 pub fn value_to_json(value: &Value) -> Result<serde_json::Value, ConversionError> {
-    kind_to_json(value.kind.as_ref(), &mut String::new())
+    kind_to_json(value.kind.as_ref())
 }
 
-fn fields_to_json(
-    value: &Struct,
-    path: &mut String,
-) -> Result<Map<String, serde_json::Value>, ConversionError> {
+// The path of a bad value is written only on the way out of an error, so
+// that converting a good document formats nothing.
+
+fn fields_to_json(value: &Struct) -> Result<Map<String, serde_json::Value>, ConversionError> {
     let mut object = Map::new();
     for (key, field) in &value.fields {
-        let depth = path.len();
-        path.push('.');
-        path.push_str(key);
-        let converted = kind_to_json(field.kind.as_ref(), path)?;
-        path.truncate(depth);
+        let converted = kind_to_json(field.kind.as_ref()).map_err(|error| {
+            error.within(|path| {
+                path.push('.');
+                path.push_str(key);
+            })
+        })?;
         object.insert(key.clone(), converted);
     }
     Ok(object)
 }
 
-fn kind_to_json(
-    kind: Option<&Kind>,
-    path: &mut String,
-) -> Result<serde_json::Value, ConversionError> {
+fn kind_to_json(kind: Option<&Kind>) -> Result<serde_json::Value, ConversionError> {
     Ok(match kind {
         None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
         Some(Kind::BoolValue(flag)) => serde_json::Value::Bool(*flag),
         Some(Kind::StringValue(text)) => serde_json::Value::String(text.clone()),
-        Some(Kind::NumberValue(number)) => {
-            serde_json::Value::Number(number_to_json(*number, path)?)
-        }
-        Some(Kind::StructValue(object)) => serde_json::Value::Object(fields_to_json(object, path)?),
+        Some(Kind::NumberValue(number)) => serde_json::Value::Number(number_to_json(*number)?),
+        Some(Kind::StructValue(object)) => serde_json::Value::Object(fields_to_json(object)?),
         Some(Kind::ListValue(list)) => {
             let mut items = Vec::with_capacity(list.values.len());
             for (index, item) in list.values.iter().enumerate() {
-                let depth = path.len();
-                // Writing to a String cannot fail.
-                let _ = write!(path, "[{index}]");
-                items.push(kind_to_json(item.kind.as_ref(), path)?);
-                path.truncate(depth);
+                let converted = kind_to_json(item.kind.as_ref()).map_err(|error| {
+                    error.within(|path| {
+                        // Writing to a String cannot fail.
+                        let _ = write!(path, "[{index}]");
+                    })
+                })?;
+                items.push(converted);
             }
             serde_json::Value::Array(items)
         }
     })
 }
 
-fn number_to_json(number: f64, path: &str) -> Result<Number, ConversionError> {
+impl ConversionError {
+    /// The error of a value found under the segment `segment` writes.
+    fn within(self, segment: impl FnOnce(&mut String)) -> Self {
+        match self {
+            ConversionError::NonFinite { path } => {
+                let mut outer = String::new();
+                segment(&mut outer);
+                outer.push_str(&path);
+                ConversionError::NonFinite { path: outer }
+            }
+        }
+    }
+}
+
+fn number_to_json(number: f64) -> Result<Number, ConversionError> {
     if number.fract() == 0.0 && number.abs() <= MAX_SAFE_INTEGER {
         // Exact: the guard above keeps the value integral and within i64.
         #[allow(clippy::cast_possible_truncation)]
         return Ok(Number::from(number as i64));
     }
     Number::from_f64(number).ok_or_else(|| ConversionError::NonFinite {
-        path: path.to_owned(),
+        path: String::new(),
     })
 }
 
