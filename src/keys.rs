@@ -2,6 +2,8 @@
 //! itself, so reordering a list moves no resource, and short, lowercase and
 //! unique, so they are valid resource names wherever Crossplane puts them.
 
+use std::fmt::Write as _;
+
 /// The role, under Upbound's name, so XRs moving over keep their role.
 pub const ROLE: &str = "iamRole";
 /// The association, under Upbound's name.
@@ -29,26 +31,31 @@ pub fn inline_policy(name: &str) -> String {
 /// `<prefix>-<readable slug>-<8 hex digits of a hash of identity>`: the
 /// slug helps people, the hash keeps entries whose slugs collide apart.
 fn derived(prefix: &str, readable: &str, identity: &str) -> String {
-    let hash = format!("{:08x}", fnv1a(identity.as_bytes()) & 0xffff_ffff);
-    let room = MAX_KEY - prefix.len() - hash.len() - 2;
-    let mut slug = String::with_capacity(room);
+    let room = MAX_KEY - prefix.len() - HASH_DIGITS - 2;
+    let mut key = String::with_capacity(MAX_KEY);
+    key.push_str(prefix);
+    key.push('-');
+    let slug = key.len();
     for c in readable.chars() {
-        if slug.len() == room {
+        if key.len() - slug == room {
             break;
         }
         if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
+            key.push(c.to_ascii_lowercase());
+        } else if key.len() > slug && !key.ends_with('-') {
+            key.push('-');
         }
     }
-    let slug = slug.trim_end_matches('-');
-    if slug.is_empty() {
-        format!("{prefix}-{hash}")
-    } else {
-        format!("{prefix}-{slug}-{hash}")
-    }
+    // The slug ends in a letter or digit, and an empty one leaves no dash.
+    key.truncate(key.trim_end_matches('-').len());
+    key.push('-');
+    // Writing to a String cannot fail.
+    let _ = write!(key, "{:08x}", fnv1a(identity.as_bytes()) & 0xffff_ffff);
+    key
 }
+
+/// The hash's width in a key.
+const HASH_DIGITS: usize = 8;
 
 /// 64-bit FNV-1a: tiny, and fixed forever, which keys must be.
 fn fnv1a(bytes: &[u8]) -> u64 {
