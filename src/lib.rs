@@ -6,6 +6,7 @@
 //! - [`proto`]: the generated protocol types and service stubs (v1, v1beta1).
 //! - [`codec`]: the gRPC codec that bounds request nesting before decoding.
 //! - [`view`]: decodes a request only as far as the function reads it.
+//! - [`wire`]: walks a message's wire bytes in place, field by field.
 //! - [`encode`]: encodes an answer measuring each nested length once.
 //! - [`json`]: `google.protobuf.Struct` <-> `serde_json` conversion.
 //! - [`aws`]: AWS identifiers and policy documents, checked against IAM/EKS rules.
@@ -39,6 +40,7 @@ pub mod runtime;
 pub mod server;
 pub mod service;
 pub mod view;
+pub mod wire;
 
 /// Types and stubs generated from `proto/`.
 #[allow(clippy::pedantic, missing_debug_implementations, missing_docs)]

@@ -21,10 +21,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use prost::bytes::{Buf, Bytes};
-use prost::encoding::{
-    check_wire_type, decode_key, decode_varint, encode_varint, skip_field, string, DecodeContext,
-    WireType,
-};
+use prost::encoding::{check_wire_type, WireType};
 use prost::{DecodeError, Message};
 use prost_types::value::Kind;
 use prost_types::{ListValue, Struct, Value};
@@ -32,6 +29,7 @@ use prost_types::{ListValue, Struct, Value};
 use crate::function::XR_READS;
 use crate::observed::COMPOSED_READS;
 use crate::proto::v1::{RequestMeta, Resource, RunFunctionRequest, State};
+use crate::wire::{join, Fields};
 
 /// One key of an object that the function reads: its whole value, or, when
 /// the value is an object (or a list of objects), only the keys below it
@@ -119,143 +117,6 @@ struct RequestView {
     input: Option<Struct>,
     #[prost(message, optional, tag = "5")]
     context: Option<Struct>,
-}
-
-/// A message field given once more. Protobuf merges a message given more
-/// than once exactly as it would read the encodings one after the other,
-/// so joining them is merging them; a field given once stays borrowed.
-fn join<'a>(earlier: Option<Cow<'a, [u8]>>, more: &'a [u8]) -> Cow<'a, [u8]> {
-    match earlier {
-        None => Cow::Borrowed(more),
-        Some(earlier) => {
-            let mut both = earlier.into_owned();
-            both.extend_from_slice(more);
-            Cow::Owned(both)
-        }
-    }
-}
-
-/// The fields of one encoded message in wire order, each framed as prost
-/// frames it, with prost's errors.
-struct Fields<'a> {
-    rest: &'a [u8],
-}
-
-/// One field of an encoded message.
-struct Field<'a> {
-    number: u32,
-    wire_type: WireType,
-    /// A length-delimited field's payload; empty for the others.
-    payload: &'a [u8],
-}
-
-impl<'a> Fields<'a> {
-    fn of(message: &'a [u8]) -> Self {
-        Self { rest: message }
-    }
-
-    fn field(&mut self) -> Result<Field<'a>, DecodeError> {
-        match self.common() {
-            Some(field) => Ok(field),
-            None => self.any(),
-        }
-    }
-
-    /// The next field if it is of the kind almost every field of a request
-    /// is (a one-byte key; a varint, or a length-delimited payload under
-    /// 16 KiB) and well framed; otherwise nothing, and nothing consumed.
-    fn common(&mut self) -> Option<Field<'a>> {
-        let (&key, after_key) = self.rest.split_first()?;
-        let number = u32::from(key >> 3);
-        if key & 0x80 != 0 || number == 0 {
-            return None;
-        }
-        let (wire_type, header, length) = match key & 0x07 {
-            // Nine bytes carry 63 bits; a tenth may overflow, and prost tells.
-            0 => (
-                WireType::Varint,
-                0,
-                after_key.iter().take(9).position(|byte| byte & 0x80 == 0)? + 1,
-            ),
-            2 => {
-                let (length, header) = match *after_key {
-                    [low, ..] if low & 0x80 == 0 => (usize::from(low), 1),
-                    [low, high, ..] if high & 0x80 == 0 => {
-                        (usize::from(low & 0x7f) | usize::from(high) << 7, 2)
-                    }
-                    _ => return None,
-                };
-                (WireType::LengthDelimited, header, header + length)
-            }
-            _ => return None,
-        };
-        if length > after_key.len() {
-            return None;
-        }
-        let (encoded, rest) = after_key.split_at(length);
-        self.rest = rest;
-        Some(Field {
-            number,
-            wire_type,
-            payload: &encoded[header..],
-        })
-    }
-
-    /// The next field, whatever it is, framed by prost, with prost's
-    /// errors.
-    fn any(&mut self) -> Result<Field<'a>, DecodeError> {
-        let (number, wire_type) = decode_key(&mut self.rest)?;
-        let start = self.rest;
-        skip_field(wire_type, number, &mut self.rest, DecodeContext::default())?;
-        let mut payload: &[u8] = &[];
-        if wire_type == WireType::LengthDelimited {
-            // The skip has checked that the payload ends where the field does.
-            payload = &start[..start.len() - self.rest.len()];
-            decode_varint(&mut payload)?;
-        }
-        Ok(Field {
-            number,
-            wire_type,
-            payload,
-        })
-    }
-}
-
-impl<'a> Iterator for Fields<'a> {
-    type Item = Result<Field<'a>, DecodeError>;
-
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        (!self.rest.is_empty()).then(|| self.field())
-    }
-}
-
-impl<'a> Field<'a> {
-    /// The payload of a field that must be length-delimited.
-    fn delimited(&self) -> Result<&'a [u8], DecodeError> {
-        check_wire_type(WireType::LengthDelimited, self.wire_type)?;
-        Ok(self.payload)
-    }
-
-    /// A string field, checked as prost checks any string.
-    fn string(&self) -> Result<String, DecodeError> {
-        let bytes = self.delimited()?;
-        if let Ok(text) = std::str::from_utf8(bytes) {
-            return Ok(text.to_owned());
-        }
-        // Framed again for prost, to fail with prost's error.
-        let mut framed = Vec::with_capacity(bytes.len() + 10);
-        encode_varint(bytes.len() as u64, &mut framed);
-        framed.extend_from_slice(bytes);
-        let mut text = String::new();
-        string::merge(
-            self.wire_type,
-            &mut text,
-            &mut framed.as_slice(),
-            DecodeContext::default(),
-        )?;
-        Ok(text)
-    }
 }
 
 /// `State`: the observed XR, and each composed resource, by name.
