@@ -28,6 +28,15 @@
 //! every round or from a few the host slowed. Child processes are killed on
 //! the way out, error or not.
 //!
+//! On a virtual machine a core with nothing to run halts, and the host may
+//! give its physical CPU to another guest; the next packet then waits until
+//! the host schedules the core again, which is counted as steal and lands on
+//! every call in flight. That is the host's latency, not a server's, and
+//! alike for both. So while it runs, the bench keeps both cores from halting
+//! with a spinner each ([`SPIN`]) at the `SCHED_IDLE` priority, which runs
+//! only when nothing else on its core can and gives way at once when
+//! anything wakes. `LOAD_KEEP_AWAKE=0` lets the cores halt instead.
+//!
 //! The load generator must cost less than the servers, or it measures
 //! itself: it speaks plain HTTP/2 (the `h2` crate under tonic, without
 //! tonic's channel, codec and middleware), sends the request as one gRPC
@@ -43,7 +52,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
@@ -72,6 +81,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The argument that makes this executable the floor server.
 const SERVE_FLOOR: &str = "--serve-floor";
+
+/// The argument that makes this executable a spinner: it keeps its core
+/// busy until its standard input closes, which it does when the bench ends
+/// however it ends.
+const SPIN: &str = "--spin";
+
+/// Set to `0` to let the cores halt when idle, as they do without the bench.
+const KEEP_AWAKE_VARIABLE: &str = "LOAD_KEEP_AWAKE";
 
 /// The real server, built by Cargo alongside every bench.
 const FUNCTION_BINARY: &str = env!("CARGO_BIN_EXE_function-eks-pod-identity");
@@ -124,6 +141,10 @@ const SMOKE: Plan = Plan {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|arg| arg == SPIN) {
+        spin();
+        return ExitCode::SUCCESS;
+    }
     if args.iter().any(|arg| arg == SERVE_FLOOR) {
         return match serve_floor() {
             Ok(()) => ExitCode::SUCCESS,
@@ -450,6 +471,7 @@ fn rss_kib(pid: &str) -> anyhow::Result<u64> {
 /// Which cores the servers and the load generator run on.
 struct Pinning {
     server: Option<usize>,
+    client: Option<usize>,
     note: String,
 }
 
@@ -466,6 +488,7 @@ impl Pinning {
         if allowed.len() < 2 {
             return Ok(Self {
                 server: None,
+                client: None,
                 note: format!(
                     "UNPINNED: {} core(s) allowed, so servers and load generator share them",
                     allowed.len()
@@ -481,12 +504,14 @@ impl Pinning {
         if !pinned.is_ok_and(|status| status.success()) {
             return Ok(Self {
                 server: None,
+                client: None,
                 note: "UNPINNED: taskset failed, so servers and load generator share cores"
                     .to_owned(),
             });
         }
         Ok(Self {
             server: Some(server),
+            client: Some(client),
             note: format!("server on core {server}, load generator on core {client}"),
         })
     }
@@ -506,6 +531,68 @@ impl Pinning {
             command
         }
     }
+}
+
+/// Keeps both pinned cores from halting for as long as the returned
+/// spinners live, unless `LOAD_KEEP_AWAKE=0`; and says which.
+fn keep_awake(pinning: &Pinning, this: &Path) -> (Vec<Process>, String) {
+    let (Some(server), Some(client)) = (pinning.server, pinning.client) else {
+        return (
+            Vec::new(),
+            "cores may halt when idle (not pinned)".to_owned(),
+        );
+    };
+    if std::env::var_os(KEEP_AWAKE_VARIABLE).is_some_and(|value| value == "0") {
+        return (
+            Vec::new(),
+            format!("cores may halt when idle ({KEEP_AWAKE_VARIABLE}=0)"),
+        );
+    }
+    let mut spinners = Vec::new();
+    for core in [server, client] {
+        let spawned = Command::new("chrt")
+            .args(["--idle", "0", "taskset", "-c", &core.to_string()])
+            .arg(this)
+            .arg(SPIN)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(child) = spawned else {
+            return (
+                Vec::new(),
+                "cores may halt when idle: chrt failed".to_owned(),
+            );
+        };
+        spinners.push(Process(child));
+    }
+    // chrt and taskset fail at once, if at all.
+    std::thread::sleep(Duration::from_millis(50));
+    if spinners
+        .iter_mut()
+        .any(|spinner| !matches!(spinner.0.try_wait(), Ok(None)))
+    {
+        return (
+            Vec::new(),
+            "cores may halt when idle: a spinner did not start".to_owned(),
+        );
+    }
+    (
+        spinners,
+        "both cores kept from halting by SCHED_IDLE spinners".to_owned(),
+    )
+}
+
+/// Busy until standard input closes. A plain loop, without the pause
+/// hint, which a hypervisor may take for a stalled lock and deschedule.
+fn spin() {
+    let closed = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&closed);
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        flag.store(true, Ordering::Relaxed);
+    });
+    while !closed.load(Ordering::Relaxed) {}
 }
 
 /// Parses a kernel CPU list such as `0-3,6`.
@@ -752,6 +839,9 @@ fn start(
 
 fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
     let pinning = Pinning::apply()?;
+    let this = std::env::current_exe()?;
+    // Killed when this function returns, error or not.
+    let (_spinners, awake) = keep_awake(&pinning, &this);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -759,11 +849,10 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
     let function = Function::default();
     let function_check = Arc::new(Check::new(&request, |request| function.run(request)));
     let floor_check = Arc::new(Check::new(&request, echo));
-    let this = std::env::current_exe()?;
     let binary = std::env::var_os(FUNCTION_BINARY_VARIABLE)
         .map_or_else(|| PathBuf::from(FUNCTION_BINARY), PathBuf::from);
     println!(
-        "load{}: {}\nsmall steady-state request of {} bytes (answer {} bytes); {}",
+        "load{}: {}\nsmall steady-state request of {} bytes (answer {} bytes); {}; {awake}",
         if smoke { " (smoke)" } else { "" },
         binary.display(),
         function_check.request.len() - FRAME_HEADER,
