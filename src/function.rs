@@ -13,11 +13,12 @@ use prost_types::Struct;
 use crate::compose::{self, Composed};
 use crate::json;
 use crate::observed::{self, PodIdentityStatus};
-use crate::params::{self, World, DEFAULTS_PATH, PARAMETERS_PATH};
+use crate::params::{self, World};
 use crate::proto::v1::{
     Ready, Resource, ResponseMeta, Result as ProtoResult, RunFunctionRequest, RunFunctionResponse,
     Severity, State, Target,
 };
+use crate::reader::{DEFAULTS_PATH, PARAMETERS_PATH};
 use crate::view::Read;
 
 /// The SDKs' default: Crossplane calls again at the latest after this long.

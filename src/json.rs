@@ -132,7 +132,10 @@ pub fn json_to_value(value: serde_json::Value) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{
+        json_to_struct, json_to_value, struct_to_json, value_to_json, ConversionError, Kind,
+        ListValue, Map, Struct, Value,
+    };
     use serde_json::json;
 
     fn number(value: f64) -> Value {

@@ -11,6 +11,7 @@
 //! - [`json`]: `google.protobuf.Struct` <-> `serde_json` conversion.
 //! - [`aws`]: AWS identifiers and policy documents, checked against IAM/EKS rules.
 //! - [`params`]: the XR's `spec.parameters` (and the step's input defaults), typed and checked.
+//! - [`reader`]: reads layered parameter values, keeping each problem at its field path.
 //! - [`keys`]: composition resource names, stable under list reordering.
 //! - [`compose`]: the desired managed resources for checked parameters.
 //! - [`observed`]: readiness and status read off the observed resources.
@@ -35,6 +36,7 @@ pub mod json;
 pub mod keys;
 pub mod observed;
 pub mod params;
+pub mod reader;
 pub mod render;
 pub mod runtime;
 pub mod server;

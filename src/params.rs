@@ -6,7 +6,6 @@
 //! that every claim may override.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -15,11 +14,7 @@ use crate::aws::{
     self, PolicyArn, PolicyDocument, PolicyName, Region, RoleArn, RoleDescription, RoleName,
     RolePath,
 };
-
-/// Where the XR's parameters sit, as users address them.
-pub const PARAMETERS_PATH: &str = "spec.parameters";
-/// Where the Composition's defaults sit, as platform teams address them.
-pub const DEFAULTS_PATH: &str = "input.defaults";
+use crate::reader::{child, describe, index, Found, Path, Problems, Reader, PARAMETERS_PATH};
 
 /// Which API world the XR lives in; it decides the managed resource groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,40 +25,6 @@ pub enum World {
     /// A namespaced XR (Crossplane 2.x): `*.aws.m.upbound.io` managed
     /// resources in the XR's namespace.
     Namespaced,
-}
-
-/// One thing wrong with the input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The field path as the user wrote it, e.g. `spec.parameters.tags`.
-    pub path: String,
-    /// What is wrong and what would be accepted.
-    pub message: String,
-}
-
-/// Everything wrong with one XR, reported together.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Problems(pub Vec<Problem>);
-
-impl Problems {
-    fn add(&mut self, path: impl fmt::Display, message: impl Into<String>) {
-        self.0.push(Problem {
-            path: path.to_string(),
-            message: message.into(),
-        });
-    }
-}
-
-impl fmt::Display for Problems {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, problem) in self.0.iter().enumerate() {
-            if index > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{}: {}", problem.path, problem.message)?;
-        }
-        Ok(())
-    }
 }
 
 /// What happens to the cloud resources when the XR goes away.
@@ -272,207 +233,6 @@ pub struct Parameters {
     pub management: Management,
 }
 
-/// Reads values from the XR, falling back to the Composition's defaults.
-struct Reader<'a> {
-    parameters: &'a Map<String, Value>,
-    defaults: Option<&'a Map<String, Value>>,
-    problems: Problems,
-}
-
-/// Where a value was found. It is spelled out only when a problem is
-/// reported: valid input, the everyday case, never pays for the text.
-#[derive(Debug, Clone, Copy)]
-enum Path<'p> {
-    /// A key of the XR's parameters or of the Composition's defaults.
-    Key { root: &'static str, key: &'p str },
-    /// A key of the object found at `parent`.
-    Child { parent: &'p Path<'p>, key: &'p str },
-    /// An item of the list found at `parent`.
-    Item {
-        parent: &'p Path<'p>,
-        position: usize,
-    },
-}
-
-impl Path<'_> {
-    /// The key this path ends in, if it ends in one.
-    fn key(&self) -> Option<&str> {
-        match self {
-            Path::Key { key, .. } | Path::Child { key, .. } => Some(key),
-            Path::Item { .. } => None,
-        }
-    }
-}
-
-impl fmt::Display for Path<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Path::Key { root, key } => write!(f, "{root}.{key}"),
-            Path::Child { parent, key } => write!(f, "{parent}.{key}"),
-            Path::Item { parent, position } => write!(f, "{parent}[{position}]"),
-        }
-    }
-}
-
-/// A value found, with the path it was found at.
-struct Found<'a, 'p> {
-    value: &'a Value,
-    path: Path<'p>,
-}
-
-impl<'a> Reader<'a> {
-    /// The XR's own value only.
-    fn own<'p>(&self, key: &'p str) -> Option<Found<'a, 'p>> {
-        Self::found_in(Some(self.parameters), PARAMETERS_PATH, key)
-    }
-
-    /// The Composition's default only.
-    fn default<'p>(&self, key: &'p str) -> Option<Found<'a, 'p>> {
-        Self::found_in(self.defaults, DEFAULTS_PATH, key)
-    }
-
-    /// A value that is set (not null) at `key` of `layer`, found at `root`.
-    fn found_in<'p>(
-        layer: Option<&'a Map<String, Value>>,
-        root: &'static str,
-        key: &'p str,
-    ) -> Option<Found<'a, 'p>> {
-        layer
-            .and_then(|layer| layer.get(key))
-            .filter(|value| !value.is_null())
-            .map(|value| Found {
-                value,
-                path: Path::Key { root, key },
-            })
-    }
-
-    /// The XR's value, or else the Composition's default.
-    fn layered<'p>(&self, key: &'p str) -> Option<Found<'a, 'p>> {
-        self.own(key).or_else(|| self.default(key))
-    }
-
-    fn string(&mut self, found: &Found<'a, '_>) -> Option<&'a str> {
-        if let Value::String(text) = found.value {
-            Some(text)
-        } else {
-            self.problems.add(
-                found.path,
-                format!("want a string, got {}", describe(found.value)),
-            );
-            None
-        }
-    }
-
-    fn checked<T>(
-        &mut self,
-        found: Option<Found<'a, '_>>,
-        check: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Option<T> {
-        let found = found?;
-        let text = self.string(&found)?;
-        match check(text) {
-            Ok(value) => Some(value),
-            Err(message) => {
-                self.problems.add(found.path, message);
-                None
-            }
-        }
-    }
-
-    fn typed<T: serde::de::DeserializeOwned>(
-        &mut self,
-        found: Option<Found<'a, '_>>,
-        want: &str,
-    ) -> Option<T> {
-        let found = found?;
-        match T::deserialize(found.value) {
-            Ok(value) => Some(value),
-            Err(error) => {
-                self.problems
-                    .add(found.path, format!("want {want}: {error}"));
-                None
-            }
-        }
-    }
-
-    fn object(&mut self, found: &Found<'a, '_>) -> Option<&'a Map<String, Value>> {
-        if let Value::Object(object) = found.value {
-            Some(object)
-        } else {
-            self.problems.add(
-                found.path,
-                format!("want an object, got {}", describe(found.value)),
-            );
-            None
-        }
-    }
-
-    fn array(&mut self, found: &Found<'a, '_>) -> Option<&'a Vec<Value>> {
-        if let Value::Array(items) = found.value {
-            Some(items)
-        } else {
-            self.problems.add(
-                found.path,
-                format!("want a list, got {}", describe(found.value)),
-            );
-            None
-        }
-    }
-
-    fn boolean(&mut self, found: Option<Found<'a, '_>>) -> Option<bool> {
-        let found = found?;
-        if let Value::Bool(flag) = found.value {
-            Some(*flag)
-        } else {
-            self.problems.add(
-                found.path,
-                format!("want true or false, got {}", describe(found.value)),
-            );
-            None
-        }
-    }
-
-    fn required<'p>(
-        &mut self,
-        found: Option<Found<'a, 'p>>,
-        key: &str,
-        want: &str,
-    ) -> Option<Found<'a, 'p>> {
-        if found.is_none() {
-            self.problems.add(
-                format!("{PARAMETERS_PATH}.{key}"),
-                format!("required: {want}"),
-            );
-        }
-        found
-    }
-}
-
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "null".to_owned(),
-        Value::Bool(flag) => flag.to_string(),
-        Value::Number(number) => format!("the number {number}"),
-        Value::String(text) => format!("the string {text:?}"),
-        Value::Array(_) => "a list".to_owned(),
-        Value::Object(_) => "an object".to_owned(),
-    }
-}
-
-fn child<'p>(found: &'p Found<'_, '_>, key: &'p str) -> Path<'p> {
-    Path::Child {
-        parent: &found.path,
-        key,
-    }
-}
-
-fn index<'p>(found: &'p Found<'_, '_>, position: usize) -> Path<'p> {
-    Path::Item {
-        parent: &found.path,
-        position,
-    }
-}
-
 /// Reads and checks `spec.parameters` (given as `parameters`, `None` when
 /// the XR has none) with the Composition's `defaults`.
 pub fn read(
@@ -496,11 +256,7 @@ pub fn read(
             return Err(problems);
         }
     };
-    let mut reader = Reader {
-        parameters,
-        defaults,
-        problems: Problems::default(),
-    };
+    let mut reader = Reader::new(parameters, defaults);
 
     let region = reader.required(
         reader.layered("region"),
