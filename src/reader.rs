@@ -138,16 +138,26 @@ impl<'a> Reader<'a> {
         self.own(key).or_else(|| self.default(key))
     }
 
-    pub(crate) fn string(&mut self, found: &Found<'a, '_>) -> Option<&'a str> {
-        if let Value::String(text) = found.value {
-            Some(text)
-        } else {
+    /// What `pick` takes of the value found; a problem naming what was
+    /// wanted (`want`) when it takes nothing.
+    fn kind<T>(
+        &mut self,
+        found: &Found<'a, '_>,
+        want: &str,
+        pick: impl FnOnce(&'a Value) -> Option<T>,
+    ) -> Option<T> {
+        let picked = pick(found.value);
+        if picked.is_none() {
             self.problems.add(
                 found.path,
-                format!("want a string, got {}", describe(found.value)),
+                format!("want {want}, got {}", describe(found.value)),
             );
-            None
         }
+        picked
+    }
+
+    pub(crate) fn string(&mut self, found: &Found<'a, '_>) -> Option<&'a str> {
+        self.kind(found, "a string", Value::as_str)
     }
 
     pub(crate) fn checked<T>(
@@ -183,40 +193,15 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn object(&mut self, found: &Found<'a, '_>) -> Option<&'a Map<String, Value>> {
-        if let Value::Object(object) = found.value {
-            Some(object)
-        } else {
-            self.problems.add(
-                found.path,
-                format!("want an object, got {}", describe(found.value)),
-            );
-            None
-        }
+        self.kind(found, "an object", Value::as_object)
     }
 
     pub(crate) fn array(&mut self, found: &Found<'a, '_>) -> Option<&'a Vec<Value>> {
-        if let Value::Array(items) = found.value {
-            Some(items)
-        } else {
-            self.problems.add(
-                found.path,
-                format!("want a list, got {}", describe(found.value)),
-            );
-            None
-        }
+        self.kind(found, "a list", Value::as_array)
     }
 
     pub(crate) fn boolean(&mut self, found: Option<Found<'a, '_>>) -> Option<bool> {
-        let found = found?;
-        if let Value::Bool(flag) = found.value {
-            Some(*flag)
-        } else {
-            self.problems.add(
-                found.path,
-                format!("want true or false, got {}", describe(found.value)),
-            );
-            None
-        }
+        self.kind(&found?, "true or false", Value::as_bool)
     }
 
     pub(crate) fn required<'p>(
