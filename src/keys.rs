@@ -49,8 +49,9 @@ fn derived(prefix: &str, readable: &str, identity: &str) -> String {
     // The slug ends in a letter or digit, and an empty one leaves no dash.
     key.truncate(key.trim_end_matches('-').len());
     key.push('-');
+    let hash = fnv1a(identity.as_bytes()) & 0xffff_ffff;
     // Writing to a String cannot fail.
-    let _ = write!(key, "{:08x}", fnv1a(identity.as_bytes()) & 0xffff_ffff);
+    let _ = write!(key, "{hash:0HASH_DIGITS$x}");
     key
 }
 

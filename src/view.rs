@@ -225,22 +225,26 @@ fn read_list(encoded: &[u8], below: &'static [Read]) -> Result<ListValue, Decode
 impl Shape {
     /// A value of this shape, read from its encoding.
     fn value(self, encoded: &[u8]) -> Result<Value, DecodeError> {
-        let kind = match self {
+        let member = match self {
             Shape::Whole => None,
-            Shape::Object(below) => match last_member(encoded)? {
+            Shape::Object(_) | Shape::EachObject(_) => last_member(encoded)?,
+        };
+        let kind = match (self, member) {
+            (
+                Shape::Object(below),
                 Some(Member {
                     number: STRUCT_VALUE,
                     encoded: object,
-                }) => Some(Kind::StructValue(read_object(&object, below)?)),
-                _ => None,
-            },
-            Shape::EachObject(below) => match last_member(encoded)? {
+                }),
+            ) => Some(Kind::StructValue(read_object(&object, below)?)),
+            (
+                Shape::EachObject(below),
                 Some(Member {
                     number: LIST_VALUE,
                     encoded: list,
-                }) => Some(Kind::ListValue(read_list(&list, below)?)),
-                _ => None,
-            },
+                }),
+            ) => Some(Kind::ListValue(read_list(&list, below)?)),
+            _ => None,
         };
         match kind {
             Some(kind) => Ok(Value { kind: Some(kind) }),
