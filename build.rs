@@ -26,13 +26,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
 
     let descriptors = protox::compile([V1, V1BETA1], [PathBuf::from("proto"), derived_root])?;
+    // Served by reflection and walked by the codec's nesting bound.
+    std::fs::write(
+        PathBuf::from(std::env::var("OUT_DIR")?).join("function_descriptor_set.bin"),
+        prost::Message::encode_to_vec(&descriptors),
+    )?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
         // v1beta1 is wire-identical to v1: reuse the v1 message types so one
         // handler serves both services with no conversion.
-        .extern_path(".apiextensions.fn.proto.v1beta1", "crate::proto::v1")
-        .codec_path("crate::codec::BoundedProstCodec")
+        .extern_path(".apiextensions.fn.proto.v1beta1", "crate::protocol::v1")
+        .codec_path("crate::protocol::codec::BoundedProstCodec")
         // Ordered maps encode in one order every time: the same request
         // must give a byte-identical response.
         .btree_map(".")

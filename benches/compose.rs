@@ -1,6 +1,6 @@
 //! The composition path without the network: `Function::run` alone, and
 //! with the codec's work around it (`codec::decode` of the request,
-//! `Served::encode_served` of the response), for a small and a large claim;
+//! prost's encoding of the response), for a small and a large claim;
 //! and, as the floor of that, the codec's work around a handler that only
 //! echoes the desired state.
 //!
@@ -15,17 +15,13 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput};
-use function_eks_pod_identity::codec::{self, Served};
 use function_eks_pod_identity::function::Function;
-use function_eks_pod_identity::proto::v1::{RunFunctionRequest, RunFunctionResponse};
+use function_eks_pod_identity::protocol::codec;
+use function_eks_pod_identity::protocol::v1::{RunFunctionRequest, RunFunctionResponse};
 use prost::bytes::Bytes;
 use prost::Message;
 
 mod support;
-
-/// The binary's allocator, so that allocation costs what it costs in the binary.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// What one gRPC call costs the server besides transport: what its codec
 /// and handler do with the request bytes.
@@ -49,7 +45,7 @@ fn decode_echo_encode(bytes: &Bytes) -> Vec<u8> {
 fn encode(response: &RunFunctionResponse) -> Vec<u8> {
     // tonic's encoding buffer starts at 8 KiB.
     let mut bytes = Vec::with_capacity(8 * 1024);
-    response.encode_served(&mut bytes).expect("a Vec grows");
+    response.encode(&mut bytes).expect("a Vec grows");
     bytes
 }
 

@@ -58,11 +58,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
 use function_eks_pod_identity::function::{Function, DEFAULT_TTL};
-use function_eks_pod_identity::proto::v1::{
+use function_eks_pod_identity::protocol::v1::{
     ResponseMeta, RunFunctionRequest, RunFunctionResponse, Severity,
 };
-use function_eks_pod_identity::runtime;
-use function_eks_pod_identity::server::{self, DEFAULT_MAX_RECV_MESSAGE_SIZE};
+use function_eks_pod_identity::serve::listen::{self, FIRST_REQUEST_DEADLINE};
+use function_eks_pod_identity::serve::{runtime, DEFAULT_MAX_RECV_MESSAGE_SIZE};
 use prost::bytes::Bytes;
 use prost::Message;
 use tokio::task::JoinSet;
@@ -74,10 +74,6 @@ use tonic_prost::ProstCodec;
 
 #[allow(dead_code)] // the load uses only the small request
 mod support;
-
-/// The binary's allocator, so that the floor and the load generator allocate as the binary does.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The argument that makes this executable the floor server.
 const SERVE_FLOOR: &str = "--serve-floor";
@@ -327,7 +323,7 @@ fn serve_floor() -> anyhow::Result<()> {
         );
         TonicServer::builder()
             .add_service(PlainEcho)
-            .serve_with_incoming(server::incoming(listener))
+            .serve_with_incoming(listen::incoming(listener, FIRST_REQUEST_DEADLINE))
             .await?;
         Ok(())
     })?

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::server::DEFAULT_MAX_RECV_MESSAGE_SIZE;
+use crate::serve::DEFAULT_MAX_RECV_MESSAGE_SIZE;
 
 /// The default listen address: every interface, IPv6 and (dual stack) IPv4.
 pub const DEFAULT_ADDRESS: &str = "[::]:9443";

@@ -1,28 +1,32 @@
 //! `RunFunction` as a plain function: request in, response out, no I/O.
 //!
 //! It starts from the request's desired state and context, so whatever the
-//! function has no opinion on passes through to Crossplane untouched.
-
-use std::time::Duration;
+//! function has no opinion on passes through to Crossplane untouched, then
+//! works in named stages: read the XR, read the step's input, check the
+//! parameters, compose, and report readiness and status. Any input problem
+//! ends in one FATAL result that names every bad field.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use prost_types::value::Kind;
 use prost_types::Struct;
 
+use crate::compose::status::{self, PodIdentityStatus};
 use crate::compose::{self, Composed};
-use crate::json;
-use crate::observed::{self, PodIdentityStatus};
-use crate::params::{self, World};
-use crate::proto::v1::{
-    Ready, Resource, ResponseMeta, Result as ProtoResult, RunFunctionRequest, RunFunctionResponse,
-    Severity, State, Target,
-};
-use crate::reader::{DEFAULTS_PATH, PARAMETERS_PATH};
-use crate::view::Read;
+use crate::params::input::FunctionInput;
+use crate::params::reader::PARAMETERS_PATH;
+use crate::params::{self, Scope};
+use crate::protocol::v1::{Ready, Resource, RunFunctionRequest, RunFunctionResponse, State};
+use crate::protocol::{path, response, structs};
 
 /// The SDKs' default: Crossplane calls again at the latest after this long.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
+
+/// The reason every refusal of the XR's input carries.
+pub const INVALID_PARAMETERS: &str = "InvalidParameters";
+
+/// Where the function reports on the XR: `status.podIdentity`.
+pub const STATUS_PATH: &[&str] = &["podIdentity"];
 
 /// The composition pipeline and its settings.
 #[derive(Debug, Clone)]
@@ -49,86 +53,65 @@ impl Function {
         }
     }
 
-    /// Answers one call: start from the request's desired state and
-    /// context, then compose on top of them. Bad input leaves them as they
-    /// came and adds one FATAL result.
+    /// Answers one call. Bad input leaves the desired state as it came and
+    /// adds one FATAL result.
     #[must_use]
-    pub fn run(&self, request: RunFunctionRequest) -> RunFunctionResponse {
-        let RunFunctionRequest {
-            meta,
-            observed,
-            desired,
-            input,
-            context,
-            ..
-        } = request;
-        let mut response = RunFunctionResponse {
-            meta: Some(ResponseMeta {
-                tag: meta.map(|meta| meta.tag).unwrap_or_default(),
-                ttl: Some(self.ttl),
-            }),
-            desired,
-            context,
-            ..RunFunctionResponse::default()
-        };
-        let observed = observed.unwrap_or_default();
+    pub fn run(&self, mut request: RunFunctionRequest) -> RunFunctionResponse {
+        let mut answer = response::to(&mut request, self.ttl);
+        let observed = request.observed.unwrap_or_default();
         // Without an XR there is nothing to compose (and nothing to refuse).
         let Some(composite) = observed
             .composite
             .as_ref()
             .and_then(|xr| xr.resource.as_ref())
         else {
-            return response;
+            return answer;
         };
-        match plan(composite, input.as_ref()) {
-            Ok(plan) => apply(plan, composite, &observed.resources, &mut response),
-            Err(message) => response.results.push(fatal(message)),
+        match plan(composite, request.input.as_ref()) {
+            Ok(composed) => apply(composed, composite, &observed.resources, &mut answer),
+            Err(message) => response::fatal(&mut answer, INVALID_PARAMETERS, message),
         }
-        response
+        answer
     }
 }
 
-/// What one XR asks for, ready to merge into the desired state.
-struct Plan {
-    composed: Vec<Composed>,
-}
-
 /// Reads the XR and the step's input and composes, or says what is wrong.
-fn plan(composite: &Struct, input: Option<&Struct>) -> Result<Plan, String> {
+fn plan(composite: &Struct, input: Option<&Struct>) -> Result<Vec<Composed>, String> {
     let xr = Composite::read(composite);
-    let world = if xr.namespace.is_some() {
-        World::Namespaced
+    let scope = if xr.namespace.is_some() {
+        Scope::Namespaced
     } else {
-        World::Cluster
+        Scope::Cluster
     };
     let parameters = xr
         .parameters
         .map(|parameters| {
-            json::value_to_json(parameters).map_err(|error| format!("{PARAMETERS_PATH}{error}"))
+            structs::value_to_json(parameters).map_err(|error| format!("{PARAMETERS_PATH}{error}"))
         })
         .transpose()?;
-    let defaults = FunctionInput::read(input)?;
-    let parameters = params::read(parameters.as_ref(), defaults.as_ref(), world)
+    let input = input
+        .map(|input| structs::struct_to_json(input).map_err(|error| format!("input{error}")))
+        .transpose()?;
+    let input = FunctionInput::read(input.as_ref())?;
+    let parameters = params::read(parameters.as_ref(), input.defaults.as_ref(), scope)
         .map_err(|problems| format!("cannot compose EKS Pod Identity: {problems}"))?;
-    Ok(Plan {
-        composed: compose::compose(&parameters, world),
-    })
+    Ok(compose::compose(&parameters, scope))
 }
 
 /// Puts the composed resources, their readiness and the XR's status into
 /// the response's desired state.
 fn apply(
-    plan: Plan,
+    composed: Vec<Composed>,
     composite: &Struct,
     observed: &BTreeMap<String, Resource>,
-    response: &mut RunFunctionResponse,
+    answer: &mut RunFunctionResponse,
 ) {
-    let desired = response.desired.get_or_insert_with(State::default);
-    for (key, body) in plan.composed {
+    let desired = answer.desired.get_or_insert_with(State::default);
+    for Composed { key, body } in composed {
         let ready = observed
             .get(&key)
             .and_then(|resource| resource.resource.as_ref())
-            .is_some_and(observed::is_ready);
+            .is_some_and(status::is_ready);
         let resource = Resource {
             resource: Some(body),
             ready: if ready {
@@ -143,72 +126,12 @@ fn apply(
     }
     let status = PodIdentityStatus::observe(observed);
     if !status.is_empty() {
-        let xr = desired.composite.get_or_insert_with(|| Resource {
-            resource: Some(identity_of(composite)),
-            ..Resource::default()
-        });
-        write_status(xr.resource.get_or_insert_with(Struct::default), status);
+        let fields = status
+            .into_fields()
+            .map(|(name, value)| (name.to_owned(), value.into()));
+        response::set_composite_status(answer, composite, STATUS_PATH, fields);
     }
 }
-
-/// The composite's `apiVersion` and `kind`, which a desired XR carries.
-fn identity_of(composite: &Struct) -> Struct {
-    let mut identity = Struct::default();
-    for key in ["apiVersion", "kind"] {
-        if let Some(value) = composite.fields.get(key) {
-            identity.fields.insert(key.to_owned(), value.clone());
-        }
-    }
-    identity
-}
-
-/// Merges `status.podIdentity` into the desired XR, keeping whatever else
-/// earlier steps put in its status.
-fn write_status(xr: &mut Struct, status: PodIdentityStatus) {
-    with_object(xr, "status", |status_object| {
-        with_object(status_object, "podIdentity", |pod_identity| {
-            pod_identity.fields.extend(
-                status
-                    .into_fields()
-                    .map(|(name, value)| (name.to_owned(), value.into())),
-            );
-        });
-    });
-}
-
-/// Runs `change` on the object at `key`, made (or replacing a non-object)
-/// if need be.
-fn with_object(parent: &mut Struct, key: &str, change: impl FnOnce(&mut Struct)) {
-    let mut object = match parent.fields.remove(key).and_then(|value| value.kind) {
-        Some(Kind::StructValue(object)) => object,
-        _ => Struct::default(),
-    };
-    change(&mut object);
-    parent.fields.insert(
-        key.to_owned(),
-        prost_types::Value {
-            kind: Some(Kind::StructValue(object)),
-        },
-    );
-}
-
-fn fatal(message: String) -> ProtoResult {
-    ProtoResult {
-        severity: Severity::Fatal.into(),
-        message,
-        reason: Some("InvalidParameters".to_owned()),
-        target: Some(Target::CompositeAndClaim.into()),
-    }
-}
-
-/// All the function reads of the observed XR: [`Composite::read`],
-/// [`identity_of`] and [`RequestSummary::of`]. The server decodes no more.
-pub const XR_READS: &[Read] = &[
-    Read::whole("apiVersion"),
-    Read::whole("kind"),
-    Read::within("metadata", &[Read::whole("name"), Read::whole("namespace")]),
-    Read::within("spec", &[Read::whole("parameters")]),
-];
 
 /// The parts of the observed XR the function reads.
 struct Composite<'a> {
@@ -218,51 +141,16 @@ struct Composite<'a> {
 
 impl<'a> Composite<'a> {
     fn read(composite: &'a Struct) -> Self {
-        let object = |parent: &'a Struct, key: &str| match parent
-            .fields
-            .get(key)
-            .and_then(|v| v.kind.as_ref())
-        {
-            Some(Kind::StructValue(inner)) => Some(inner),
-            _ => None,
-        };
-        let namespace = object(composite, "metadata")
-            .and_then(|metadata| metadata.fields.get("namespace"))
-            .and_then(|value| match value.kind.as_ref() {
-                Some(Kind::StringValue(namespace)) if !namespace.is_empty() => {
-                    Some(namespace.as_str())
-                }
-                _ => None,
-            });
-        let parameters = object(composite, "spec").and_then(|spec| spec.fields.get("parameters"));
         Self {
-            namespace,
-            parameters,
+            namespace: path::text(composite, &["metadata", "namespace"]),
+            parameters: path::object(composite, &["spec"])
+                .and_then(|spec| spec.fields.get("parameters")),
         }
     }
 }
 
-/// The step's `input`: composition-wide defaults under `defaults`.
-struct FunctionInput;
-
-impl FunctionInput {
-    fn read(
-        input: Option<&Struct>,
-    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, String> {
-        let Some(defaults) = input.and_then(|input| input.fields.get("defaults")) else {
-            return Ok(None);
-        };
-        match json::value_to_json(defaults) {
-            Ok(serde_json::Value::Object(defaults)) => Ok(Some(defaults)),
-            Ok(serde_json::Value::Null) => Ok(None),
-            Ok(_) => Err(format!("{DEFAULTS_PATH}: want an object")),
-            Err(error) => Err(format!("{DEFAULTS_PATH}{error}")),
-        }
-    }
-}
-
-/// What one debug log line says about a call: its tag and composite.
-#[derive(Debug)]
+/// What a log line says about a call: its tag and composite.
+#[derive(Debug, Clone, Copy)]
 pub struct RequestSummary<'a> {
     /// The call's tag, empty when Crossplane sent none.
     pub tag: &'a str,
@@ -281,25 +169,11 @@ impl<'a> RequestSummary<'a> {
             .as_ref()
             .and_then(|state| state.composite.as_ref())
             .and_then(|composite| composite.resource.as_ref());
-        let text = |object: Option<&'a prost_types::Struct>, key: &str| -> &'a str {
-            match object
-                .and_then(|object| object.fields.get(key))
-                .and_then(|v| v.kind.as_ref())
-            {
-                Some(prost_types::value::Kind::StringValue(text)) => text,
-                _ => "",
-            }
-        };
-        let metadata = composite
-            .and_then(|object| object.fields.get("metadata"))
-            .and_then(|value| match value.kind.as_ref() {
-                Some(prost_types::value::Kind::StructValue(object)) => Some(object),
-                _ => None,
-            });
+        let text = |path: &[&str]| composite.and_then(|xr| path::text(xr, path)).unwrap_or("");
         Self {
             tag: request.meta.as_ref().map_or("", |meta| meta.tag.as_str()),
-            kind: text(composite, "kind"),
-            name: text(metadata, "name"),
+            kind: text(&["kind"]),
+            name: text(&["metadata", "name"]),
         }
     }
 }

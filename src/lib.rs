@@ -3,57 +3,26 @@
 //!
 //! # Layout
 //!
-//! - [`proto`]: the generated protocol types and service stubs (v1, v1beta1).
-//! - [`codec`]: the gRPC codec that bounds request nesting before decoding.
-//! - [`view`]: decodes a request only as far as the function reads it.
-//! - [`wire`]: walks a message's wire bytes in place, field by field.
-//! - [`encode`]: encodes an answer measuring each nested length once.
-//! - [`json`]: `google.protobuf.Struct` <-> `serde_json` conversion.
-//! - [`aws`]: AWS identifiers and policy documents, checked against IAM/EKS rules.
-//! - [`params`]: the XR's `spec.parameters` (and the step's input defaults), typed and checked.
-//! - [`reader`]: reads layered parameter values, keeping each problem at its field path.
-//! - [`keys`]: composition resource names, stable under list reordering.
-//! - [`compose`]: the desired managed resources for checked parameters.
-//! - [`observed`]: readiness and status read off the observed resources.
-//! - [`function`]: `RunFunction` as a pure function of the request.
-//! - [`service`]: the gRPC service answering both protocol versions.
-//! - [`exhausted`]: relabels tonic's size-limit refusals as `RESOURCE_EXHAUSTED`.
-//! - [`connection`]: a served connection whose answers leave together.
-//! - [`server`]: serving on a given listener until a shutdown signal.
-//! - [`runtime`]: the tokio runtime and the signals that stop it.
-//! - [`cli`]: command-line flags and binding the listen address.
-//! - [`render`]: the offline `render` subcommand.
+//! The layers, each importing only those below it:
+//!
+//! - [`serve`]: the gRPC server: listener and connections, TLS, runtime and
+//!   signals, the `FunctionRunnerService` of both protocol versions, health.
+//! - [`function`]: one call, request in, response out, in named stages.
+//!   [`render`] runs the same call offline, from YAML files.
+//! - [`compose`]: the desired managed resources for checked parameters:
+//!   their keys, the trust policy, readiness and the XR's status.
+//! - [`params`]: the XR's `spec.parameters` and the step's input, read into
+//!   typed values and checked against AWS's and Kubernetes' rules.
+//! - [`protocol`]: the function protocol itself: generated messages, the
+//!   nesting-bounded codec, `Struct` <-> JSON, reading a `Struct` by path,
+//!   building a response.
+//!
+//! [`cli`] holds the binary's flags.
 
-pub mod aws;
 pub mod cli;
-pub mod codec;
 pub mod compose;
-pub mod connection;
-pub mod encode;
-pub mod exhausted;
 pub mod function;
-pub mod json;
-pub mod keys;
-pub mod observed;
 pub mod params;
-pub mod reader;
+pub mod protocol;
 pub mod render;
-pub mod runtime;
-pub mod server;
-pub mod service;
-pub mod view;
-pub mod wire;
-
-/// Types and stubs generated from `proto/`.
-#[allow(clippy::pedantic, missing_debug_implementations, missing_docs)]
-pub mod proto {
-    /// `apiextensions.fn.proto.v1`: messages and the service.
-    pub mod v1 {
-        tonic::include_proto!("apiextensions.r#fn.proto.v1");
-    }
-    /// `apiextensions.fn.proto.v1beta1`: the same messages (reused from
-    /// [`v1`], the wire format being identical) under the older service name.
-    pub mod v1beta1 {
-        tonic::include_proto!("apiextensions.r#fn.proto.v1beta1");
-    }
-}
+pub mod serve;

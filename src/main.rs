@@ -6,14 +6,8 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use function_eks_pod_identity::cli::{self, Cli, Command};
 use function_eks_pod_identity::function::Function;
-use function_eks_pod_identity::server::{self, ServerConfig};
-use function_eks_pod_identity::{render, runtime};
-
-/// A call decodes, builds and drops thousands of small objects; under glibc
-/// malloc that was over a quarter of the instructions a call costs, and a
-/// quarter fewer instructions in all under mimalloc.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use function_eks_pod_identity::render;
+use function_eks_pod_identity::serve::{self as server, runtime, ServerConfig};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::function::Function;
-use crate::json;
-use crate::proto::v1::{Resource, RunFunctionRequest, Severity, State};
+use crate::protocol::structs;
+use crate::protocol::v1::{Resource, RunFunctionRequest, Severity, State};
 
 /// The annotation naming a composed resource within its composition.
 pub const COMPOSITION_RESOURCE_NAME: &str = "crossplane.io/composition-resource-name";
@@ -109,7 +109,7 @@ pub fn render(
             composite: Some(resource(xr)),
             resources: observed_resources,
         }),
-        input: input.map(json::json_to_struct),
+        input: input.map(structs::json_to_struct),
         ..RunFunctionRequest::default()
     };
     let response = function.run(request);
@@ -126,7 +126,7 @@ pub fn render(
         .collect();
     let desired = response.desired.unwrap_or_default();
     let status = match desired.composite.and_then(|xr| xr.resource) {
-        Some(xr) => match json::struct_to_json(&xr)
+        Some(xr) => match structs::struct_to_json(&xr)
             .map_err(|error| invalid(error.to_string()))?
             .remove("status")
         {
@@ -140,10 +140,10 @@ pub fn render(
     for (key, composed) in desired.resources {
         ready.insert(
             key.clone(),
-            composed.ready == i32::from(crate::proto::v1::Ready::True),
+            composed.ready == i32::from(crate::protocol::v1::Ready::True),
         );
         let body = composed.resource.unwrap_or_default();
-        let body = json::struct_to_json(&body).map_err(|error| invalid(error.to_string()))?;
+        let body = structs::struct_to_json(&body).map_err(|error| invalid(error.to_string()))?;
         resources.insert(key, Value::Object(body));
     }
     Ok(Rendered {
@@ -232,7 +232,7 @@ pub const FUNCTION_NAME: &str = "function-eks-pod-identity";
 
 fn resource(body: Map<String, Value>) -> Resource {
     Resource {
-        resource: Some(json::json_to_struct(body)),
+        resource: Some(structs::json_to_struct(body)),
         ..Resource::default()
     }
 }

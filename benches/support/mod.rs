@@ -3,10 +3,10 @@
 //! (metadata, managed fields, `status.atProvider`, conditions). Shared by the
 //! benches, so they all measure the same calls.
 
+use function_eks_pod_identity::compose::keys;
 use function_eks_pod_identity::function::Function;
-use function_eks_pod_identity::json::{json_to_struct, struct_to_json};
-use function_eks_pod_identity::keys;
-use function_eks_pod_identity::proto::v1::{
+use function_eks_pod_identity::protocol::structs::{json_to_struct, struct_to_json};
+use function_eks_pod_identity::protocol::v1::{
     RequestMeta, Resource, RunFunctionRequest, Severity, State,
 };
 use serde_json::{json, Map, Value};

@@ -3,6 +3,13 @@
 //!
 //! Bodies are built directly as `google.protobuf.Struct`s, the form the
 //! response carries, with no JSON in between.
+//!
+//! May import: [`crate::params`] (the checked parameters) and the protocol's
+//! message types and `Struct` helpers. Never tonic, never the server.
+
+pub mod keys;
+pub mod status;
+pub mod trust;
 
 use std::collections::BTreeMap;
 
@@ -10,13 +17,14 @@ use prost_types::value::Kind;
 use prost_types::{Struct, Value};
 use serde::Serialize;
 
-use crate::aws::PolicyDocument;
-use crate::json;
-use crate::keys;
+use crate::params::aws::PolicyDocument;
 use crate::params::{
-    Cluster, DeletionPolicy, ManagementPolicy, Parameters, ResolveConflicts, World,
+    Cluster, DeletionPolicy, ManagementPolicy, Parameters, ResolveConflicts, Scope,
     TARGET_ROLE_POLICY_NAME,
 };
+use crate::protocol::structs;
+
+pub use trust::trust_policy;
 
 /// The annotation that chooses a managed resource's name in AWS.
 pub const EXTERNAL_NAME: &str = "crossplane.io/external-name";
@@ -24,11 +32,23 @@ pub const EXTERNAL_NAME: &str = "crossplane.io/external-name";
 /// The EKS add-on that runs the Pod Identity agent on every node.
 pub const AGENT_ADDON_NAME: &str = "eks-pod-identity-agent";
 
-/// The service principal EKS Pod Identity assumes roles as.
-pub const POD_IDENTITY_PRINCIPAL: &str = "pods.eks.amazonaws.com";
+/// One composed resource, as the desired state carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Composed {
+    /// Its composition resource name: the key of the desired resources.
+    pub key: String,
+    /// The managed resource itself.
+    pub body: Struct,
+}
 
-/// One composed resource: its composition resource name and its body.
-pub type Composed = (String, Struct);
+impl Composed {
+    fn new(key: impl Into<String>, body: Struct) -> Self {
+        Self {
+            key: key.into(),
+            body,
+        }
+    }
+}
 
 /// The fields of an object being built.
 type Fields = BTreeMap<String, Value>;
@@ -49,23 +69,23 @@ fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
 fn serialized(value: &impl Serialize) -> Value {
     // These types are plain data with string keys, which always serialize;
     // were one ever not to, an empty value fails the CRD's validation loudly.
-    serde_json::to_value(value).map_or_else(|_| Value::default(), json::json_to_value)
+    serde_json::to_value(value).map_or_else(|_| Value::default(), structs::json_to_value)
 }
 
-/// API groups of one world.
+/// API groups of one scope.
 struct Groups {
     iam: &'static str,
     eks: &'static str,
 }
 
-impl World {
+impl Scope {
     fn groups(self) -> Groups {
         match self {
-            World::Cluster => Groups {
+            Scope::Cluster => Groups {
                 iam: "iam.aws.upbound.io/v1beta1",
                 eks: "eks.aws.upbound.io/v1beta1",
             },
-            World::Namespaced => Groups {
+            Scope::Namespaced => Groups {
                 iam: "iam.aws.m.upbound.io/v1beta1",
                 eks: "eks.aws.m.upbound.io/v1beta1",
             },
@@ -75,116 +95,45 @@ impl World {
 
 /// Every resource the parameters ask for, in a fixed order.
 #[must_use]
-pub fn compose(parameters: &Parameters, world: World) -> Vec<Composed> {
-    let groups = world.groups();
-    let builder = Builder { parameters, world };
+pub fn compose(parameters: &Parameters, scope: Scope) -> Vec<Composed> {
+    let groups = scope.groups();
+    let builder = Builder { parameters, scope };
     let mut composed = Vec::with_capacity(
         3 + parameters.managed_policy_arns.len() + parameters.inline_policies.len(),
     );
-    composed.push((keys::ROLE.to_owned(), builder.role(groups.iam)));
+    composed.push(Composed::new(keys::ROLE, builder.role(groups.iam)));
     for arn in &parameters.managed_policy_arns {
-        composed.push((
+        composed.push(Composed::new(
             keys::attachment(arn.as_str(), arn.name()),
             builder.attachment(groups.iam, arn.as_str()),
         ));
     }
     for policy in &parameters.inline_policies {
-        composed.push((
+        composed.push(Composed::new(
             keys::inline_policy(policy.name.as_str()),
             builder.inline_policy(groups.iam, policy.name.as_str(), &policy.document),
         ));
     }
     if let Some(target) = &parameters.target_role_arn {
         let document = target.assume_policy();
-        composed.push((
-            keys::TARGET_ROLE_POLICY.to_owned(),
+        composed.push(Composed::new(
+            keys::TARGET_ROLE_POLICY,
             builder.inline_policy(groups.iam, TARGET_ROLE_POLICY_NAME, &document),
         ));
     }
-    composed.push((
-        keys::ASSOCIATION.to_owned(),
+    composed.push(Composed::new(
+        keys::ASSOCIATION,
         builder.association(groups.eks),
     ));
     if parameters.agent.is_some() {
-        composed.push((keys::AGENT.to_owned(), builder.agent(groups.eks)));
+        composed.push(Composed::new(keys::AGENT, builder.agent(groups.eks)));
     }
     composed
 }
 
-/// The trust policy that lets EKS Pod Identity assume the role. With
-/// session tags on (the default), it also pins the role to the one service
-/// account, as AWS recommends; with them off such conditions could never
-/// match, so there are none.
-#[must_use]
-pub fn trust_policy(parameters: &Parameters) -> String {
-    let session_tags = (parameters.disable_session_tags != Some(true)).then_some(Condition {
-        string_equals: SessionTags {
-            namespace: parameters.service_account.namespace.as_str(),
-            service_account: parameters.service_account.name.as_str(),
-        },
-    });
-    let policy = TrustPolicy {
-        statement: [TrustStatement {
-            action: ["sts:AssumeRole", "sts:TagSession"],
-            condition: session_tags,
-            effect: "Allow",
-            principal: Principal {
-                service: POD_IDENTITY_PRINCIPAL,
-            },
-        }],
-        version: "2012-10-17",
-    };
-    // Plain structs of strings always serialize.
-    serde_json::to_string(&policy).unwrap_or_default()
-}
-
-// The trust policy's parts. Fields are in alphabetical order, the order
-// this text has always had: a role's policy must not change text, and so
-// look changed to the provider, when only the function was upgraded.
-
-#[derive(Serialize)]
-struct TrustPolicy<'a> {
-    #[serde(rename = "Statement")]
-    statement: [TrustStatement<'a>; 1],
-    #[serde(rename = "Version")]
-    version: &'static str,
-}
-
-#[derive(Serialize)]
-struct TrustStatement<'a> {
-    #[serde(rename = "Action")]
-    action: [&'static str; 2],
-    #[serde(rename = "Condition", skip_serializing_if = "Option::is_none")]
-    condition: Option<Condition<'a>>,
-    #[serde(rename = "Effect")]
-    effect: &'static str,
-    #[serde(rename = "Principal")]
-    principal: Principal,
-}
-
-#[derive(Serialize)]
-struct Condition<'a> {
-    #[serde(rename = "StringEquals")]
-    string_equals: SessionTags<'a>,
-}
-
-#[derive(Serialize)]
-struct SessionTags<'a> {
-    #[serde(rename = "aws:RequestTag/kubernetes-namespace")]
-    namespace: &'a str,
-    #[serde(rename = "aws:RequestTag/kubernetes-service-account")]
-    service_account: &'a str,
-}
-
-#[derive(Serialize)]
-struct Principal {
-    #[serde(rename = "Service")]
-    service: &'static str,
-}
-
 struct Builder<'a> {
     parameters: &'a Parameters,
-    world: World,
+    scope: Scope,
 }
 
 impl Builder<'_> {
@@ -307,8 +256,8 @@ impl Builder<'_> {
         let mut spec = Fields::new();
         spec.insert("forProvider".into(), for_provider.into());
         let name = || Value::from(management.provider_config_name.as_str());
-        let policies = match self.world {
-            World::Cluster => {
+        let policies = match self.scope {
+            Scope::Cluster => {
                 spec.insert("providerConfigRef".into(), object([("name", name())]));
                 spec.insert(
                     "deletionPolicy".into(),
@@ -316,7 +265,7 @@ impl Builder<'_> {
                 );
                 management.management_policies.clone()
             }
-            World::Namespaced => {
+            Scope::Namespaced => {
                 spec.insert(
                     "providerConfigRef".into(),
                     object([

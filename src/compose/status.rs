@@ -7,54 +7,14 @@ use prost_types::value::Kind;
 use prost_types::Struct;
 use serde::Serialize;
 
-use crate::keys;
-use crate::proto::v1::Resource;
-use crate::view::Read;
-
-/// All the function reads of an observed composed resource: [`is_ready`]
-/// and [`PodIdentityStatus::observe`]. The server decodes no more.
-pub const COMPOSED_READS: &[Read] = &[Read::within(
-    "status",
-    &[
-        Read::each("conditions", &[Read::whole("type"), Read::whole("status")]),
-        Read::within(
-            "atProvider",
-            &[
-                Read::whole("arn"),
-                Read::whole("id"),
-                Read::whole("associationId"),
-                Read::whole("associationArn"),
-                Read::whole("clusterName"),
-            ],
-        ),
-    ],
-)];
-
-/// Follows `path` through nested objects of `object`.
-fn lookup<'a>(object: &'a Struct, path: &[&str]) -> Option<&'a Kind> {
-    let (last, parents) = path.split_last()?;
-    let mut current = object;
-    for key in parents {
-        match current.fields.get(*key)?.kind.as_ref()? {
-            Kind::StructValue(inner) => current = inner,
-            _ => return None,
-        }
-    }
-    current.fields.get(*last)?.kind.as_ref()
-}
-
-/// A non-empty string at `path`.
-fn text<'a>(object: &'a Struct, path: &[&str]) -> Option<&'a str> {
-    match lookup(object, path)? {
-        Kind::StringValue(text) if !text.is_empty() => Some(text),
-        _ => None,
-    }
-}
+use crate::compose::keys;
+use crate::protocol::path::{self, text};
+use crate::protocol::v1::Resource;
 
 /// Whether the resource reports the condition `Ready=True`.
 #[must_use]
 pub fn is_ready(resource: &Struct) -> bool {
-    let Some(Kind::ListValue(conditions)) = lookup(resource, &["status", "conditions"]) else {
+    let Some(conditions) = path::list(resource, &["status", "conditions"]) else {
         return false;
     };
     conditions

@@ -4,21 +4,29 @@
 //! A value comes from the XR first and from the Composition's `input`
 //! defaults second, so a platform team can set composition-wide defaults
 //! that every claim may override.
+//!
+//! May import: `serde_json` values only; nothing else of this crate but its
+//! own submodules. What the parameters mean for composed resources is
+//! [`crate::compose`]'s business.
+
+pub mod aws;
+pub mod input;
+pub mod reader;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::aws::{
-    self, PolicyArn, PolicyDocument, PolicyName, Region, RoleArn, RoleDescription, RoleName,
-    RolePath,
+use self::aws::{
+    PolicyArn, PolicyDocument, PolicyName, Region, RoleArn, RoleDescription, RoleName, RolePath,
 };
-use crate::reader::{child, describe, index, Found, Path, Problems, Reader, PARAMETERS_PATH};
+use self::reader::{child, describe, index, Found, Path, Problems, Reader, PARAMETERS_PATH};
 
-/// Which API world the XR lives in; it decides the managed resource groups.
+/// Whether the XR is cluster-scoped or namespaced; it decides the managed
+/// resource groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum World {
+pub enum Scope {
     /// A cluster-scoped XR (Crossplane 1.x, or a legacy XR on 2.x):
     /// `*.aws.upbound.io` managed resources.
     Cluster,
@@ -113,7 +121,7 @@ pub enum Resolve {
 pub struct ClusterReference {
     /// The Cluster's name.
     pub name: String,
-    /// The Cluster's namespace (namespaced world only).
+    /// The Cluster's namespace (namespaced scope only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// How to resolve it.
@@ -131,7 +139,7 @@ pub struct ClusterSelector {
     /// Select a Cluster with these labels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub match_labels: Option<BTreeMap<String, String>>,
-    /// Look in this namespace (namespaced world only).
+    /// Look in this namespace (namespaced scope only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// How to resolve it.
@@ -198,7 +206,7 @@ pub struct Agent {
 pub struct Management {
     /// The provider config's name.
     pub provider_config_name: String,
-    /// The provider config's kind (namespaced world only).
+    /// The provider config's kind (namespaced scope only).
     pub provider_config_kind: ProviderConfigKind,
     /// What happens on deletion.
     pub deletion_policy: DeletionPolicy,
@@ -238,7 +246,7 @@ pub struct Parameters {
 pub fn read(
     parameters: Option<&Value>,
     defaults: Option<&Map<String, Value>>,
-    world: World,
+    scope: Scope,
 ) -> Result<Parameters, Problems> {
     let parameters = match parameters {
         None | Some(Value::Null) => {
@@ -264,7 +272,7 @@ pub fn read(
         "the AWS region of the cluster, such as us-west-2",
     );
     let region = reader.checked(region, Region::parse);
-    let cluster = read_cluster(&mut reader, world);
+    let cluster = read_cluster(&mut reader, scope);
     let service_account = read_service_account(&mut reader);
     let managed_policy_arns = read_managed_policies(&mut reader);
     let target_role_arn = reader.checked(reader.own("targetRoleArn"), RoleArn::parse);
@@ -273,7 +281,7 @@ pub fn read(
     let tags = read_tags(&mut reader);
     let disable_session_tags = reader.boolean(reader.own("disableSessionTags"));
     let agent = read_agent(&mut reader);
-    let management = read_management(&mut reader, world);
+    let management = read_management(&mut reader, scope);
 
     match (
         region,
@@ -305,7 +313,7 @@ pub fn read(
     }
 }
 
-fn read_cluster(reader: &mut Reader<'_>, world: World) -> Option<Cluster> {
+fn read_cluster(reader: &mut Reader<'_>, scope: Scope) -> Option<Cluster> {
     let given: Vec<Found<'_, '_>> = ["clusterName", "clusterNameRef", "clusterNameSelector"]
         .into_iter()
         .filter_map(|key| reader.own(key))
@@ -340,7 +348,7 @@ fn read_cluster(reader: &mut Reader<'_>, world: World) -> Option<Cluster> {
                 .problems
                 .add(format!("{path}.name"), "required: the Cluster's name");
         }
-        namespace_only_when_namespaced(reader, reference.namespace.as_ref(), path, world);
+        namespace_only_when_namespaced(reader, reference.namespace.as_ref(), path, scope);
         Cluster::Reference(reference)
     } else {
         let path = found.path;
@@ -348,7 +356,7 @@ fn read_cluster(reader: &mut Reader<'_>, world: World) -> Option<Cluster> {
             Some(found),
             "a selector such as {matchLabels: {name: my-cluster}} or {matchControllerRef: true}",
         )?;
-        namespace_only_when_namespaced(reader, selector.namespace.as_ref(), path, world);
+        namespace_only_when_namespaced(reader, selector.namespace.as_ref(), path, scope);
         Cluster::Selector(selector)
     };
     Some(cluster)
@@ -358,9 +366,9 @@ fn namespace_only_when_namespaced(
     reader: &mut Reader<'_>,
     namespace: Option<&String>,
     path: Path<'_>,
-    world: World,
+    scope: Scope,
 ) {
-    if namespace.is_some() && world == World::Cluster {
+    if namespace.is_some() && scope == Scope::Cluster {
         reader.problems.add(
             format!("{path}.namespace"),
             "only a namespaced XR can refer to a namespace; a cluster-scoped XR's managed resources are cluster-scoped",
@@ -631,7 +639,7 @@ fn read_agent(reader: &mut Reader<'_>) -> Option<Agent> {
     })
 }
 
-fn read_management(reader: &mut Reader<'_>, world: World) -> Option<Management> {
+fn read_management(reader: &mut Reader<'_>, scope: Scope) -> Option<Management> {
     let provider_config_name = match reader.layered("providerConfigName") {
         Some(found) => reader.checked(Some(found), |name| {
             if name.is_empty() {
@@ -642,15 +650,15 @@ fn read_management(reader: &mut Reader<'_>, world: World) -> Option<Management> 
         })?,
         None => "default".to_owned(),
     };
-    let provider_config_kind = match world {
-        World::Namespaced => reader
+    let provider_config_kind = match scope {
+        Scope::Namespaced => reader
             .typed(
                 reader.layered("providerConfigKind"),
                 "ProviderConfig or ClusterProviderConfig",
             )
             .unwrap_or_default(),
         // Cluster-scoped managed resources only know ProviderConfig.
-        World::Cluster => ProviderConfigKind::default(),
+        Scope::Cluster => ProviderConfigKind::default(),
     };
     let deletion_policy = reader
         .typed(reader.layered("deletionPolicy"), "Delete or Orphan")

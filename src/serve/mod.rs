@@ -1,21 +1,31 @@
-//! Serving: binds nothing itself, so callers (the binary, tests, benches)
-//! hand in a listener and a shutdown signal.
+//! Serving the function over gRPC: the listener's connections, TLS, the
+//! runtime, and the services (both protocol versions and health). It binds
+//! nothing itself, so callers (the binary, tests, benches) hand in a
+//! listener and a shutdown signal.
+//!
+//! May import: [`crate::function`] (one call, request in, response out) and
+//! the protocol's generated services and response helpers. Nothing here
+//! knows what the function composes.
+
+pub mod exhausted;
+pub mod listen;
+pub mod runtime;
+pub mod service;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::{Stream, StreamExt};
-use tonic::transport::server::TcpIncoming;
+use tonic::service::InterceptorLayer;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
-use crate::connection::Connection;
-use crate::exhausted::ExhaustedOnOversize;
 use crate::function::Function;
-use crate::proto::{v1, v1beta1};
-use crate::service::FunctionService;
+use crate::protocol::{v1, v1beta1};
+use exhausted::ExhaustedOnOversize;
+use listen::FIRST_REQUEST_DEADLINE;
+use service::FunctionService;
 
 /// gRPC service names of the two protocol versions, as health checks ask for them.
 pub const SERVICE_NAMES: [&str; 2] = [
@@ -28,6 +38,22 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(1500);
 
 /// Crossplane's own client limit, and the Go SDK's default.
 pub const DEFAULT_MAX_RECV_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+
+/// The most calls one connection may have open at once. Crossplane sends
+/// every call to a function over one connection, at most one per XR
+/// reconcile in flight: each XR controller runs up to `--max-reconcile-rate`
+/// reconciles at once (100 by default), and several XR types may share the
+/// function. Its Go client queues calls beyond the server's bound instead of
+/// failing them, and each call here takes well under a millisecond, so a
+/// bound of this size costs Crossplane nothing, while it caps what one
+/// connection's open streams can hold at a few MiB.
+pub const MAX_CONCURRENT_STREAMS: u32 = 256;
+
+/// How often an idle connection is pinged, and how long the answer may take
+/// before the connection is closed as dead.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(60);
+/// See [`KEEPALIVE_INTERVAL`].
+pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// What [`serve`] needs besides its listener.
 #[derive(Debug)]
@@ -68,18 +94,8 @@ pub fn load_tls(dir: &Path) -> Result<ServerTlsConfig, ServeError> {
     Ok(ServerTlsConfig::new()
         .identity(identity)
         .client_ca_root(Certificate::from_pem(read("ca.crt")?))
-        .client_auth_optional(false))
-}
-
-/// The connections `listener` accepts, set up the way [`serve`] serves them:
-/// without Nagle's algorithm, which would otherwise hold back the last small
-/// write of an answer until the client's delayed acknowledgement (up to
-/// 40 ms on Linux), and with answers that finish together sent together
-/// ([`Connection`]) instead.
-pub fn incoming(listener: TcpListener) -> impl Stream<Item = std::io::Result<Connection>> {
-    TcpIncoming::from(listener)
-        .with_nodelay(Some(true))
-        .map(|accepted| accepted.map(Connection::new))
+        .client_auth_optional(false)
+        .timeout(FIRST_REQUEST_DEADLINE))
 }
 
 /// Serves the function and the health service on `listener` until
@@ -98,11 +114,15 @@ pub async fn serve(
     }
     let service = FunctionService::new(config.function);
     let limit = config.max_recv_message_size;
-    let mut builder = Server::builder();
+    let mut builder = Server::builder()
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT));
     if let Some(tls) = config.tls {
         builder = builder.tls_config(tls)?;
     }
     let router = builder
+        .layer(InterceptorLayer::new(listen::mark_first_request))
         .add_service(health_service)
         .add_service(ExhaustedOnOversize(
             v1::function_runner_service_server::FunctionRunnerServiceServer::new(service.clone())
@@ -114,7 +134,8 @@ pub async fn serve(
         ));
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = router.serve_with_incoming_shutdown(incoming(listener), async {
+    let incoming = listen::incoming(listener, FIRST_REQUEST_DEADLINE);
+    let server = router.serve_with_incoming_shutdown(incoming, async {
         // A dropped sender also means stop.
         let _ = stopped.await;
     });

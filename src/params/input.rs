@@ -1,0 +1,25 @@
+//! The pipeline step's `input`: composition-wide settings a platform team
+//! writes once per Composition, out of reach of claim authors.
+
+use serde_json::{Map, Value};
+
+use crate::params::reader::DEFAULTS_PATH;
+
+/// What the step's input holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FunctionInput {
+    /// Defaults for parameters the XR leaves out, under `defaults`.
+    pub defaults: Option<Map<String, Value>>,
+}
+
+impl FunctionInput {
+    /// Reads the input, given as JSON (`None` when the step has none).
+    pub fn read(input: Option<&Map<String, Value>>) -> Result<Self, String> {
+        let defaults = match input.and_then(|input| input.get("defaults")) {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(defaults)) => Some(defaults.clone()),
+            Some(_) => return Err(format!("{DEFAULTS_PATH}: want an object")),
+        };
+        Ok(Self { defaults })
+    }
+}

@@ -1,0 +1,59 @@
+//! The tokio runtime the server runs on, and the signals that stop it.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::protocol::nesting::MAX_NESTING;
+
+/// Stack of every runtime thread. Decoding, converting, encoding and
+/// dropping a request all recurse once per nesting level, so the stack must
+/// hold [`MAX_NESTING`] levels of the deepest of them. Untouched stack costs
+/// address space, not memory.
+pub const STACK_BYTES: usize = MAX_NESTING * 4 * 1024;
+
+/// The most calls composing at once; more wait for a thread.
+pub const MAX_COMPOSING: usize = 64;
+
+/// How long calls still composing after shutdown may hold up the exit.
+const EXIT_GRACE: Duration = Duration::from_millis(200);
+
+/// Runs the future `make` returns to completion on tokio's multi-threaded
+/// runtime, one worker per core (at least two, so that one busy worker
+/// never stalls the health check), every thread with a stack deep enough
+/// for any request the codec admits. Work still running on the blocking
+/// pool when the future completes is abandoned after a short grace.
+pub fn run<F, Fut>(make: F) -> std::io::Result<Fut::Output>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future,
+{
+    let workers = std::thread::available_parallelism().map_or(2, |cores| cores.get().max(2));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .max_blocking_threads(MAX_COMPOSING)
+        .thread_stack_size(STACK_BYTES)
+        .thread_name("function")
+        .enable_all()
+        .build()?;
+    let output = runtime.block_on(make());
+    runtime.shutdown_timeout(EXIT_GRACE);
+    Ok(output)
+}
+
+/// Completes on SIGTERM (how Kubernetes stops a pod) or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let wait = |kind: SignalKind| async move {
+        match signal(kind) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            // Without the handler the signal keeps its default action.
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = wait(SignalKind::terminate()) => {}
+        () = wait(SignalKind::interrupt()) => {}
+    }
+}

@@ -1,0 +1,103 @@
+//! The gRPC face of the function: `FunctionRunnerService` v1 and v1beta1,
+//! both answered by one handler.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use crate::function::{Function, RequestSummary};
+use crate::protocol::response;
+use crate::protocol::v1::{RunFunctionRequest, RunFunctionResponse, Severity};
+use crate::protocol::{v1, v1beta1};
+
+/// The largest answer sent: what Crossplane's client (and the Go SDK's
+/// default) receives. A larger one becomes a FATAL that says so.
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
+/// Answers `RunFunction` calls with the composition pipeline.
+#[derive(Debug, Clone)]
+pub struct FunctionService {
+    function: Arc<Function>,
+}
+
+impl FunctionService {
+    /// A service running `function` for every call.
+    #[must_use]
+    pub fn new(function: Function) -> Self {
+        Self {
+            function: Arc::new(function),
+        }
+    }
+
+    async fn call(
+        &self,
+        request: Request<RunFunctionRequest>,
+    ) -> Result<Response<RunFunctionResponse>, Status> {
+        let request = request.into_inner();
+        let function = Arc::clone(&self.function);
+        // Composing runs on the blocking pool, so that however long one call
+        // takes, the runtime's workers keep answering other calls and health
+        // checks. A panic there costs its call only.
+        let answer = tokio::task::spawn_blocking(move || run_logged(&function, request)).await;
+        match answer {
+            Ok(answer) => Ok(Response::new(response::fit(answer, MAX_ANSWER_BYTES))),
+            Err(error) => {
+                tracing::error!(%error, "a call failed unexpectedly");
+                Err(Status::internal(
+                    "the function failed unexpectedly; its log has the details",
+                ))
+            }
+        }
+    }
+}
+
+/// Runs one call, logging it at debug level and any FATAL result at warn.
+fn run_logged(function: &Function, request: RunFunctionRequest) -> RunFunctionResponse {
+    let summary = RequestSummary::of(&request);
+    tracing::debug!(
+        tag = summary.tag,
+        xr_kind = summary.kind,
+        xr_name = summary.name,
+        "RunFunction"
+    );
+    // Owned only for the rare refusal's log line; a short copy otherwise.
+    let (tag, kind, name) = (
+        summary.tag.to_owned(),
+        summary.kind.to_owned(),
+        summary.name.to_owned(),
+    );
+    let answer = function.run(request);
+    for result in &answer.results {
+        if result.severity == i32::from(Severity::Fatal) {
+            tracing::warn!(
+                tag,
+                xr_kind = kind,
+                xr_name = name,
+                reason = result.reason.as_deref().unwrap_or_default(),
+                message = result.message,
+                "RunFunction refused the XR"
+            );
+        }
+    }
+    answer
+}
+
+#[tonic::async_trait]
+impl v1::function_runner_service_server::FunctionRunnerService for FunctionService {
+    async fn run_function(
+        &self,
+        request: Request<RunFunctionRequest>,
+    ) -> Result<Response<RunFunctionResponse>, Status> {
+        self.call(request).await
+    }
+}
+
+#[tonic::async_trait]
+impl v1beta1::function_runner_service_server::FunctionRunnerService for FunctionService {
+    async fn run_function(
+        &self,
+        request: Request<RunFunctionRequest>,
+    ) -> Result<Response<RunFunctionResponse>, Status> {
+        self.call(request).await
+    }
+}
