@@ -11,11 +11,11 @@ mod server_support;
 use std::future::Future;
 use std::time::Duration;
 
-use function_eks_pod_identity::codec::MAX_NESTING;
-use function_eks_pod_identity::proto::v1::function_runner_service_client::FunctionRunnerServiceClient;
-use function_eks_pod_identity::proto::v1::{RequestMeta, ResponseMeta, RunFunctionRequest};
-use function_eks_pod_identity::runtime;
-use function_eks_pod_identity::server::ServerConfig;
+use function_eks_pod_identity::protocol::nesting::MAX_NESTING;
+use function_eks_pod_identity::protocol::v1::function_runner_service_client::FunctionRunnerServiceClient;
+use function_eks_pod_identity::protocol::v1::{RequestMeta, ResponseMeta, RunFunctionRequest};
+use function_eks_pod_identity::serve::runtime;
+use function_eks_pod_identity::serve::ServerConfig;
 use prost::bytes::{Buf, BufMut};
 use prost::encoding::WireType;
 use prost::Message;
@@ -216,17 +216,19 @@ fn top_level_fields(bytes: &[u8]) -> Vec<(u32, &[u8])> {
 
 #[test]
 fn the_nesting_arithmetic_matches_the_codec() {
-    use function_eks_pod_identity::codec::measure;
+    use function_eks_pod_identity::protocol::codec::SCHEMA;
+    use function_eks_pod_identity::protocol::REQUEST_TYPE;
+    let measure = |bytes: &[u8]| SCHEMA.as_ref().unwrap().depth(bytes, REQUEST_TYPE);
     for objects in [0, 1, 7] {
         let (request, _) = nested_request("t", objects, false);
         assert_eq!(
-            measure::<RunFunctionRequest>(&request),
-            Ok(LEVELS_ABOVE_RESOURCE + LEVELS_PER_OBJECT * objects)
+            measure(&request),
+            Some(LEVELS_ABOVE_RESOURCE + LEVELS_PER_OBJECT * objects)
         );
         let (request, _) = nested_request("t", objects, true);
         assert_eq!(
-            measure::<RunFunctionRequest>(&request),
-            Ok(LEVELS_ABOVE_RESOURCE + LEVELS_PER_OBJECT * objects + 1)
+            measure(&request),
+            Some(LEVELS_ABOVE_RESOURCE + LEVELS_PER_OBJECT * objects + 1)
         );
     }
     // Shallow enough to decode here; it must be what prost would write.

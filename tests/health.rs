@@ -2,8 +2,8 @@
 
 mod server_support;
 
-use function_eks_pod_identity::proto::{v1, v1beta1};
-use function_eks_pod_identity::server::SERVICE_NAMES;
+use function_eks_pod_identity::protocol::{v1, v1beta1};
+use function_eks_pod_identity::serve::SERVICE_NAMES;
 use server_support::{plaintext, TestServer};
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_check_response::ServingStatus;

@@ -1,19 +1,15 @@
 //! Property tests: whatever JSON arrives as `spec.parameters` (or as the
 //! step's input), the function never panics and answers either with
 //! composed resources and no result, or with exactly one FATAL result and
-//! the desired state untouched. Decoding a request only as far as the
-//! function reads it never changes the answer, and refuses no damaged
-//! request that a full decode accepts; the server's encoding of an answer
-//! writes prost's bytes.
+//! the desired state untouched. The server's codec, with its nesting
+//! bound, accepts exactly the damaged requests prost accepts.
 
 use function_eks_pod_identity::function::Function;
-use function_eks_pod_identity::json::json_to_struct;
-use function_eks_pod_identity::proto::v1::{
-    Resource, RunFunctionRequest, RunFunctionResponse, Severity, State,
-};
-use function_eks_pod_identity::{encode, view};
+use function_eks_pod_identity::protocol::codec;
+use function_eks_pod_identity::protocol::structs::json_to_struct;
+use function_eks_pod_identity::protocol::v1::{Resource, RunFunctionRequest, Severity, State};
 use proptest::prelude::{
-    any, prop, prop_assert, prop_assert_eq, prop_oneof, proptest, Just, ProptestConfig, Strategy,
+    any, prop, prop_assert_eq, prop_oneof, proptest, Just, ProptestConfig, Strategy,
 };
 use prost::Message;
 use serde_json::{json, Map, Value};
@@ -257,57 +253,6 @@ fn observed_request() -> impl Strategy<Value = RunFunctionRequest> {
         })
 }
 
-/// A `Struct` from arbitrary JSON, with a kindless `Value` (which JSON
-/// cannot say) under an empty key now and then.
-fn arbitrary_object() -> impl Strategy<Value = prost_types::Struct> {
-    (arbitrary_json(), any::<bool>()).prop_map(|(value, kindless)| {
-        let mut object = json_to_struct(object(value));
-        if kindless {
-            object
-                .fields
-                .insert(String::new(), prost_types::Value::default());
-        }
-        object
-    })
-}
-
-/// Answers with every shape a desired state can take: empty and missing
-/// objects, default resources, connection details and readiness.
-fn arbitrary_response() -> impl Strategy<Value = RunFunctionResponse> {
-    let resource = (
-        prop::option::of(arbitrary_object()),
-        prop::collection::btree_map("[a-z]{0,3}", prop::collection::vec(any::<u8>(), 0..4), 0..2),
-        0..3_i32,
-    )
-        .prop_map(|(resource, connection_details, ready)| Resource {
-            resource,
-            connection_details,
-            ready,
-        })
-        .boxed();
-    let state = (
-        prop::option::of(resource.clone()),
-        prop::collection::btree_map("[a-z]{0,3}", resource, 0..4),
-    )
-        .prop_map(|(composite, resources)| State {
-            composite,
-            resources,
-        });
-    (
-        prop::option::of(state),
-        prop::option::of(arbitrary_object()),
-        prop::option::of(arbitrary_object()),
-        ".{0,8}",
-    )
-        .prop_map(|(desired, context, output, tag)| RunFunctionResponse {
-            meta: Some(function_eks_pod_identity::proto::v1::ResponseMeta { tag, ttl: None }),
-            desired,
-            context,
-            output,
-            ..RunFunctionResponse::default()
-        })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -327,22 +272,14 @@ proptest! {
     }
 
     #[test]
-    fn decoding_only_what_is_read_changes_no_answer(request in observed_request()) {
-        let bytes = request.encode_to_vec();
-        let whole = RunFunctionRequest::decode(bytes.as_slice()).expect("a request");
-        let viewed = view::decode_request(bytes.as_slice()).expect("the same request");
-        prop_assert_eq!(Function::default().run(viewed), Function::default().run(whole));
-    }
-
-    #[test]
-    fn a_damaged_request_fails_only_where_a_full_decode_fails(
+    fn the_codec_accepts_what_prost_accepts(
         request in observed_request(),
         damage in prop::collection::vec((any::<prop::sample::Index>(), 0..0x80u8, 0..8u8), 1..3),
     ) {
         let mut bytes = request.encode_to_vec();
-        // Mostly ASCII written over a byte: text stays UTF-8, so a full
-        // decode still accepts often enough for the answers to be compared,
-        // while keys, wire types and lengths change under the view.
+        // Mostly ASCII written over a byte: text stays UTF-8, so prost still
+        // accepts often enough, while keys, wire types and lengths change
+        // under the nesting walk.
         for (at, byte, how) in damage {
             let at = at.index(bytes.len() + 1);
             match how {
@@ -354,30 +291,11 @@ proptest! {
                 _ => bytes.push(byte),
             }
         }
-        // The view skips what it does not read, so it may accept bytes a
-        // full decode refuses; where a full decode accepts, it must too,
-        // with the same answer.
-        if let Ok(whole) = RunFunctionRequest::decode(bytes.as_slice()) {
-            let viewed = view::decode_request(bytes.as_slice());
-            prop_assert!(viewed.is_ok(), "{viewed:?}");
-            if let Ok(viewed) = viewed {
-                prop_assert_eq!(Function::default().run(viewed), Function::default().run(whole));
-            }
+        let through_codec = codec::decode::<RunFunctionRequest>(bytes.as_slice());
+        let by_prost = RunFunctionRequest::decode(bytes.as_slice());
+        prop_assert_eq!(through_codec.is_ok(), by_prost.is_ok());
+        if let (Ok(through_codec), Ok(by_prost)) = (through_codec, by_prost) {
+            prop_assert_eq!(through_codec, by_prost);
         }
-    }
-
-    #[test]
-    fn answers_encode_to_prosts_bytes(response in arbitrary_response()) {
-        let mut encoded = Vec::new();
-        encode::encode_response(&response, &mut encoded);
-        prop_assert_eq!(encoded, response.encode_to_vec());
-    }
-
-    #[test]
-    fn composed_answers_encode_to_prosts_bytes(parameters in mutated_parameters(), input in arbitrary_json()) {
-        let response = Function::default().run(request(parameters, input, false));
-        let mut encoded = Vec::new();
-        encode::encode_response(&response, &mut encoded);
-        prop_assert_eq!(encoded, response.encode_to_vec());
     }
 }

@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use function_eks_pod_identity::function::Function;
-use function_eks_pod_identity::proto::v1::function_runner_service_client::FunctionRunnerServiceClient as V1Client;
-use function_eks_pod_identity::proto::v1::{
+use function_eks_pod_identity::protocol::v1::function_runner_service_client::FunctionRunnerServiceClient as V1Client;
+use function_eks_pod_identity::protocol::v1::{
     Ready, RequestMeta, Resource, RunFunctionRequest, RunFunctionResponse, State,
 };
-use function_eks_pod_identity::proto::v1beta1::function_runner_service_client::FunctionRunnerServiceClient as V1beta1Client;
-use function_eks_pod_identity::server::ServerConfig;
+use function_eks_pod_identity::protocol::v1beta1::function_runner_service_client::FunctionRunnerServiceClient as V1beta1Client;
+use function_eks_pod_identity::serve::ServerConfig;
 use prost_types::value::Kind;
 use prost_types::{ListValue, Struct, Value};
 use server_support::{plaintext, TestServer};

@@ -24,4 +24,4 @@ if ! cmp -s "$requirements" "$venv/installed-requirements.txt"; then
   cp "$requirements" "$venv/installed-requirements.txt"
 fi
 
-cargo test --release --locked "$@"
+cargo test --profile fast-test --locked "$@"

@@ -8,8 +8,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use function_eks_pod_identity::proto::v1::function_runner_service_client::FunctionRunnerServiceClient;
-use function_eks_pod_identity::proto::v1::{RequestMeta, RunFunctionRequest};
+use function_eks_pod_identity::protocol::v1::function_runner_service_client::FunctionRunnerServiceClient;
+use function_eks_pod_identity::protocol::v1::{RequestMeta, RunFunctionRequest};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_function-eks-pod-identity");
 

@@ -7,10 +7,12 @@ mod server_support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use function_eks_pod_identity::proto::v1::function_runner_service_client::FunctionRunnerServiceClient as V1Client;
-use function_eks_pod_identity::proto::v1::{RequestMeta, RunFunctionRequest, RunFunctionResponse};
-use function_eks_pod_identity::proto::v1beta1::function_runner_service_client::FunctionRunnerServiceClient as V1beta1Client;
-use function_eks_pod_identity::server::{load_tls, ServeError, ServerConfig};
+use function_eks_pod_identity::protocol::v1::function_runner_service_client::FunctionRunnerServiceClient as V1Client;
+use function_eks_pod_identity::protocol::v1::{
+    RequestMeta, RunFunctionRequest, RunFunctionResponse,
+};
+use function_eks_pod_identity::protocol::v1beta1::function_runner_service_client::FunctionRunnerServiceClient as V1beta1Client;
+use function_eks_pod_identity::serve::{load_tls, ServeError, ServerConfig};
 use server_support::{plaintext, TestServer};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use function_eks_pod_identity::json::{json_to_struct, struct_to_json};
-use function_eks_pod_identity::proto::v1::{
+use function_eks_pod_identity::protocol::structs::{json_to_struct, struct_to_json};
+use function_eks_pod_identity::protocol::v1::{
     Ready, RequestMeta, Resource, RunFunctionRequest, RunFunctionResponse, Severity, State,
 };
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use function_eks_pod_identity::function::Function;
-use function_eks_pod_identity::server::{self, ServeError, ServerConfig};
+use function_eks_pod_identity::serve::{self as server, ServeError, ServerConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
