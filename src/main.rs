@@ -38,7 +38,7 @@ fn serve(cli: &Cli) -> anyhow::Result<()> {
     let config = ServerConfig {
         tls,
         max_recv_message_size: cli.max_recv_message_size,
-        function: Function::new(cli.ttl),
+        ..ServerConfig::new(Function::new(cli.ttl))
     };
     runtime::run(|| async {
         let listener = cli::bind(&cli.address)

@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::de::IgnoredAny;
 
+use crate::params::reader::shown;
+
 /// IAM partitions whose ARNs this function accepts.
 const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
 
@@ -40,7 +42,8 @@ impl Region {
             Ok(Self(text.to_owned()))
         } else {
             Err(format!(
-                "{text:?} is not an AWS region (want a name such as us-west-2)"
+                "{text_shown} is not an AWS region (want a name such as us-west-2)",
+                text_shown = shown(text)
             ))
         }
     }
@@ -82,7 +85,13 @@ impl IamKind {
 
 /// Checks `arn:<partition>:iam::<account>:<kind>/<path><name>`.
 fn check_iam_arn(text: &str, kind: IamKind) -> Result<(), String> {
-    let refuse = || Err(format!("{text:?} is not {}", kind.noun()));
+    let refuse = || {
+        Err(format!(
+            "{text_shown} is not {}",
+            kind.noun(),
+            text_shown = shown(text)
+        ))
+    };
     let mut parts = text.splitn(6, ':');
     let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
         parts.next(),
@@ -209,13 +218,13 @@ fn check_iam_name(text: &str, longest: usize, noun: &str) -> Result<(), String> 
     let length = char_count(text);
     if length == 0 || length > longest {
         return Err(format!(
-            "{text:?} is not a valid IAM {noun} (want 1 to {longest} characters, got {length})"
+            "{text_shown} is not a valid IAM {noun} (want 1 to {longest} characters, got {length})",
+            text_shown = shown(text)
         ));
     }
     match text.chars().find(|&c| !is_iam_name_char(c)) {
         Some(bad) => Err(format!(
-            "{text:?} is not a valid IAM {noun} ({bad:?} is not allowed; use letters, digits and + = , . @ _ -)"
-        )),
+            "{text_shown} is not a valid IAM {noun} ({bad:?} is not allowed; use letters, digits and + = , . @ _ -)", text_shown = shown(text))),
         None => Ok(()),
     }
 }
@@ -233,8 +242,7 @@ impl RolePath {
             Ok(Self(text.to_owned()))
         } else {
             Err(format!(
-                "{text:?} is not an IAM path (want / or /segment/.../ in at most 512 printable ASCII characters)"
-            ))
+                "{text_shown} is not an IAM path (want / or /segment/.../ in at most 512 printable ASCII characters)", text_shown = shown(text)))
         }
     }
 
@@ -353,18 +361,28 @@ pub fn check_tag_key(key: &str) -> Result<(), String> {
     let length = char_count(key);
     if length == 0 || length > 128 {
         return Err(format!(
-            "tag key {key:?} must be 1 to 128 characters, got {length}"
+            "tag key {key_shown} must be 1 to 128 characters, got {length}",
+            key_shown = shown(key)
         ));
     }
     if key.to_ascii_lowercase().starts_with("aws:") {
         return Err(format!(
-            "tag key {key:?} uses the prefix aws:, which AWS reserves"
+            "tag key {key_shown} uses the prefix aws:, which AWS reserves",
+            key_shown = shown(key)
         ));
     }
     if PROVIDER_TAGS.contains(&key) {
-        return Err(format!("tag key {key:?} is set by the provider itself"));
+        return Err(format!(
+            "tag key {key_shown} is set by the provider itself",
+            key_shown = shown(key)
+        ));
     }
-    check_tag_chars(key).map_err(|bad| format!("tag key {key:?} contains {bad:?}; {TAG_CHARS}"))
+    check_tag_chars(key).map_err(|bad| {
+        format!(
+            "tag key {key_shown} contains {bad:?}; {TAG_CHARS}",
+            key_shown = shown(key)
+        )
+    })
 }
 
 /// Checks one tag value against IAM and EKS rules.
@@ -372,11 +390,16 @@ pub fn check_tag_value(key: &str, value: &str) -> Result<(), String> {
     let length = char_count(value);
     if length > 256 {
         return Err(format!(
-            "tag {key:?} has a value of {length} characters; at most 256"
+            "tag {key_shown} has a value of {length} characters; at most 256",
+            key_shown = shown(key)
         ));
     }
-    check_tag_chars(value)
-        .map_err(|bad| format!("tag {key:?} has a value containing {bad:?}; {TAG_CHARS}"))
+    check_tag_chars(value).map_err(|bad| {
+        format!(
+            "tag {key_shown} has a value containing {bad:?}; {TAG_CHARS}",
+            key_shown = shown(key)
+        )
+    })
 }
 
 const TAG_CHARS: &str = "tags allow letters, digits, spaces and _ . : / = + - @";
@@ -406,8 +429,7 @@ pub fn check_cluster_name(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{name:?} is not an EKS cluster name (want 1 to 100 letters, digits, - and _, starting with a letter or digit)"
-        ))
+            "{name_shown} is not an EKS cluster name (want 1 to 100 letters, digits, - and _, starting with a letter or digit)", name_shown = shown(name)))
     }
 }
 
@@ -417,8 +439,7 @@ pub fn check_dns_label(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{name:?} is not a Kubernetes namespace name (want at most 63 lowercase letters, digits and -, starting and ending with a letter or digit)"
-        ))
+            "{name_shown} is not a Kubernetes namespace name (want at most 63 lowercase letters, digits and -, starting and ending with a letter or digit)", name_shown = shown(name)))
     }
 }
 
@@ -428,8 +449,7 @@ pub fn check_dns_subdomain(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{name:?} is not a Kubernetes object name (want at most 253 lowercase letters, digits, - and ., starting and ending with a letter or digit)"
-        ))
+            "{name_shown} is not a Kubernetes object name (want at most 253 lowercase letters, digits, - and ., starting and ending with a letter or digit)", name_shown = shown(name)))
     }
 }
 

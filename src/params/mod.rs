@@ -13,7 +13,7 @@ pub mod aws;
 pub mod input;
 pub mod reader;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use self::aws::{
     PolicyArn, PolicyDocument, PolicyName, Region, RoleArn, RoleDescription, RoleName, RolePath,
 };
-use self::reader::{child, describe, index, Found, Path, Problems, Reader, PARAMETERS_PATH};
+use self::reader::{child, describe, index, shown, Found, Path, Problems, Reader, PARAMETERS_PATH};
 
 /// Whether the XR is cluster-scoped or namespaced; it decides the managed
 /// resource groups.
@@ -421,8 +421,10 @@ fn read_managed_policies(reader: &mut Reader<'_>) -> Vec<PolicyArn> {
                 items.len()
             ),
         );
+        return Vec::new();
     }
     let mut arns: Vec<PolicyArn> = Vec::with_capacity(items.len());
+    let mut seen = HashSet::with_capacity(items.len());
     for (position, value) in items.iter().enumerate() {
         let item = Found {
             value,
@@ -430,18 +432,23 @@ fn read_managed_policies(reader: &mut Reader<'_>) -> Vec<PolicyArn> {
         };
         let path = item.path;
         if let Some(arn) = reader.checked(Some(item), PolicyArn::parse) {
-            if arns.contains(&arn) {
+            if seen.insert(arn.as_str().to_owned()) {
+                arns.push(arn);
+            } else {
                 reader.problems.add(
                     path,
                     format!("{arn} is listed twice; managedPolicyArns is a set"),
                 );
-            } else {
-                arns.push(arn);
             }
         }
     }
     arns
 }
+
+/// The most inline policies a claim may list. IAM bounds their total size
+/// (10,240 characters), not their count; this bound keeps the work for one
+/// claim small before any document is read.
+pub const MAX_INLINE_POLICIES: usize = 100;
 
 /// Name of the inline policy that lets the role assume a cross-account
 /// target role; users cannot take it.
@@ -456,7 +463,18 @@ fn read_inline_policies(
         return Some(Vec::new());
     };
     let items = reader.array(&found)?;
+    if items.len() > MAX_INLINE_POLICIES {
+        reader.problems.add(
+            found.path,
+            format!(
+                "{} policies; at most {MAX_INLINE_POLICIES} inline policies per role (IAM's size limit allows few more)",
+                items.len()
+            ),
+        );
+        return None;
+    }
     let mut policies: Vec<InlinePolicy> = Vec::with_capacity(items.len());
+    let mut names = HashSet::with_capacity(items.len());
     // The permission for the target role is an inline policy too.
     let mut budget_used = target.map_or(0, |target| target.assume_policy().counted_size());
     for (position, value) in items.iter().enumerate() {
@@ -485,7 +503,7 @@ fn read_inline_policies(
                 let path = name.path;
                 let name = reader.checked(Some(name), PolicyName::parse);
                 if let Some(name) = &name {
-                    if policies.iter().any(|policy| &policy.name == name) {
+                    if !names.insert(name.as_str().to_owned()) {
                         reader.problems.add(
                             path,
                             format!(
@@ -567,13 +585,25 @@ fn read_tags(reader: &mut Reader<'_>) -> BTreeMap<String, String> {
         let Some(object) = reader.object(&found) else {
             continue;
         };
+        if object.len() > aws::MAX_USER_TAGS {
+            reader.problems.add(
+                found.path,
+                format!(
+                    "{} tags; AWS allows 50 per resource and the provider uses 3, so at most {}",
+                    object.len(),
+                    aws::MAX_USER_TAGS
+                ),
+            );
+            return tags;
+        }
         for (key, value) in object {
             let outcome = match value {
                 Value::String(text) => {
                     aws::check_tag_key(key).and_then(|()| aws::check_tag_value(key, text))
                 }
                 other => Err(format!(
-                    "tag {key:?} wants a string value, got {}",
+                    "tag {} wants a string value, got {}",
+                    shown(key),
                     describe(other)
                 )),
             };
@@ -639,13 +669,18 @@ fn read_agent(reader: &mut Reader<'_>) -> Option<Agent> {
     })
 }
 
+/// How many distinct management policies there are.
+const MANAGEMENT_POLICY_VALUES: usize = 6;
+
 fn read_management(reader: &mut Reader<'_>, scope: Scope) -> Option<Management> {
     let provider_config_name = match reader.layered("providerConfigName") {
+        // Every composed resource repeats it, so it is bounded like the
+        // Kubernetes object name it is.
         Some(found) => reader.checked(Some(found), |name| {
             if name.is_empty() {
                 Err("want the name of a provider config, got an empty string".to_owned())
             } else {
-                Ok(name.to_owned())
+                aws::check_dns_subdomain(name).map(|()| name.to_owned())
             }
         })?,
         None => "default".to_owned(),
@@ -663,8 +698,20 @@ fn read_management(reader: &mut Reader<'_>, scope: Scope) -> Option<Management> 
     let deletion_policy = reader
         .typed(reader.layered("deletionPolicy"), "Delete or Orphan")
         .unwrap_or_default();
+    let policies = reader.layered("managementPolicies");
+    // Every composed resource repeats the list, and it is a set of six values.
+    if let Some(found) = policies.as_ref() {
+        let count = found.value.as_array().map_or(0, Vec::len);
+        if count > MANAGEMENT_POLICY_VALUES {
+            reader.problems.add(
+                found.path,
+                format!("{count} policies; a set of at most {MANAGEMENT_POLICY_VALUES}"),
+            );
+            return None;
+        }
+    }
     let management_policies = reader.typed(
-        reader.layered("managementPolicies"),
+        policies,
         "a list of *, Create, Observe, Update, Delete and LateInitialize",
     );
     Some(Management {

@@ -226,7 +226,7 @@ pub(crate) fn describe(value: &Value) -> String {
         Value::Null => "null".to_owned(),
         Value::Bool(flag) => flag.to_string(),
         Value::Number(number) => format!("the number {number}"),
-        Value::String(text) => format!("the string {text:?}"),
+        Value::String(text) => format!("the string {text_shown}", text_shown = shown(text)),
         Value::Array(_) => "a list".to_owned(),
         Value::Object(_) => "an object".to_owned(),
     }
@@ -318,5 +318,35 @@ mod tests {
              spec.parameters.podIdentityAgent.install: want true or false, got the string \"yes\"; \
              spec.parameters.region: required: the AWS region"
         );
+    }
+}
+
+/// The most characters of a value a message quotes; a longer value is cut,
+/// with its length given, so that an answer stays readable and small
+/// whatever a claim holds.
+pub const QUOTED_CHARS: usize = 64;
+
+/// A value as a message quotes it: escaped like Rust's `{:?}`, and cut to
+/// [`QUOTED_CHARS`] characters.
+#[must_use]
+pub fn shown(text: &str) -> Shown<'_> {
+    Shown(text)
+}
+
+/// See [`shown`].
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a>(&'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(QUOTED_CHARS) {
+            None => write!(formatter, "{:?}", self.0),
+            Some((cut, _)) => write!(
+                formatter,
+                "{:?}... ({} bytes in all)",
+                &self.0[..cut],
+                self.0.len()
+            ),
+        }
     }
 }

@@ -35,7 +35,7 @@ impl Named for RunFunctionResponse {
 }
 
 /// The protocol's schema, read once from the descriptors built in.
-static SCHEMA: LazyLock<Result<Schema, prost::DecodeError>> =
+pub static SCHEMA: LazyLock<Result<Schema, prost::DecodeError>> =
     LazyLock::new(|| Schema::from_descriptor_set(FILE_DESCRIPTOR_SET));
 
 /// prost encoding, and decoding bounded by [`MAX_NESTING`].

@@ -103,9 +103,10 @@ impl Schema {
     }
 
     /// The exact nesting depth of `bytes` as an encoded `root`, or `None`
-    /// when they are not well-formed: the least limit they pass.
-    #[cfg(test)]
-    fn depth(&self, bytes: &[u8], root: &'static str) -> Option<usize> {
+    /// when they are not well-formed or `root` is unknown: the least limit
+    /// they pass. For tests and tools: it walks everything, several times.
+    #[must_use]
+    pub fn depth(&self, bytes: &[u8], root: &'static str) -> Option<usize> {
         let root = *self.by_name.get(root)?;
         let (mut low, mut high) = (1, bytes.len() + 1);
         if matches!(
@@ -163,7 +164,6 @@ enum Level {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Walk {
     /// Every level, to measure exactly.
-    #[cfg_attr(not(test), allow(dead_code))]
     Everything,
     /// Only what could pass the limit: below any level, each further level
     /// costs at least two bytes (a tag and a length, or a group's start and

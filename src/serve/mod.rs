@@ -64,6 +64,21 @@ pub struct ServerConfig {
     pub max_recv_message_size: usize,
     /// The composition pipeline every call runs.
     pub function: Function,
+    /// How long a new connection has to make its first request.
+    pub first_request_deadline: Duration,
+}
+
+impl ServerConfig {
+    /// Plaintext serving of `function` with the binary's defaults.
+    #[must_use]
+    pub fn new(function: Function) -> Self {
+        Self {
+            tls: None,
+            max_recv_message_size: DEFAULT_MAX_RECV_MESSAGE_SIZE,
+            function,
+            first_request_deadline: FIRST_REQUEST_DEADLINE,
+        }
+    }
 }
 
 /// A failure to start or keep serving.
@@ -134,7 +149,7 @@ pub async fn serve(
         ));
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let incoming = listen::incoming(listener, FIRST_REQUEST_DEADLINE);
+    let incoming = listen::incoming(listener, config.first_request_deadline);
     let server = router.serve_with_incoming_shutdown(incoming, async {
         // A dropped sender also means stop.
         let _ = stopped.await;

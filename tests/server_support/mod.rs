@@ -48,9 +48,5 @@ impl TestServer {
 
 /// Plaintext serving with the defaults the binary uses.
 pub fn plaintext() -> ServerConfig {
-    ServerConfig {
-        tls: None,
-        max_recv_message_size: server::DEFAULT_MAX_RECV_MESSAGE_SIZE,
-        function: Function::default(),
-    }
+    ServerConfig::new(Function::default())
 }
