@@ -67,8 +67,14 @@ impl Function {
         else {
             return answer;
         };
-        match plan(composite, request.input.as_ref()) {
-            Ok(composed) => apply(composed, composite, &observed.resources, &mut answer),
+        match plan(composite, request.input.as_ref(), &observed.resources) {
+            Ok((composed, status)) => apply(
+                composed,
+                status,
+                composite,
+                &observed.resources,
+                &mut answer,
+            ),
             Err(message) => response::fatal(&mut answer, INVALID_PARAMETERS, message),
         }
         answer
@@ -76,7 +82,11 @@ impl Function {
 }
 
 /// Reads the XR and the step's input and composes, or says what is wrong.
-fn plan(composite: &Struct, input: Option<&Struct>) -> Result<Vec<Composed>, String> {
+fn plan(
+    composite: &Struct,
+    input: Option<&Struct>,
+    observed: &BTreeMap<String, Resource>,
+) -> Result<(Vec<Composed>, PodIdentityStatus), String> {
     let xr = Composite::read(composite);
     let scope = if xr.namespace.is_some() {
         Scope::Namespaced
@@ -95,23 +105,43 @@ fn plan(composite: &Struct, input: Option<&Struct>) -> Result<Vec<Composed>, Str
     let input = FunctionInput::read(input.as_ref())?;
     let parameters = params::read(parameters.as_ref(), input.defaults.as_ref(), scope)
         .map_err(|problems| format!("cannot compose EKS Pod Identity: {problems}"))?;
-    Ok(compose::compose(&parameters, scope))
+    compose::trust::check_size(&parameters).map_err(|message| {
+        format!("cannot compose EKS Pod Identity: {PARAMETERS_PATH}.serviceAccounts: {message}")
+    })?;
+    let observed_association = observed
+        .get(compose::keys::ASSOCIATION)
+        .and_then(|resource| resource.resource.as_ref());
+    let options = compose::Options {
+        usages: input.usages,
+        namespace: xr.namespace,
+        observed_association,
+    };
+    let pairs = compose::pairs(&parameters, observed_association);
+    let status = PodIdentityStatus::observe(observed, &pairs);
+    Ok((compose::compose(&parameters, scope, options), status))
 }
 
 /// Puts the composed resources, their readiness and the XR's status into
 /// the response's desired state.
 fn apply(
     composed: Vec<Composed>,
+    status: PodIdentityStatus,
     composite: &Struct,
     observed: &BTreeMap<String, Resource>,
     answer: &mut RunFunctionResponse,
 ) {
     let desired = answer.desired.get_or_insert_with(State::default);
-    for Composed { key, body } in composed {
-        let ready = observed
-            .get(&key)
-            .and_then(|resource| resource.resource.as_ref())
-            .is_some_and(status::is_ready);
+    for Composed {
+        key,
+        body,
+        always_ready,
+    } in composed
+    {
+        let ready = always_ready
+            || observed
+                .get(&key)
+                .and_then(|resource| resource.resource.as_ref())
+                .is_some_and(status::is_ready);
         let resource = Resource {
             resource: Some(body),
             ready: if ready {
@@ -124,11 +154,10 @@ fn apply(
         };
         desired.resources.insert(key, resource);
     }
-    let status = PodIdentityStatus::observe(observed);
     if !status.is_empty() {
         let fields = status
             .into_fields()
-            .map(|(name, value)| (name.to_owned(), value.into()));
+            .map(|(name, value)| (name.to_owned(), value));
         response::set_composite_status(answer, composite, STATUS_PATH, fields);
     }
 }

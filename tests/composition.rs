@@ -161,6 +161,13 @@ fn full_status() -> Value {
         "associationId": "a-abcdefghijklmnop1",
         "associationArn": ASSOCIATION_ARN,
         "clusterName": "blue",
+        "associations": [{
+            "clusterName": "blue",
+            "namespace": "shop",
+            "serviceAccount": "app",
+            "associationId": "a-abcdefghijklmnop1",
+            "associationArn": ASSOCIATION_ARN,
+        }],
     })
 }
 
@@ -221,7 +228,13 @@ fn reconcile_steps() {
             want: json!({
                 "meta": {"tag": "tag-1", "ttl": "60s"},
                 "desired": {
-                    "composite": xr_status(json!({"roleArn": ROLE_ARN, "roleName": "shop-app-x7k2p"})),
+                    "composite": xr_status(json!({
+                        "roleArn": ROLE_ARN,
+                        "roleName": "shop-app-x7k2p",
+                        // Listed as soon as anything is observed; the
+                        // cluster is a selector, so its name is not known yet.
+                        "associations": [{"namespace": "shop", "serviceAccount": "app"}],
+                    })),
                     "resources": {
                         "iamRole": entry(upbound_role(), true),
                         CNI_KEY: entry(upbound_attachment(), false),

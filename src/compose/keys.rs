@@ -28,6 +28,25 @@ pub fn inline_policy(name: &str) -> String {
     derived("inline", name, name)
 }
 
+/// The key of an association other than the first: the cluster and the
+/// service account for people, the whole pair (`identity`) in the hash.
+#[must_use]
+pub fn association(readable: &str, identity: &str) -> String {
+    derived("assoc", readable, identity)
+}
+
+/// The key of the agent add-on of a cluster other than the first.
+#[must_use]
+pub fn agent(readable: &str, identity: &str) -> String {
+    derived("agent", readable, identity)
+}
+
+/// The key of the `Usage` that holds the role for the resource `user`.
+#[must_use]
+pub fn usage(user: &str) -> String {
+    derived("usage", user, user)
+}
+
 /// `<prefix>-<readable slug>-<8 hex digits of a hash of identity>`: the
 /// slug helps people, the hash keeps entries whose slugs collide apart.
 fn derived(prefix: &str, readable: &str, identity: &str) -> String {
@@ -67,7 +86,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{attachment, inline_policy, MAX_KEY};
+    use super::{attachment, inline_policy, usage, MAX_KEY};
 
     #[test]
     fn keys_are_readable_and_pinned() {
@@ -80,6 +99,10 @@ mod tests {
             "attach-amazoneks-cni-policy-1b8873dd"
         );
         assert_eq!(inline_policy("default"), "inline-default-8620c5fe");
+        assert_eq!(
+            usage("podIdentityAssociation"),
+            "usage-podidentityassociation-b4968411"
+        );
     }
 
     #[test]

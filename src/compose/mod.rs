@@ -9,6 +9,7 @@
 
 pub mod keys;
 pub mod status;
+pub mod topology;
 pub mod trust;
 
 use std::collections::BTreeMap;
@@ -19,12 +20,17 @@ use serde::Serialize;
 
 use crate::params::aws::PolicyDocument;
 use crate::params::{
-    Cluster, DeletionPolicy, ManagementPolicy, Parameters, ResolveConflicts, Scope,
-    TARGET_ROLE_POLICY_NAME,
+    Cluster, ClusterTarget, DeletionPolicy, ManagementPolicy, Parameters, ResolveConflicts, Scope,
+    ServiceAccount, TARGET_ROLE_POLICY_NAME,
 };
-use crate::protocol::structs;
+use crate::protocol::{path, structs};
 
+pub use topology::{pairs, Pair};
 pub use trust::trust_policy;
+
+/// The label that names a composed resource within its XR, so that a
+/// `Usage` can select exactly it among the XR's resources.
+pub const RESOURCE_LABEL: &str = "eks-pod-identity.fn.crossplane.io/resource";
 
 /// The annotation that chooses a managed resource's name in AWS.
 pub const EXTERNAL_NAME: &str = "crossplane.io/external-name";
@@ -39,6 +45,9 @@ pub struct Composed {
     pub key: String,
     /// The managed resource itself.
     pub body: Struct,
+    /// Whether it is ready as soon as composed: a `Usage` only guards
+    /// deletion, and must never hold the XR unready.
+    pub always_ready: bool,
 }
 
 impl Composed {
@@ -46,8 +55,20 @@ impl Composed {
         Self {
             key: key.into(),
             body,
+            always_ready: false,
         }
     }
+}
+
+/// What, besides the parameters, decides the composed resources.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    /// Whether to compose a `Usage` per resource that uses the role.
+    pub usages: bool,
+    /// The XR's namespace, when it is namespaced.
+    pub namespace: Option<&'a str>,
+    /// The observed `podIdentityAssociation`, which keeps its pair.
+    pub observed_association: Option<&'a Struct>,
 }
 
 /// The fields of an object being built.
@@ -95,40 +116,99 @@ impl Scope {
 
 /// Every resource the parameters ask for, in a fixed order.
 #[must_use]
-pub fn compose(parameters: &Parameters, scope: Scope) -> Vec<Composed> {
+pub fn compose(parameters: &Parameters, scope: Scope, options: Options<'_>) -> Vec<Composed> {
     let groups = scope.groups();
     let builder = Builder { parameters, scope };
+    let pairs = topology::pairs(parameters, options.observed_association);
     let mut composed = Vec::with_capacity(
-        3 + parameters.managed_policy_arns.len() + parameters.inline_policies.len(),
+        2 + 2
+            * (pairs.len()
+                + parameters.clusters.len()
+                + parameters.managed_policy_arns.len()
+                + parameters.inline_policies.len()),
     );
+    // Those that use the role: each gets a Usage when asked for.
+    let mut users: Vec<(String, &'static str, &'static str)> = Vec::new();
     composed.push(Composed::new(keys::ROLE, builder.role(groups.iam)));
     for arn in &parameters.managed_policy_arns {
+        let key = keys::attachment(arn.as_str(), arn.name());
+        users.push((key.clone(), groups.iam, "RolePolicyAttachment"));
         composed.push(Composed::new(
-            keys::attachment(arn.as_str(), arn.name()),
+            key,
             builder.attachment(groups.iam, arn.as_str()),
         ));
     }
     for policy in &parameters.inline_policies {
+        let key = keys::inline_policy(policy.name.as_str());
+        users.push((key.clone(), groups.iam, "RolePolicy"));
         composed.push(Composed::new(
-            keys::inline_policy(policy.name.as_str()),
+            key,
             builder.inline_policy(groups.iam, policy.name.as_str(), &policy.document),
         ));
     }
     if let Some(target) = &parameters.target_role_arn {
         let document = target.assume_policy();
+        users.push((
+            keys::TARGET_ROLE_POLICY.to_owned(),
+            groups.iam,
+            "RolePolicy",
+        ));
         composed.push(Composed::new(
             keys::TARGET_ROLE_POLICY,
             builder.inline_policy(groups.iam, TARGET_ROLE_POLICY_NAME, &document),
         ));
     }
-    composed.push(Composed::new(
-        keys::ASSOCIATION,
-        builder.association(groups.eks),
-    ));
+    for pair in &pairs {
+        users.push((pair.key.clone(), groups.eks, "PodIdentityAssociation"));
+        composed.push(Composed::new(
+            pair.key.clone(),
+            builder.association(groups.eks, pair.target, pair.account),
+        ));
+    }
     if parameters.agent.is_some() {
-        composed.push(Composed::new(keys::AGENT, builder.agent(groups.eks)));
+        for agent in topology::agents(parameters, pairs.first()) {
+            composed.push(Composed::new(
+                agent.key,
+                builder.agent(groups.eks, agent.target),
+            ));
+        }
+    }
+    if options.usages {
+        for (user, api_version, kind) in &users {
+            let mut usage = Composed::new(
+                keys::usage(user),
+                Builder::usage(
+                    scope,
+                    options.namespace,
+                    (groups.iam, "Role", keys::ROLE),
+                    (api_version, kind, user),
+                ),
+            );
+            usage.always_ready = true;
+            composed.push(usage);
+        }
+    }
+    for resource in &mut composed {
+        let own = options.usages.then_some(resource.key.as_str());
+        label(&mut resource.body, &parameters.labels, own);
     }
     composed
+}
+
+/// Puts the XR's labels, and the resource's own selection label when
+/// Usages select it, on a composed resource.
+fn label(body: &mut Struct, labels: &BTreeMap<String, String>, own: Option<&str>) {
+    if labels.is_empty() && own.is_none() {
+        return;
+    }
+    path::with_object(body, &["metadata", "labels"], |object| {
+        for (key, value) in labels {
+            object.fields.insert(key.clone(), value.as_str().into());
+        }
+        if let Some(own) = own {
+            object.fields.insert(RESOURCE_LABEL.to_owned(), own.into());
+        }
+    });
 }
 
 struct Builder<'a> {
@@ -183,17 +263,16 @@ impl Builder<'_> {
         resource
     }
 
-    fn association(&self, api_version: &str) -> Struct {
+    fn association(
+        &self,
+        api_version: &str,
+        target: &ClusterTarget,
+        account: &ServiceAccount,
+    ) -> Struct {
         let parameters = self.parameters;
-        let mut for_provider = self.regional();
-        for_provider.insert(
-            "namespace".into(),
-            parameters.service_account.namespace.as_str().into(),
-        );
-        for_provider.insert(
-            "serviceAccount".into(),
-            parameters.service_account.name.as_str().into(),
-        );
+        let mut for_provider = Self::regional(target);
+        for_provider.insert("namespace".into(), account.namespace.as_str().into());
+        for_provider.insert("serviceAccount".into(), account.name.as_str().into());
         for_provider.insert("roleArnSelector".into(), match_controller_ref());
         if let Some(target) = &parameters.target_role_arn {
             for_provider.insert("targetRoleArn".into(), target.as_str().into());
@@ -202,11 +281,59 @@ impl Builder<'_> {
             for_provider.insert("disableSessionTags".into(), disable.into());
         }
         self.insert_tags(&mut for_provider);
-        self.managed(api_version, "PodIdentityAssociation", for_provider)
+        let mut resource = self.managed(api_version, "PodIdentityAssociation", for_provider);
+        if let Some(id) = &parameters.association_id {
+            // The provider adopts the association EKS knows by this id.
+            external_name(&mut resource, id.as_str());
+        }
+        resource
     }
 
-    fn agent(&self, api_version: &str) -> Struct {
-        let mut for_provider = self.regional();
+    /// A `Usage` that keeps the role (`of`) until `by` is gone. Each side
+    /// selects by controller and by its own label, so it resolves to
+    /// exactly that resource of this XR.
+    fn usage(
+        scope: Scope,
+        namespace: Option<&str>,
+        of: (&str, &str, &str),
+        by: (&str, &str, &str),
+    ) -> Struct {
+        let side = |(api_version, kind, key): (&str, &str, &str)| {
+            object([
+                ("apiVersion", api_version.into()),
+                ("kind", kind.into()),
+                (
+                    "resourceSelector",
+                    object([
+                        ("matchControllerRef", true.into()),
+                        ("matchLabels", object([(RESOURCE_LABEL, key.into())])),
+                    ]),
+                ),
+            ])
+        };
+        let mut spec = Fields::new();
+        spec.insert("of".into(), side(of));
+        spec.insert("by".into(), side(by));
+        spec.insert("replayDeletion".into(), true.into());
+        let mut resource = Fields::new();
+        let api_version = match scope {
+            Scope::Cluster => "apiextensions.crossplane.io/v1beta1",
+            Scope::Namespaced => "protection.crossplane.io/v1beta1",
+        };
+        resource.insert("apiVersion".into(), api_version.into());
+        resource.insert("kind".into(), "Usage".into());
+        resource.insert("spec".into(), spec.into());
+        let mut resource = Struct { fields: resource };
+        if let (Scope::Namespaced, Some(namespace)) = (scope, namespace) {
+            path::with_object(&mut resource, &["metadata"], |metadata| {
+                metadata.fields.insert("namespace".into(), namespace.into());
+            });
+        }
+        resource
+    }
+
+    fn agent(&self, api_version: &str, target: &ClusterTarget) -> Struct {
+        let mut for_provider = Self::regional(target);
         for_provider.insert("addonName".into(), AGENT_ADDON_NAME.into());
         if let Some(agent) = &self.parameters.agent {
             if let Some(version) = &agent.version {
@@ -227,10 +354,10 @@ impl Builder<'_> {
     }
 
     /// `region` and the cluster, which both EKS kinds need.
-    fn regional(&self) -> Fields {
+    fn regional(target: &ClusterTarget) -> Fields {
         let mut for_provider = Fields::new();
-        for_provider.insert("region".into(), self.parameters.region.as_str().into());
-        let (key, value) = match &self.parameters.cluster {
+        for_provider.insert("region".into(), target.region.as_str().into());
+        let (key, value) = match &target.cluster {
             Cluster::Name(name) => ("clusterName", name.as_str().into()),
             Cluster::Reference(reference) => ("clusterNameRef", serialized(reference)),
             Cluster::Selector(selector) => ("clusterNameSelector", serialized(selector)),
@@ -324,8 +451,9 @@ fn orphaning(
 }
 
 fn external_name(resource: &mut Struct, name: &str) {
-    resource.fields.insert(
-        "metadata".into(),
-        object([("annotations", object([(EXTERNAL_NAME, name.into())]))]),
-    );
+    path::with_object(resource, &["metadata", "annotations"], |annotations| {
+        annotations
+            .fields
+            .insert(EXTERNAL_NAME.to_owned(), name.into());
+    });
 }

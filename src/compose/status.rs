@@ -8,6 +8,8 @@ use prost_types::Struct;
 use serde::Serialize;
 
 use crate::compose::keys;
+use crate::compose::topology::Pair;
+use crate::params::Cluster;
 use crate::protocol::path::{self, text};
 use crate::protocol::v1::Resource;
 
@@ -48,12 +50,37 @@ pub struct PodIdentityStatus {
     /// The cluster's name, as the association resolved it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster_name: Option<String>,
+    /// Every association, sorted by cluster, namespace and service account.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub associations: Vec<AssociationStatus>,
+}
+
+/// One association in `status.podIdentity.associations`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssociationStatus {
+    /// The cluster's name: the literal one, or as the association resolved
+    /// it once observed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_name: Option<String>,
+    /// The service account's namespace.
+    pub namespace: String,
+    /// The service account's name.
+    pub service_account: String,
+    /// The association's id, once observed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    /// The association's ARN, once observed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub association_arn: Option<String>,
 }
 
 impl PodIdentityStatus {
-    /// Reads the identifiers off the observed role and association.
+    /// Reads the identifiers off the observed role and associations; the
+    /// single fields describe the first pair's, under
+    /// [`keys::ASSOCIATION`].
     #[must_use]
-    pub fn observe(observed: &BTreeMap<String, Resource>) -> Self {
+    pub fn observe(observed: &BTreeMap<String, Resource>, pairs: &[Pair<'_>]) -> Self {
         let body = |key: &str| {
             observed
                 .get(key)
@@ -66,7 +93,26 @@ impl PodIdentityStatus {
                 .and_then(|resource| text(resource, &["status", "atProvider", field]))
                 .map(str::to_owned)
         };
+        let mut associations: Vec<AssociationStatus> = pairs
+            .iter()
+            .map(|pair| {
+                let resource = body(&pair.key);
+                let literal = match &pair.target.cluster {
+                    Cluster::Name(name) => Some(name.clone()),
+                    Cluster::Reference(_) | Cluster::Selector(_) => None,
+                };
+                AssociationStatus {
+                    cluster_name: at(resource, "clusterName").or(literal),
+                    namespace: pair.account.namespace.clone(),
+                    service_account: pair.account.name.clone(),
+                    association_id: at(resource, "associationId"),
+                    association_arn: at(resource, "associationArn"),
+                }
+            })
+            .collect();
+        associations.sort();
         Self {
+            associations,
             role_arn: at(role, "arn"),
             // The provider reports a role's name as its id.
             role_name: at(role, "id"),
@@ -79,12 +125,25 @@ impl PodIdentityStatus {
     /// Whether nothing has been observed yet.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+        self.role_arn.is_none()
+            && self.role_name.is_none()
+            && self.cluster_name.is_none()
+            && self.associations.iter().all(|association| {
+                association.association_id.is_none() && association.association_arn.is_none()
+            })
     }
 
-    /// The observed fields, named as in `status.podIdentity` (and as this
-    /// type serializes), without going through JSON.
-    pub fn into_fields(self) -> impl Iterator<Item = (&'static str, String)> {
+    /// The fields, named as in `status.podIdentity` (and as this type
+    /// serializes), without going through JSON.
+    pub fn into_fields(self) -> impl Iterator<Item = (&'static str, prost_types::Value)> {
+        let associations = (!self.associations.is_empty()).then(|| {
+            let values: Vec<prost_types::Value> = self
+                .associations
+                .into_iter()
+                .map(AssociationStatus::into_value)
+                .collect();
+            ("associations", prost_types::Value::from(values))
+        });
         [
             ("roleArn", self.role_arn),
             ("roleName", self.role_name),
@@ -93,13 +152,31 @@ impl PodIdentityStatus {
             ("clusterName", self.cluster_name),
         ]
         .into_iter()
-        .filter_map(|(name, value)| Some((name, value?)))
+        .filter_map(|(name, value)| Some((name, prost_types::Value::from(value?))))
+        .chain(associations)
+    }
+}
+
+impl AssociationStatus {
+    fn into_value(self) -> prost_types::Value {
+        let fields = [
+            ("clusterName", self.cluster_name),
+            ("namespace", Some(self.namespace)),
+            ("serviceAccount", Some(self.service_account)),
+            ("associationId", self.association_id),
+            ("associationArn", self.association_arn),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.to_owned(), prost_types::Value::from(value?))))
+        .collect();
+        Kind::StructValue(Struct { fields }).into()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::PodIdentityStatus;
+    use super::{AssociationStatus, PodIdentityStatus};
+    use crate::protocol::structs::value_to_json;
 
     #[test]
     fn fields_are_named_as_serialized() {
@@ -109,6 +186,13 @@ mod tests {
             association_id: Some("id".to_owned()),
             association_arn: Some("association".to_owned()),
             cluster_name: Some("cluster".to_owned()),
+            associations: vec![AssociationStatus {
+                cluster_name: Some("cluster".to_owned()),
+                namespace: "ns".to_owned(),
+                service_account: "sa".to_owned(),
+                association_id: None,
+                association_arn: Some("association".to_owned()),
+            }],
         };
         let partial = PodIdentityStatus {
             association_id: Some("id".to_owned()),
@@ -118,7 +202,7 @@ mod tests {
             let serialized = serde_json::to_value(&status).unwrap();
             let fields: serde_json::Map<String, serde_json::Value> = status
                 .into_fields()
-                .map(|(name, value)| (name.to_owned(), value.into()))
+                .map(|(name, value)| (name.to_owned(), value_to_json(&value).unwrap()))
                 .collect();
             assert_eq!(serialized, serde_json::Value::Object(fields));
         }

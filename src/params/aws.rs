@@ -453,6 +453,86 @@ pub fn check_dns_subdomain(name: &str) -> Result<(), String> {
     }
 }
 
+/// The id EKS gives a Pod Identity association: `a-` and 17 lowercase
+/// letters or digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssociationId(String);
+
+impl AssociationId {
+    /// Checks an association id.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let shaped = text.strip_prefix("a-").is_some_and(|rest| {
+            rest.len() == 17
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+        if shaped {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(format!(
+                "{text:?} is not a Pod Identity association id (want a- and 17 lowercase letters or digits, such as a-abcdefghij0123456)"
+            ))
+        }
+    }
+
+    /// The id as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Checks a Kubernetes label key: an optional DNS subdomain prefix and
+/// `/`, then a name. Crossplane's own prefixes are refused: they steer
+/// Crossplane, and the function's selection label lives there.
+pub fn check_label_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix {
+        if prefix.len() > 253 || !prefix.split('.').all(is_dns_label) {
+            return Err(format!(
+                "{key:?}: the prefix is not a DNS subdomain (at most 253 lowercase letters, digits, - and .)"
+            ));
+        }
+        if prefix == "crossplane.io" || prefix.ends_with(".crossplane.io") {
+            return Err(format!(
+                "{key:?}: keys under crossplane.io/ are Crossplane's own"
+            ));
+        }
+    }
+    if name.is_empty() || !is_label_text(name) {
+        return Err(format!(
+            "{key:?} is not a label key (want at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit, after an optional prefix/)"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a Kubernetes label value: empty, or like a key's name.
+pub fn check_label_value(value: &str) -> Result<(), String> {
+    if value.is_empty() || is_label_text(value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{value:?} is not a label value (want at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit)"
+        ))
+    }
+}
+
+fn is_label_text(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
 fn is_dns_label(name: &str) -> bool {
     let bytes = name.as_bytes();
     !bytes.is_empty()

@@ -10,6 +10,10 @@ use crate::params::reader::DEFAULTS_PATH;
 pub struct FunctionInput {
     /// Defaults for parameters the XR leaves out, under `defaults`.
     pub defaults: Option<Map<String, Value>>,
+    /// Whether to compose a Crossplane `Usage` per resource that uses the
+    /// role, so that deletion goes in order. Off by default: `Usage` is
+    /// beta only from Crossplane 1.19.
+    pub usages: bool,
 }
 
 impl FunctionInput {
@@ -20,6 +24,11 @@ impl FunctionInput {
             Some(Value::Object(defaults)) => Some(defaults.clone()),
             Some(_) => return Err(format!("{DEFAULTS_PATH}: want an object")),
         };
-        Ok(Self { defaults })
+        let usages = match input.and_then(|input| input.get("usages")) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(usages)) => *usages,
+            Some(_) => return Err("input.usages: want true or false".to_owned()),
+        };
+        Ok(Self { defaults, usages })
     }
 }

@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use self::aws::{
-    PolicyArn, PolicyDocument, PolicyName, Region, RoleArn, RoleDescription, RoleName, RolePath,
+    AssociationId, PolicyArn, PolicyDocument, PolicyName, Region, RoleArn, RoleDescription,
+    RoleName, RolePath,
 };
 use self::reader::{child, describe, index, shown, Found, Path, Problems, Reader, PARAMETERS_PATH};
 
@@ -158,13 +159,53 @@ pub enum Cluster {
     Selector(ClusterSelector),
 }
 
-/// The Kubernetes service account whose pods get the role.
+/// One cluster the association (and agent) go to, in its region.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterTarget {
+    /// The cluster.
+    pub cluster: Cluster,
+    /// Its region: the entry's own, else `parameters.region`.
+    pub region: Region,
+}
+
+impl ClusterTarget {
+    /// What tells this entry apart from every other: two entries with the
+    /// same identity would compose the same association twice.
+    #[must_use]
+    pub fn identity(&self) -> String {
+        let cluster = match &self.cluster {
+            Cluster::Name(name) => format!("name:{name}"),
+            // Plain data always serializes; BTreeMaps keep it in one order.
+            Cluster::Reference(reference) => format!(
+                "ref:{}",
+                serde_json::to_string(reference).unwrap_or_default()
+            ),
+            Cluster::Selector(selector) => format!(
+                "selector:{}",
+                serde_json::to_string(selector).unwrap_or_default()
+            ),
+        };
+        format!("{cluster}@{}", self.region)
+    }
+
+    /// The cluster as people read it: its name, or what finds it.
+    #[must_use]
+    pub fn readable(&self) -> &str {
+        match &self.cluster {
+            Cluster::Name(name) => name,
+            Cluster::Reference(reference) => &reference.name,
+            Cluster::Selector(_) => "selector",
+        }
+    }
+}
+
+/// The Kubernetes service account whose pods get the role.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ServiceAccount {
+    /// Its namespace (first, so that accounts sort by namespace).
+    pub namespace: String,
     /// The service account's name.
     pub name: String,
-    /// Its namespace.
-    pub namespace: String,
 }
 
 /// One inline policy of the role.
@@ -217,12 +258,20 @@ pub struct Management {
 /// Everything one XR asks for, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parameters {
-    /// The cluster's region.
+    /// The default region of the clusters.
     pub region: Region,
-    /// The cluster.
-    pub cluster: Cluster,
-    /// The service account.
-    pub service_account: ServiceAccount,
+    /// The clusters, in the order given: one entry when the XR names a
+    /// single cluster with `clusterName` and its siblings.
+    pub clusters: Vec<ClusterTarget>,
+    /// Whether the XR gave the `clusters` list (rather than one cluster).
+    pub clusters_listed: bool,
+    /// The service accounts, in the order given: one entry when the XR
+    /// names a single `serviceAccount`.
+    pub service_accounts: Vec<ServiceAccount>,
+    /// An existing association to adopt.
+    pub association_id: Option<AssociationId>,
+    /// Kubernetes labels for every composed resource.
+    pub labels: BTreeMap<String, String>,
     /// Managed policies to attach, in the order given.
     pub managed_policy_arns: Vec<PolicyArn>,
     /// Inline policies, in the order given.
@@ -272,8 +321,20 @@ pub fn read(
         "the AWS region of the cluster, such as us-west-2",
     );
     let region = reader.checked(region, Region::parse);
-    let cluster = read_cluster(&mut reader, scope);
-    let service_account = read_service_account(&mut reader);
+    let clusters_listed = reader.own("clusters").is_some();
+    let clusters = read_clusters(&mut reader, scope, region.as_ref());
+    let service_accounts = read_service_accounts(&mut reader);
+    check_pairs(
+        &mut reader,
+        clusters.as_deref(),
+        service_accounts.as_deref(),
+    );
+    let association_id = read_association_id(
+        &mut reader,
+        clusters.as_deref(),
+        service_accounts.as_deref(),
+    );
+    let labels = read_labels(&mut reader);
     let managed_policy_arns = read_managed_policies(&mut reader);
     let target_role_arn = reader.checked(reader.own("targetRoleArn"), RoleArn::parse);
     let inline_policies = read_inline_policies(&mut reader, target_role_arn.as_ref());
@@ -285,21 +346,24 @@ pub fn read(
 
     match (
         region,
-        cluster,
-        service_account,
+        clusters,
+        service_accounts,
         inline_policies,
         management,
     ) {
         (
             Some(region),
-            Some(cluster),
-            Some(service_account),
+            Some(clusters),
+            Some(service_accounts),
             Some(inline_policies),
             Some(management),
         ) if reader.problems.0.is_empty() => Ok(Parameters {
             region,
-            cluster,
-            service_account,
+            clusters,
+            clusters_listed,
+            service_accounts,
+            association_id,
+            labels,
             managed_policy_arns,
             inline_policies,
             role,
@@ -313,12 +377,124 @@ pub fn read(
     }
 }
 
-fn read_cluster(reader: &mut Reader<'_>, scope: Scope) -> Option<Cluster> {
-    let given: Vec<Found<'_, '_>> = ["clusterName", "clusterNameRef", "clusterNameSelector"]
-        .into_iter()
-        .filter_map(|key| reader.own(key))
-        .collect();
-    let [found] = given.as_slice() else {
+/// Most clusters one XR may list.
+pub const MAX_CLUSTERS: usize = 10;
+/// Most service accounts one XR may list.
+pub const MAX_SERVICE_ACCOUNTS: usize = 10;
+/// Most associations (clusters times service accounts) one XR may compose.
+pub const MAX_ASSOCIATIONS: usize = 50;
+
+const CLUSTER_FIELDS: [&str; 3] = ["clusterName", "clusterNameRef", "clusterNameSelector"];
+
+/// The `clusters` list, or the single cluster fields as a one-entry list.
+fn read_clusters(
+    reader: &mut Reader<'_>,
+    scope: Scope,
+    region: Option<&Region>,
+) -> Option<Vec<ClusterTarget>> {
+    let Some(list) = reader.own("clusters") else {
+        let given: Vec<Found<'_, '_>> = CLUSTER_FIELDS
+            .into_iter()
+            .filter_map(|key| reader.own(key))
+            .collect();
+        let cluster = read_cluster(reader, &given, PARAMETERS_PATH, scope)?;
+        return Some(vec![ClusterTarget {
+            cluster,
+            region: region?.clone(),
+        }]);
+    };
+    if let Some(single) = CLUSTER_FIELDS.into_iter().find_map(|key| reader.own(key)) {
+        reader.problems.add(
+            list.path,
+            format!(
+                "give either clusters or {}, not both",
+                single.path.key().unwrap_or_default()
+            ),
+        );
+        return None;
+    }
+    let items = reader.array(&list)?;
+    if items.is_empty() || items.len() > MAX_CLUSTERS {
+        reader.problems.add(
+            list.path,
+            format!("{} clusters; give 1 to {MAX_CLUSTERS}", items.len()),
+        );
+        return None;
+    }
+    let mut clusters = Vec::with_capacity(items.len());
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut complete = true;
+    for (position, value) in items.iter().enumerate() {
+        let item = Found {
+            value,
+            path: index(&list, position),
+        };
+        let Some(object) = reader.object(&item) else {
+            complete = false;
+            continue;
+        };
+        let given: Vec<Found<'_, '_>> = CLUSTER_FIELDS
+            .into_iter()
+            .filter_map(|key| {
+                object
+                    .get(key)
+                    .filter(|value| !value.is_null())
+                    .map(|value| Found {
+                        value,
+                        path: child(&item, key),
+                    })
+            })
+            .collect();
+        if let Some(unknown) = object
+            .keys()
+            .find(|key| !CLUSTER_FIELDS.contains(&key.as_str()) && *key != "region")
+        {
+            reader.problems.add(
+                child(&item, unknown),
+                "unknown field; a cluster entry holds one of clusterName, clusterNameRef and clusterNameSelector, and optionally region",
+            );
+            complete = false;
+        }
+        let cluster = read_cluster(reader, &given, &item.path.to_string(), scope);
+        let own_region = object
+            .get("region")
+            .filter(|value| !value.is_null())
+            .map(|value| Found {
+                value,
+                path: child(&item, "region"),
+            });
+        let region = match own_region {
+            Some(found) => reader.checked(Some(found), Region::parse),
+            None => region.cloned(),
+        };
+        let (Some(cluster), Some(region)) = (cluster, region) else {
+            complete = false;
+            continue;
+        };
+        let target = ClusterTarget { cluster, region };
+        if let Some(first) = seen.insert(target.identity(), position) {
+            reader.problems.add(
+                item.path,
+                format!(
+                    "the same cluster as clusters[{first}]; each cluster (in its region) may be listed once"
+                ),
+            );
+            complete = false;
+        }
+        clusters.push(target);
+    }
+    complete.then_some(clusters)
+}
+
+/// The cluster of the one field in `given`, all found in the object at
+/// `parent`.
+fn read_cluster<'a>(
+    reader: &mut Reader<'a>,
+    given: &[Found<'a, '_>],
+    parent: &str,
+    scope: Scope,
+) -> Option<Cluster> {
+    let [found] = given else {
         let message = if given.is_empty() {
             "required: one of clusterName, clusterNameRef or clusterNameSelector"
         } else {
@@ -326,7 +502,7 @@ fn read_cluster(reader: &mut Reader<'_>, scope: Scope) -> Option<Cluster> {
         };
         reader
             .problems
-            .add(format!("{PARAMETERS_PATH}.clusterName"), message);
+            .add(format!("{parent}.clusterName"), message);
         return None;
     };
     let found = Found {
@@ -376,15 +552,66 @@ fn namespace_only_when_namespaced(
     }
 }
 
-fn read_service_account(reader: &mut Reader<'_>) -> Option<ServiceAccount> {
-    let found = reader.required(
-        reader.own("serviceAccount"),
-        "serviceAccount",
-        "the service account, as {name, namespace}",
-    )?;
-    let object = reader.object(&found)?;
+/// The `serviceAccounts` list, or the single `serviceAccount` as a
+/// one-entry list.
+fn read_service_accounts(reader: &mut Reader<'_>) -> Option<Vec<ServiceAccount>> {
+    let Some(list) = reader.own("serviceAccounts") else {
+        let found = reader.required(
+            reader.own("serviceAccount"),
+            "serviceAccount",
+            "the service account, as {name, namespace}",
+        )?;
+        return read_service_account(reader, &found).map(|account| vec![account]);
+    };
+    if let Some(single) = reader.own("serviceAccount") {
+        reader.problems.add(
+            single.path,
+            "give either serviceAccount or serviceAccounts, not both",
+        );
+        return None;
+    }
+    let items = reader.array(&list)?;
+    if items.is_empty() || items.len() > MAX_SERVICE_ACCOUNTS {
+        reader.problems.add(
+            list.path,
+            format!(
+                "{} service accounts; give 1 to {MAX_SERVICE_ACCOUNTS}",
+                items.len()
+            ),
+        );
+        return None;
+    }
+    let mut accounts = Vec::with_capacity(items.len());
+    let mut seen: BTreeMap<ServiceAccount, usize> = BTreeMap::new();
+    let mut complete = true;
+    for (position, value) in items.iter().enumerate() {
+        let item = Found {
+            value,
+            path: index(&list, position),
+        };
+        let Some(account) = read_service_account(reader, &item) else {
+            complete = false;
+            continue;
+        };
+        if let Some(first) = seen.insert(account.clone(), position) {
+            reader.problems.add(
+                item.path,
+                format!("the same service account as serviceAccounts[{first}]; list each once"),
+            );
+            complete = false;
+        }
+        accounts.push(account);
+    }
+    complete.then_some(accounts)
+}
+
+fn read_service_account<'a>(
+    reader: &mut Reader<'a>,
+    found: &Found<'a, '_>,
+) -> Option<ServiceAccount> {
+    let object = reader.object(found)?;
     let mut part = |key: &str, check: fn(&str) -> Result<(), String>| {
-        let path = child(&found, key);
+        let path = child(found, key);
         match object.get(key) {
             None | Some(Value::Null) => {
                 reader.problems.add(path, "required");
@@ -401,6 +628,84 @@ fn read_service_account(reader: &mut Reader<'_>) -> Option<ServiceAccount> {
         name: name?,
         namespace: namespace?,
     })
+}
+
+/// Refuses more associations than [`MAX_ASSOCIATIONS`].
+fn check_pairs(
+    reader: &mut Reader<'_>,
+    clusters: Option<&[ClusterTarget]>,
+    accounts: Option<&[ServiceAccount]>,
+) {
+    if let (Some(clusters), Some(accounts)) = (clusters, accounts) {
+        let pairs = clusters.len() * accounts.len();
+        if pairs > MAX_ASSOCIATIONS {
+            reader.problems.add(
+                format!("{PARAMETERS_PATH}.serviceAccounts"),
+                format!(
+                    "{} clusters times {} service accounts make {pairs} associations; at most {MAX_ASSOCIATIONS}",
+                    clusters.len(),
+                    accounts.len()
+                ),
+            );
+        }
+    }
+}
+
+/// `associationId`, which only a single association can adopt.
+fn read_association_id(
+    reader: &mut Reader<'_>,
+    clusters: Option<&[ClusterTarget]>,
+    accounts: Option<&[ServiceAccount]>,
+) -> Option<AssociationId> {
+    let found = reader.own("associationId")?;
+    let path = found.path;
+    let id = reader.checked(Some(found), AssociationId::parse)?;
+    if let (Some(clusters), Some(accounts)) = (clusters, accounts) {
+        let pairs = clusters.len() * accounts.len();
+        if pairs != 1 {
+            reader.problems.add(
+                path,
+                format!("adopts one association, but the parameters compose {pairs}; give one cluster and one service account"),
+            );
+        }
+    }
+    Some(id)
+}
+
+/// Most labels the XR may add to every composed resource.
+pub const MAX_LABELS: usize = 32;
+
+fn read_labels(reader: &mut Reader<'_>) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    let Some(found) = reader.own("labels") else {
+        return labels;
+    };
+    let Some(object) = reader.object(&found) else {
+        return labels;
+    };
+    if object.len() > MAX_LABELS {
+        reader.problems.add(
+            found.path,
+            format!("{} labels; at most {MAX_LABELS}", object.len()),
+        );
+        return labels;
+    }
+    for (key, value) in object {
+        let path = child(&found, key);
+        let outcome = match value {
+            Value::String(text) => {
+                aws::check_label_key(key).and_then(|()| aws::check_label_value(text))
+            }
+            other => Err(format!("want a string value, got {}", describe(other))),
+        };
+        match outcome {
+            Ok(()) => {
+                labels.insert(key.clone(), value.as_str().unwrap_or_default().to_owned());
+            }
+            Err(message) => reader.problems.add(path, message),
+        }
+    }
+    labels
 }
 
 /// IAM's hard limit of managed policies per role (the default quota is 10).
