@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::params::guardrails::Guardrails;
 use crate::params::reader::DEFAULTS_PATH;
 
 /// What the step's input holds.
@@ -10,6 +11,8 @@ use crate::params::reader::DEFAULTS_PATH;
 pub struct FunctionInput {
     /// Defaults for parameters the XR leaves out, under `defaults`.
     pub defaults: Option<Map<String, Value>>,
+    /// What claims may grant, under `guardrails`.
+    pub guardrails: Option<Guardrails>,
 }
 
 impl FunctionInput {
@@ -20,6 +23,16 @@ impl FunctionInput {
             Some(Value::Object(defaults)) => Some(defaults.clone()),
             Some(_) => return Err(format!("{DEFAULTS_PATH}: want an object")),
         };
-        Ok(Self { defaults })
+        let guardrails = match input.and_then(|input| input.get("guardrails")) {
+            None | Some(Value::Null) => None,
+            Some(guardrails) => Some(
+                Guardrails::read(guardrails)
+                    .map_err(|problems| format!("cannot compose EKS Pod Identity: {problems}"))?,
+            ),
+        };
+        Ok(Self {
+            defaults,
+            guardrails,
+        })
     }
 }

@@ -10,6 +10,8 @@
 //! [`crate::compose`]'s business.
 
 pub mod aws;
+pub mod glob;
+pub mod guardrails;
 pub mod input;
 pub mod reader;
 
