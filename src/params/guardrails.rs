@@ -266,20 +266,19 @@ impl Guardrails {
         {
             return;
         }
-        let mut message =
-            format!("{namespace} is refused by guardrails.serviceAccountNamespaces: ");
-        if rule.same_as_claim {
-            if let Some(own) = claim.namespace {
-                // Writing to a String cannot fail.
-                let _ = write!(message, "want the claim's namespace {own:?}");
-                if !rule.patterns.is_empty() {
-                    message.push_str(" or ");
-                }
+        let wanted = match (rule.same_as_claim, claim.namespace) {
+            // SameAsClaim without a claim namespace was accepted above.
+            (true, Some(own)) if rule.patterns.is_empty() => {
+                format!("want the claim's namespace {own:?}")
             }
-        }
-        if !rule.patterns.is_empty() || !rule.same_as_claim {
-            message.push_str(&allowed(&rule.patterns));
-        }
+            (true, Some(own)) => format!(
+                "want the claim's namespace {own:?} or {}",
+                allowed(&rule.patterns).trim_start_matches("want ")
+            ),
+            _ => allowed(&rule.patterns),
+        };
+        let message =
+            format!("{namespace} is refused by guardrails.serviceAccountNamespaces: {wanted}");
         problems.add(
             format!("{PARAMETERS_PATH}.serviceAccount.namespace"),
             message,
