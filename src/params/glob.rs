@@ -70,39 +70,16 @@ impl Glob {
     #[must_use]
     pub fn matches(&self, subject: &str) -> bool {
         let case = self.case;
-        let subject: Vec<char> = subject.chars().map(|c| fold(c, case)).collect();
-        let pattern = &self.tokens;
-        let (mut p, mut s) = (0, 0);
-        // The last `*` seen and the subject position it was last tried at:
-        // on a mismatch it takes one more character, and earlier stars
-        // need never be revisited, since any later star can absorb what
-        // they would have.
-        let mut restart: Option<(usize, usize)> = None;
-        while s < subject.len() {
-            match pattern.get(p) {
-                Some(Token::Star) => {
-                    restart = Some((p, s));
-                    p += 1;
-                }
-                Some(Token::One) => {
-                    p += 1;
-                    s += 1;
-                }
-                Some(Token::Literal(c)) if *c == subject[s] => {
-                    p += 1;
-                    s += 1;
-                }
-                _ => match restart {
-                    Some((star, tried)) => {
-                        p = star + 1;
-                        s = tried + 1;
-                        restart = Some((star, tried + 1));
-                    }
-                    None => return false,
-                },
-            }
+        // ARNs and names are ASCII: read their bytes and spare a copy.
+        if subject.is_ascii() {
+            let subject = subject.as_bytes();
+            match_tokens(&self.tokens, subject.len(), |at| {
+                fold(char::from(subject[at]), case)
+            })
+        } else {
+            let subject: Vec<char> = subject.chars().map(|c| fold(c, case)).collect();
+            match_tokens(&self.tokens, subject.len(), |at| subject[at])
         }
-        pattern[p..].iter().all(|token| *token == Token::Star)
     }
 
     /// Whether some string matches both patterns, letters compared without
@@ -111,6 +88,41 @@ impl Glob {
     pub fn overlaps(&self, other: &Self) -> bool {
         overlap(&self.tokens, &other.tokens)
     }
+}
+
+/// The two-pointer match of `pattern` against a subject of `length`
+/// characters, the one at each position given by `at`.
+fn match_tokens(pattern: &[Token], length: usize, at: impl Fn(usize) -> char) -> bool {
+    let (mut p, mut s) = (0, 0);
+    // The last `*` seen and the subject position it was last tried at: on
+    // a mismatch it takes one more character, and earlier stars need never
+    // be revisited, since any later star can absorb what they would have.
+    let mut restart: Option<(usize, usize)> = None;
+    while s < length {
+        match pattern.get(p) {
+            Some(Token::Star) => {
+                restart = Some((p, s));
+                p += 1;
+            }
+            Some(Token::One) => {
+                p += 1;
+                s += 1;
+            }
+            Some(Token::Literal(c)) if *c == at(s) => {
+                p += 1;
+                s += 1;
+            }
+            _ => match restart {
+                Some((star, tried)) => {
+                    p = star + 1;
+                    s = tried + 1;
+                    restart = Some((star, tried + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|token| *token == Token::Star)
 }
 
 fn fold(c: char, case: Case) -> char {
@@ -127,7 +139,16 @@ fn fold(c: char, case: Case) -> char {
 /// is a loop that reaches nothing new), so one pass in order decides it.
 fn overlap(left: &[Token], right: &[Token]) -> bool {
     let width = right.len() + 1;
-    let mut reached = vec![false; (left.len() + 1) * width];
+    let cells = (left.len() + 1) * width;
+    // Action patterns are short: most products fit on the stack.
+    let mut small = [false; 1024];
+    let mut large = Vec::new();
+    let reached: &mut [bool] = if cells <= small.len() {
+        &mut small[..cells]
+    } else {
+        large.resize(cells, false);
+        &mut large
+    };
     reached[0] = true;
     for at_left in 0..=left.len() {
         for at_right in 0..=right.len() {

@@ -379,9 +379,12 @@ fn read_patterns(
         return (flag, patterns);
     }
     for (position, item) in items.iter().enumerate() {
-        let item_path = format!("{path}[{position}]");
+        let item_path = || format!("{path}[{position}]");
         let Some(text) = item.as_str() else {
-            problems.add(item_path, format!("want a string, got {}", describe(item)));
+            problems.add(
+                item_path(),
+                format!("want a string, got {}", describe(item)),
+            );
             continue;
         };
         if !special.is_empty() && text == special {
@@ -390,14 +393,14 @@ fn read_patterns(
         }
         if text.chars().count() > MAX_PATTERN_CHARS {
             problems.add(
-                item_path,
+                item_path(),
                 format!("longer than {MAX_PATTERN_CHARS} characters"),
             );
             continue;
         }
         match check(text) {
             Ok(case) => patterns.push(Glob::new(text, case)),
-            Err(message) => problems.add(item_path, message),
+            Err(message) => problems.add(item_path(), message),
         }
     }
     (flag, patterns)
