@@ -17,6 +17,7 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, Throughput};
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::protocol::codec;
+use function_eks_pod_identity::protocol::structs::json_to_struct;
 use function_eks_pod_identity::protocol::v1::{RunFunctionRequest, RunFunctionResponse};
 use prost::bytes::Bytes;
 use prost::Message;
@@ -49,8 +50,58 @@ fn encode(response: &RunFunctionResponse) -> Vec<u8> {
     bytes
 }
 
-fn requests() -> [(&'static str, RunFunctionRequest); 2] {
-    [("small", support::small()), ("large", support::large())]
+fn requests() -> [(&'static str, RunFunctionRequest); 4] {
+    [
+        ("small", support::small()),
+        ("large", support::large()),
+        ("small+strict", strict(support::small())),
+        ("large+strict", strict(support::large())),
+    ]
+}
+
+/// The request with a strict multi-tenant guardrails profile in its input,
+/// one both bench claims pass: every rule set, so the pair against the plain
+/// request is what guardrails cost.
+fn strict(mut request: RunFunctionRequest) -> RunFunctionRequest {
+    let input = serde_json::json!({
+        "apiVersion": "eks-pod-identity.fn.crossplane.io/v1beta1",
+        "kind": "Input",
+        "guardrails": {
+            "serviceAccountNamespaces": ["SameAsClaim", "platform-*", "kube-system"],
+            "clusterNames": ["prod-*", "AllowReferences"],
+            "managedPolicyArns": {
+                "allow": [
+                    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+                    "arn:aws:iam::aws:policy/Amazon*ReadOnly*",
+                    "arn:aws:iam::123456789012:policy/platform/*",
+                ],
+                "deny": [
+                    "arn:aws:iam::aws:policy/AdministratorAccess",
+                    "arn:aws:iam::aws:policy/PowerUserAccess",
+                    "arn:aws:iam::aws:policy/IAMFullAccess",
+                ],
+            },
+            "inlinePolicies": {
+                "denyActions": ["iam:*", "organizations:*", "account:*", "sts:*"],
+                "allowNotAction": false,
+            },
+            "permissionsBoundaryArn": "arn:aws:iam::123456789012:policy/boundaries/platform",
+            "rolePath": "/platform/",
+            "targetRoleArns": ["arn:aws:iam::444455556666:role/data-*"],
+            "podIdentityAgent": true,
+        },
+    });
+    let serde_json::Value::Object(input) = input else {
+        unreachable!("an object literal");
+    };
+    request.input = Some(json_to_struct(input));
+    let answer = Function::default().run(request.clone());
+    assert!(
+        answer.results.is_empty(),
+        "the strict profile refuses the bench request: {:?}",
+        answer.results
+    );
+    request
 }
 
 fn benches(criterion: &mut Criterion) {

@@ -13,6 +13,7 @@ use prost_types::Struct;
 
 use crate::compose::status::{self, PodIdentityStatus};
 use crate::compose::{self, Composed};
+use crate::params::guardrails::{self, Claim};
 use crate::params::input::FunctionInput;
 use crate::params::reader::PARAMETERS_PATH;
 use crate::params::{self, Scope};
@@ -27,6 +28,9 @@ pub const INVALID_PARAMETERS: &str = "InvalidParameters";
 
 /// Where the function reports on the XR: `status.podIdentity`.
 pub const STATUS_PATH: &[&str] = &["podIdentity"];
+
+/// The label Crossplane puts on a claim's XR, naming the claim's namespace.
+pub const CLAIM_NAMESPACE_LABEL: &str = "crossplane.io/claim-namespace";
 
 /// The composition pipeline and its settings.
 #[derive(Debug, Clone)]
@@ -103,8 +107,17 @@ fn plan(
         .map(|input| structs::struct_to_json(input).map_err(|error| format!("input{error}")))
         .transpose()?;
     let input = FunctionInput::read(input.as_ref())?;
-    let parameters = params::read(parameters.as_ref(), input.defaults.as_ref(), scope)
+    let mut parameters = params::read(parameters.as_ref(), input.defaults.as_ref(), scope)
         .map_err(|problems| format!("cannot compose EKS Pod Identity: {problems}"))?;
+    if let Some(rules) = &input.guardrails {
+        let claim = Claim {
+            namespace: xr.namespace.or(xr.claim_namespace),
+            agent_by_default: guardrails::agent_by_default(input.defaults.as_ref()),
+        };
+        rules
+            .check(&mut parameters, claim)
+            .map_err(|problems| format!("cannot compose EKS Pod Identity: {problems}"))?;
+    }
     compose::trust::check_size(&parameters).map_err(|message| {
         format!("cannot compose EKS Pod Identity: {PARAMETERS_PATH}.serviceAccounts: {message}")
     })?;
@@ -165,6 +178,8 @@ fn apply(
 /// The parts of the observed XR the function reads.
 struct Composite<'a> {
     namespace: Option<&'a str>,
+    /// The claim's namespace, on a cluster-scoped XR made for a claim.
+    claim_namespace: Option<&'a str>,
     parameters: Option<&'a prost_types::Value>,
 }
 
@@ -172,6 +187,7 @@ impl<'a> Composite<'a> {
     fn read(composite: &'a Struct) -> Self {
         Self {
             namespace: path::text(composite, &["metadata", "namespace"]),
+            claim_namespace: path::text(composite, &["metadata", "labels", CLAIM_NAMESPACE_LABEL]),
             parameters: path::object(composite, &["spec"])
                 .and_then(|spec| spec.fields.get("parameters")),
         }

@@ -12,7 +12,8 @@
 //! - [`compose`]: the desired managed resources for checked parameters:
 //!   their keys, the trust policy, readiness and the XR's status.
 //! - [`params`]: the XR's `spec.parameters` and the step's input, read into
-//!   typed values and checked against AWS's and Kubernetes' rules.
+//!   typed values and checked against AWS's and Kubernetes' rules and
+//!   the platform team's guardrails.
 //! - [`protocol`]: the function protocol itself: generated messages, the
 //!   nesting-bounded codec, `Struct` <-> JSON, reading a `Struct` by path,
 //!   building a response.

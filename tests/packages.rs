@@ -285,6 +285,15 @@ fn every_example_file_is_checked_by_these_tests() {
             expected.insert(format!("{}/{file}", world.render));
         }
     }
+    // The strict profile's examples; tests/guardrails.rs renders them.
+    for file in [
+        "composition.yaml",
+        "functions.yaml",
+        "allowed-xr.yaml",
+        "refused-xr.yaml",
+    ] {
+        expected.insert(format!("examples/guardrails/{file}"));
+    }
     let found: BTreeSet<String> = files_under("examples")
         .into_iter()
         .map(|file| format!("examples/{file}"))

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::params::guardrails::Guardrails;
 use crate::params::reader::DEFAULTS_PATH;
 
 /// What the step's input holds.
@@ -14,6 +15,8 @@ pub struct FunctionInput {
     /// role, so that deletion goes in order. Off by default: `Usage` is
     /// beta only from Crossplane 1.19.
     pub usages: bool,
+    /// What claims may grant, under `guardrails`.
+    pub guardrails: Option<Guardrails>,
 }
 
 impl FunctionInput {
@@ -29,6 +32,17 @@ impl FunctionInput {
             Some(Value::Bool(usages)) => *usages,
             Some(_) => return Err("input.usages: want true or false".to_owned()),
         };
-        Ok(Self { defaults, usages })
+        let guardrails = match input.and_then(|input| input.get("guardrails")) {
+            None | Some(Value::Null) => None,
+            Some(guardrails) => Some(
+                Guardrails::read(guardrails)
+                    .map_err(|problems| format!("cannot compose EKS Pod Identity: {problems}"))?,
+            ),
+        };
+        Ok(Self {
+            defaults,
+            usages,
+            guardrails,
+        })
     }
 }

@@ -10,6 +10,8 @@
 //! [`crate::compose`]'s business.
 
 pub mod aws;
+pub mod glob;
+pub mod guardrails;
 pub mod input;
 pub mod reader;
 
@@ -268,6 +270,8 @@ pub struct Parameters {
     /// The service accounts, in the order given: one entry when the XR
     /// names a single `serviceAccount`.
     pub service_accounts: Vec<ServiceAccount>,
+    /// Whether the XR gave the `serviceAccounts` list.
+    pub service_accounts_listed: bool,
     /// An existing association to adopt.
     pub association_id: Option<AssociationId>,
     /// Kubernetes labels for every composed resource.
@@ -322,6 +326,7 @@ pub fn read(
     );
     let region = reader.checked(region, Region::parse);
     let clusters_listed = reader.own("clusters").is_some();
+    let service_accounts_listed = reader.own("serviceAccounts").is_some();
     let clusters = read_clusters(&mut reader, scope, region.as_ref());
     let service_accounts = read_service_accounts(&mut reader);
     check_pairs(
@@ -362,6 +367,7 @@ pub fn read(
             clusters,
             clusters_listed,
             service_accounts,
+            service_accounts_listed,
             association_id,
             labels,
             managed_policy_arns,

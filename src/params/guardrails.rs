@@ -1,0 +1,737 @@
+//! Guardrails: what a platform team lets a claim grant, read strictly from
+//! the step's `input.guardrails` and checked against checked parameters.
+//!
+//! A claim author controls `spec.parameters`; only the Composition's
+//! author controls the input. Every rule is optional and an absent rule
+//! restricts nothing, but a rule that cannot be read is an error rather
+//! than no rule, so a typo never disables a guardrail.
+
+use std::borrow::Cow;
+use std::fmt::{self, Write};
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::aws::{PolicyArn, RolePath};
+use super::glob::{Case, Glob};
+use super::reader::{describe, Problems, PARAMETERS_PATH};
+use super::{Cluster, Parameters};
+
+/// Where the guardrails sit, as platform teams address them.
+pub const GUARDRAILS_PATH: &str = "input.guardrails";
+
+/// The `serviceAccountNamespaces` entry that stands for the claim's own
+/// namespace.
+pub const SAME_AS_CLAIM: &str = "SameAsClaim";
+
+/// The `clusterNames` entry that lets a claim name its cluster by
+/// reference or selector, which cannot be checked before the provider
+/// resolves it.
+pub const ALLOW_REFERENCES: &str = "AllowReferences";
+
+/// Most patterns one list may hold.
+pub const MAX_PATTERNS: usize = 64;
+
+/// Longest pattern, in characters: room for IAM's longest ARNs.
+pub const MAX_PATTERN_CHARS: usize = 2048;
+
+/// Longest action pattern, in characters: IAM's action names are far
+/// shorter, and the overlap check's cost grows with it.
+pub const MAX_ACTION_CHARS: usize = 128;
+
+/// Longest action of a policy document the overlap check reads; longer
+/// text names no IAM action.
+pub const MAX_POLICY_ACTION_CHARS: usize = 256;
+
+/// The keys `guardrails` may hold.
+const KEYS: [&str; 8] = [
+    "serviceAccountNamespaces",
+    "clusterNames",
+    "managedPolicyArns",
+    "inlinePolicies",
+    "permissionsBoundaryArn",
+    "rolePath",
+    "targetRoleArns",
+    "podIdentityAgent",
+];
+
+/// Which namespaces a service account may be in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Namespaces {
+    same_as_claim: bool,
+    patterns: Vec<Glob>,
+}
+
+/// Which clusters a claim may name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Clusters {
+    allow_references: bool,
+    patterns: Vec<Glob>,
+}
+
+/// What inline policies may grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Inline {
+    deny_actions: Vec<Glob>,
+    allow_not_action: bool,
+}
+
+/// Every rule of `input.guardrails`, each `None` (or empty) when absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Guardrails {
+    namespaces: Option<Namespaces>,
+    clusters: Option<Clusters>,
+    managed_allow: Option<Vec<Glob>>,
+    managed_deny: Vec<Glob>,
+    inline: Option<Inline>,
+    permissions_boundary: Option<PolicyArn>,
+    role_path: Option<RolePath>,
+    target_role_arns: Option<Vec<Glob>>,
+    agent_allowed: Option<bool>,
+}
+
+/// The claim's side of the checks that are not in its parameters.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Claim<'a> {
+    /// The namespace of the claim (or of the namespaced XR); `None` for a
+    /// cluster-scoped XR made without a claim.
+    pub namespace: Option<&'a str>,
+    /// Whether the Composition's own defaults install the agent, in which
+    /// case the claim did not ask for it.
+    pub agent_by_default: bool,
+}
+
+impl Guardrails {
+    /// Reads `input.guardrails`, given as JSON, naming every bad rule.
+    pub fn read(value: &Value) -> Result<Self, Problems> {
+        let mut problems = Problems::default();
+        let Some(object) = value.as_object() else {
+            problems.add(
+                GUARDRAILS_PATH,
+                format!("want an object, got {}", describe(value)),
+            );
+            return Err(problems);
+        };
+        let mut rules = Self::default();
+        for (key, value) in object {
+            let path = format!("{GUARDRAILS_PATH}.{key}");
+            if value.is_null() {
+                continue;
+            }
+            match key.as_str() {
+                "serviceAccountNamespaces" => {
+                    let (special, patterns) = read_patterns(
+                        value,
+                        &path,
+                        SAME_AS_CLAIM,
+                        &mut problems,
+                        namespace_pattern,
+                    );
+                    rules.namespaces = Some(Namespaces {
+                        same_as_claim: special,
+                        patterns,
+                    });
+                }
+                "clusterNames" => {
+                    let (special, patterns) = read_patterns(
+                        value,
+                        &path,
+                        ALLOW_REFERENCES,
+                        &mut problems,
+                        cluster_pattern,
+                    );
+                    rules.clusters = Some(Clusters {
+                        allow_references: special,
+                        patterns,
+                    });
+                }
+                "managedPolicyArns" => read_managed(&mut rules, value, &path, &mut problems),
+                "inlinePolicies" => {
+                    rules.inline = read_inline(value, &path, &mut problems);
+                }
+                "permissionsBoundaryArn" => {
+                    rules.permissions_boundary =
+                        read_text(value, &path, &mut problems, PolicyArn::parse);
+                }
+                "rolePath" => {
+                    rules.role_path = read_text(value, &path, &mut problems, RolePath::parse);
+                }
+                "targetRoleArns" => {
+                    let (_, patterns) =
+                        read_patterns(value, &path, "", &mut problems, role_arn_pattern);
+                    rules.target_role_arns = Some(patterns);
+                }
+                "podIdentityAgent" => match value {
+                    Value::Bool(allowed) => rules.agent_allowed = Some(*allowed),
+                    other => {
+                        problems.add(path, format!("want true or false, got {}", describe(other)));
+                    }
+                },
+                _ => problems.add(
+                    path,
+                    format!("unknown guardrail; known are {}", KEYS.join(", ")),
+                ),
+            }
+        }
+        if problems.0.is_empty() {
+            Ok(rules)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Checks `parameters` against every rule, reporting every violation;
+    /// then forces the boundary and path onto the role.
+    pub fn check(&self, parameters: &mut Parameters, claim: Claim<'_>) -> Result<(), Problems> {
+        let mut problems = Problems::default();
+        self.check_namespace(parameters, claim, &mut problems);
+        self.check_cluster(parameters, &mut problems);
+        self.check_managed(parameters, &mut problems);
+        if let Some(inline) = &self.inline {
+            for (position, policy) in parameters.inline_policies.iter().enumerate() {
+                let path = format!("{PARAMETERS_PATH}.inlinePolicy[{position}].policy");
+                check_document(inline, policy.document.as_str(), &path, &mut problems);
+            }
+        }
+        let role = &mut parameters.role;
+        if let Some(boundary) = &self.permissions_boundary {
+            match &role.permissions_boundary {
+                Some(given) if given != boundary => problems.add(
+                    format!("{PARAMETERS_PATH}.permissionsBoundaryArn"),
+                    format!(
+                        "{given} is refused by guardrails.permissionsBoundaryArn: every role carries {boundary}; leave the field out or give that ARN"
+                    ),
+                ),
+                _ => role.permissions_boundary = Some(boundary.clone()),
+            }
+        }
+        if let Some(path) = &self.role_path {
+            match &role.path {
+                Some(given) if given != path => problems.add(
+                    format!("{PARAMETERS_PATH}.rolePath"),
+                    format!(
+                        "{:?} is refused by guardrails.rolePath: every role gets the path {:?}; leave the field out or give that path",
+                        given.as_str(),
+                        path.as_str()
+                    ),
+                ),
+                _ => role.path = Some(path.clone()),
+            }
+        }
+        if let (Some(patterns), Some(target)) =
+            (&self.target_role_arns, &parameters.target_role_arn)
+        {
+            if !patterns
+                .iter()
+                .any(|pattern| pattern.matches(target.as_str()))
+            {
+                problems.add(
+                    format!("{PARAMETERS_PATH}.targetRoleArn"),
+                    format!(
+                        "{} is refused by guardrails.targetRoleArns: {}",
+                        target.as_str(),
+                        allowed(patterns)
+                    ),
+                );
+            }
+        }
+        if self.agent_allowed == Some(false)
+            && parameters.agent.is_some()
+            && !claim.agent_by_default
+        {
+            problems.add(
+                format!("{PARAMETERS_PATH}.podIdentityAgent.install"),
+                "true is refused by guardrails.podIdentityAgent: the platform team installs the agent",
+            );
+        }
+        if problems.0.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    fn check_namespace(&self, parameters: &Parameters, claim: Claim<'_>, problems: &mut Problems) {
+        let Some(rule) = &self.namespaces else {
+            return;
+        };
+        for (position, account) in parameters.service_accounts.iter().enumerate() {
+            let path = if parameters.service_accounts_listed {
+                format!("{PARAMETERS_PATH}.serviceAccounts[{position}].namespace")
+            } else {
+                format!("{PARAMETERS_PATH}.serviceAccount.namespace")
+            };
+            self.check_one_namespace(rule, account.namespace.as_str(), claim, path, problems);
+        }
+    }
+
+    fn check_one_namespace(
+        &self,
+        rule: &Namespaces,
+        namespace: &str,
+        claim: Claim<'_>,
+        path: String,
+        problems: &mut Problems,
+    ) {
+        let same = rule.same_as_claim && claim.namespace.is_none_or(|own| own == namespace);
+        if same
+            || rule
+                .patterns
+                .iter()
+                .any(|pattern| pattern.matches(namespace))
+        {
+            return;
+        }
+        let wanted = match (rule.same_as_claim, claim.namespace) {
+            // SameAsClaim without a claim namespace was accepted above.
+            (true, Some(own)) if rule.patterns.is_empty() => {
+                format!("want the claim's namespace {own:?}")
+            }
+            (true, Some(own)) => format!(
+                "want the claim's namespace {own:?} or {}",
+                allowed(&rule.patterns).trim_start_matches("want ")
+            ),
+            _ => allowed(&rule.patterns),
+        };
+        let message =
+            format!("{namespace} is refused by guardrails.serviceAccountNamespaces: {wanted}");
+        problems.add(path, message);
+    }
+
+    fn check_cluster(&self, parameters: &Parameters, problems: &mut Problems) {
+        let Some(rule) = &self.clusters else {
+            return;
+        };
+        for (position, target) in parameters.clusters.iter().enumerate() {
+            let prefix = if parameters.clusters_listed {
+                format!("{PARAMETERS_PATH}.clusters[{position}]")
+            } else {
+                PARAMETERS_PATH.to_owned()
+            };
+            let (key, what) = match &target.cluster {
+                Cluster::Name(name) => {
+                    if !rule.patterns.iter().any(|pattern| pattern.matches(name)) {
+                        problems.add(
+                            format!("{prefix}.clusterName"),
+                            format!(
+                                "{name} is refused by guardrails.clusterNames: {}",
+                                allowed(&rule.patterns)
+                            ),
+                        );
+                    }
+                    continue;
+                }
+                Cluster::Reference(_) => ("clusterNameRef", "a reference"),
+                Cluster::Selector(_) => ("clusterNameSelector", "a selector"),
+            };
+            if !rule.allow_references {
+                problems.add(
+                    format!("{prefix}.{key}"),
+                    format!(
+                        "{what} is refused by guardrails.clusterNames: the cluster it resolves to cannot be checked; give clusterName (or ask the platform team to add {ALLOW_REFERENCES})"
+                    ),
+                );
+            }
+        }
+    }
+
+    fn check_managed(&self, parameters: &Parameters, problems: &mut Problems) {
+        for (position, arn) in parameters.managed_policy_arns.iter().enumerate() {
+            let path = format!("{PARAMETERS_PATH}.managedPolicyArns[{position}]");
+            let arn = arn.as_str();
+            if let Some(deny) = self.managed_deny.iter().find(|deny| deny.matches(arn)) {
+                problems.add(
+                    path,
+                    format!(
+                        "{arn} is refused by guardrails.managedPolicyArns.deny {:?}",
+                        deny.as_str()
+                    ),
+                );
+            } else if let Some(allow) = &self.managed_allow {
+                if !allow.iter().any(|pattern| pattern.matches(arn)) {
+                    problems.add(
+                        path,
+                        format!(
+                            "{arn} is refused by guardrails.managedPolicyArns.allow: {}",
+                            allowed(allow)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// What a refusing allow-list would have accepted, for its message.
+fn allowed(patterns: &[Glob]) -> String {
+    if patterns.is_empty() {
+        return "nothing is allowed".to_owned();
+    }
+    let mut text = "want one of".to_owned();
+    for (position, pattern) in patterns.iter().enumerate() {
+        text.push_str(if position == 0 { " " } else { ", " });
+        // Writing to a String cannot fail.
+        let _ = write!(text, "{:?}", pattern.as_str());
+    }
+    text
+}
+
+/// Reads a list of patterns, each checked by `check`; the entry `special`
+/// (when not empty) is a flag rather than a pattern.
+fn read_patterns(
+    value: &Value,
+    path: &str,
+    special: &str,
+    problems: &mut Problems,
+    check: fn(&str) -> Result<Case, String>,
+) -> (bool, Vec<Glob>) {
+    let mut flag = false;
+    let mut patterns = Vec::new();
+    let Some(items) = value.as_array() else {
+        problems.add(path, format!("want a list, got {}", describe(value)));
+        return (flag, patterns);
+    };
+    if items.len() > MAX_PATTERNS {
+        problems.add(
+            path,
+            format!("{} entries; at most {MAX_PATTERNS}", items.len()),
+        );
+        return (flag, patterns);
+    }
+    for (position, item) in items.iter().enumerate() {
+        let item_path = || format!("{path}[{position}]");
+        let Some(text) = item.as_str() else {
+            problems.add(
+                item_path(),
+                format!("want a string, got {}", describe(item)),
+            );
+            continue;
+        };
+        if !special.is_empty() && text == special {
+            flag = true;
+            continue;
+        }
+        if text.chars().count() > MAX_PATTERN_CHARS {
+            problems.add(
+                item_path(),
+                format!("longer than {MAX_PATTERN_CHARS} characters"),
+            );
+            continue;
+        }
+        match check(text) {
+            Ok(case) => patterns.push(Glob::new(text, case)),
+            Err(message) => problems.add(item_path(), message),
+        }
+    }
+    (flag, patterns)
+}
+
+fn read_text<T>(
+    value: &Value,
+    path: &str,
+    problems: &mut Problems,
+    parse: fn(&str) -> Result<T, String>,
+) -> Option<T> {
+    let Some(text) = value.as_str() else {
+        problems.add(path, format!("want a string, got {}", describe(value)));
+        return None;
+    };
+    parse(text)
+        .map_err(|message| problems.add(path, message))
+        .ok()
+}
+
+fn read_managed(rules: &mut Guardrails, value: &Value, path: &str, problems: &mut Problems) {
+    let Some(object) = value.as_object() else {
+        problems.add(path, format!("want an object, got {}", describe(value)));
+        return;
+    };
+    for (key, value) in object {
+        let path = format!("{path}.{key}");
+        if value.is_null() {
+            continue;
+        }
+        match key.as_str() {
+            "allow" => {
+                rules.managed_allow =
+                    Some(read_patterns(value, &path, "", problems, policy_arn_pattern).1);
+            }
+            "deny" => {
+                rules.managed_deny =
+                    read_patterns(value, &path, "", problems, policy_arn_pattern).1;
+            }
+            _ => problems.add(path, "unknown guardrail; known are allow, deny"),
+        }
+    }
+}
+
+fn read_inline(value: &Value, path: &str, problems: &mut Problems) -> Option<Inline> {
+    let Some(object) = value.as_object() else {
+        problems.add(path, format!("want an object, got {}", describe(value)));
+        return None;
+    };
+    let mut inline = Inline {
+        deny_actions: Vec::new(),
+        allow_not_action: false,
+    };
+    for (key, value) in object {
+        let path = format!("{path}.{key}");
+        if value.is_null() {
+            continue;
+        }
+        match key.as_str() {
+            "denyActions" => {
+                inline.deny_actions = read_patterns(value, &path, "", problems, action_pattern).1;
+            }
+            "allowNotAction" => match value {
+                Value::Bool(allowed) => inline.allow_not_action = *allowed,
+                other => {
+                    problems.add(path, format!("want true or false, got {}", describe(other)));
+                }
+            },
+            _ => problems.add(
+                path,
+                "unknown guardrail; known are denyActions, allowNotAction",
+            ),
+        }
+    }
+    Some(inline)
+}
+
+/// The pattern characters every pattern may use besides its own.
+fn is_wild(c: char) -> bool {
+    c == '*' || c == '?'
+}
+
+fn namespace_pattern(text: &str) -> Result<Case, String> {
+    let fits = !text.is_empty()
+        && text.len() <= 63
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || is_wild(c));
+    if fits {
+        Ok(Case::Sensitive)
+    } else {
+        Err(format!(
+            "{text:?} is not a namespace pattern (want lowercase letters, digits, - and the wildcards * and ?, or {SAME_AS_CLAIM})"
+        ))
+    }
+}
+
+fn cluster_pattern(text: &str) -> Result<Case, String> {
+    let fits = !text.is_empty()
+        && text.len() <= 100
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || is_wild(c));
+    if fits {
+        Ok(Case::Sensitive)
+    } else {
+        Err(format!(
+            "{text:?} is not a cluster name pattern (want letters, digits, - _ and the wildcards * and ?, or {ALLOW_REFERENCES})"
+        ))
+    }
+}
+
+/// Checks the shape `arn:<partition>:iam::<account>:<kind>/<rest>`, any
+/// part of which may hold wildcards, so that a mistyped ARN is refused
+/// instead of matching nothing.
+fn iam_arn_pattern(text: &str, kind: &str) -> Result<Case, String> {
+    let fields: Vec<&str> = text.splitn(6, ':').collect();
+    let plain = |field: &str| {
+        field
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || is_wild(c))
+    };
+    let fits = match fields.as_slice() {
+        [arn, partition, service, region, account, resource] => {
+            *arn == "arn"
+                && !partition.is_empty()
+                && plain(partition)
+                && *service == "iam"
+                && region.is_empty()
+                && !account.is_empty()
+                && plain(account)
+                && resource
+                    .strip_prefix(kind)
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .is_some_and(|rest| {
+                        !rest.is_empty() && rest.chars().all(|c| ('\u{21}'..='\u{7e}').contains(&c))
+                    })
+        }
+        _ => false,
+    };
+    if fits {
+        Ok(Case::Sensitive)
+    } else {
+        Err(format!(
+            "{text:?} is not an IAM {kind} ARN pattern (want arn:<partition>:iam::<account>:{kind}/<path and name>, with * and ? as wildcards)"
+        ))
+    }
+}
+
+fn policy_arn_pattern(text: &str) -> Result<Case, String> {
+    iam_arn_pattern(text, "policy")
+}
+
+fn role_arn_pattern(text: &str) -> Result<Case, String> {
+    iam_arn_pattern(text, "role")
+}
+
+fn action_pattern(text: &str) -> Result<Case, String> {
+    let service = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || is_wild(c))
+    };
+    let name = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || is_wild(c))
+    };
+    let fits = text.len() <= MAX_ACTION_CHARS
+        && (text == "*"
+            || text
+                .split_once(':')
+                .is_some_and(|(prefix, action)| service(prefix) && name(action)));
+    if fits {
+        Ok(Case::Insensitive)
+    } else {
+        Err(format!(
+            "{text:?} is not an IAM action pattern (want service:Action, such as iam:* or s3:Get*, at most {MAX_ACTION_CHARS} characters)"
+        ))
+    }
+}
+
+/// The parts of a policy document the inline guardrails read; everything
+/// else is left unread.
+#[derive(Deserialize)]
+struct Document<'a> {
+    #[serde(rename = "Statement", borrow, default)]
+    statement: Option<OneOrMany<Statement<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct Statement<'a> {
+    #[serde(rename = "Effect", borrow, default)]
+    effect: Option<Cow<'a, str>>,
+    #[serde(rename = "Action", borrow, default)]
+    action: Option<OneOrMany<Cow<'a, str>>>,
+    #[serde(rename = "NotAction", default)]
+    not_action: Option<de::IgnoredAny>,
+    #[serde(rename = "NotResource", default)]
+    not_resource: Option<de::IgnoredAny>,
+}
+
+/// IAM's "one value or a list of them".
+struct OneOrMany<T>(Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Either<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Either<T> {
+            type Value = OneOrMany<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("one value or a list")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(OneOrMany(items))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|one| OneOrMany(vec![one]))
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+                T::deserialize(de::value::BorrowedStrDeserializer::new(text))
+                    .map(|one| OneOrMany(vec![one]))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                T::deserialize(de::value::StringDeserializer::new(text.to_owned()))
+                    .map(|one| OneOrMany(vec![one]))
+            }
+        }
+
+        deserializer.deserialize_any(Either(std::marker::PhantomData))
+    }
+}
+
+/// Checks one inline policy's `Allow` statements against the rule.
+fn check_document(rule: &Inline, text: &str, path: &str, problems: &mut Problems) {
+    let document: Document<'_> = match serde_json::from_str(text) {
+        Ok(document) => document,
+        Err(error) => {
+            problems.add(
+                path,
+                format!("cannot be checked by guardrails.inlinePolicies: {error}"),
+            );
+            return;
+        }
+    };
+    let statements = document.statement.map(|all| all.0).unwrap_or_default();
+    for (position, statement) in statements.iter().enumerate() {
+        if statement.effect.as_deref() == Some("Deny") {
+            continue;
+        }
+        if !rule.allow_not_action {
+            for (key, given) in [
+                ("NotAction", statement.not_action.is_some()),
+                ("NotResource", statement.not_resource.is_some()),
+            ] {
+                if given {
+                    problems.add(
+                        path,
+                        format!(
+                            "Statement[{position}] allows with {key}, which grants everything not listed, refused by guardrails.inlinePolicies.allowNotAction"
+                        ),
+                    );
+                }
+            }
+        }
+        let actions = statement.action.as_ref().map_or(&[][..], |all| &all.0[..]);
+        for action in actions {
+            if action.chars().count() > MAX_POLICY_ACTION_CHARS {
+                problems.add(
+                    path,
+                    format!(
+                        "Statement[{position}] has an Action longer than {MAX_POLICY_ACTION_CHARS} characters, which guardrails.inlinePolicies cannot check"
+                    ),
+                );
+                continue;
+            }
+            let glob = Glob::new(action, Case::Insensitive);
+            if let Some(deny) = rule.deny_actions.iter().find(|deny| glob.overlaps(deny)) {
+                problems.add(
+                    path,
+                    format!(
+                        "Statement[{position}] Action {:?} can grant {:?}, refused by guardrails.inlinePolicies.denyActions",
+                        action.as_ref(),
+                        deny.as_str()
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Reads the Composition defaults' `podIdentityAgent.install`.
+#[must_use]
+pub fn agent_by_default(defaults: Option<&Map<String, Value>>) -> bool {
+    defaults
+        .and_then(|defaults| defaults.get("podIdentityAgent"))
+        .and_then(Value::as_object)
+        .and_then(|agent| agent.get("install"))
+        == Some(&Value::Bool(true))
+}
