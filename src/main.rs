@@ -1,5 +1,6 @@
 //! The binary: parse flags, set up logging, bind, serve until a signal.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -78,7 +79,10 @@ async fn serve_metrics(address: &str) -> Option<Arc<Metrics>> {
 }
 
 fn init_logging(debug: bool) {
-    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    // Colour only for a person at a terminal, not for a log collector.
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if debug {
         builder.with_max_level(tracing::Level::DEBUG).init();
     } else {
