@@ -920,6 +920,20 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
         rss_after_load: rss_after[index],
     });
     print!("{}", report(plan, &function_figures, &floor_figures));
+    print_metrics_cost(&on, &off, rss_on, rss_off);
+    if let (Some((total_before, steal_before)), Some((total, steal))) = (steal_before, host_steal())
+    {
+        let share = (steal - steal_before) as f64 / (total - total_before).max(1) as f64;
+        println!(
+            "host steal during the load: {:.1}% of this machine's CPU time went to other guests",
+            share * 100.0
+        );
+    }
+    Ok(())
+}
+
+/// What serving metrics costs: the same binary with metrics on and off.
+fn print_metrics_cost(on: &Sample, off: &Sample, rss_on: u64, rss_off: u64) {
     let cost = on.rate() / off.rate().max(f64::MIN_POSITIVE);
     println!(
         "metrics cost ({} concurrent calls each, in turns): {:.0} calls/s with metrics on, {:.0} with --metrics-address \"\"; ratio {cost:.3} (target >= 0.95: {}); RSS after load with metrics on {} (target < 10 MiB: {}), off {}",
@@ -931,15 +945,6 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
         if rss_on < 10 * 1024 { "met" } else { "MISSED" },
         mib(rss_off),
     );
-    if let (Some((total_before, steal_before)), Some((total, steal))) = (steal_before, host_steal())
-    {
-        let share = (steal - steal_before) as f64 / (total - total_before).max(1) as f64;
-        println!(
-            "host steal during the load: {:.1}% of this machine's CPU time went to other guests",
-            share * 100.0
-        );
-    }
-    Ok(())
 }
 
 /// This machine's CPU time so far and the part of it the hypervisor gave
