@@ -856,7 +856,19 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
         pinning.note
     );
     let floor_command = || pinning.command(&this, &[SERVE_FLOOR]);
-    let function_command = || pinning.command(&binary, &["--insecure", "--address", "127.0.0.1:0"]);
+    // Metrics on, as deployed, but on an ephemeral port rather than :8080.
+    let function_command = || {
+        pinning.command(
+            &binary,
+            &[
+                "--insecure",
+                "--address",
+                "127.0.0.1:0",
+                "--metrics-address",
+                "127.0.0.1:0",
+            ],
+        )
+    };
     let (floor, floor_startups) = start(plan, &floor_command, &runtime, &floor_check)?;
     let (function, function_startups) = start(plan, &function_command, &runtime, &function_check)?;
     let servers = [(&floor, &floor_check), (&function, &function_check)];
@@ -872,7 +884,33 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
         let rss_after = [rss(&floor)?, rss(&function)?];
         anyhow::Ok((serial, concurrent, rss_before, rss_after))
     })?;
-    drop((floor, function));
+    // The same binary with metrics off, loaded in turns with the one with
+    // metrics on, so that the ratio is what the metrics cost.
+    let metrics_off_command = || {
+        pinning.command(
+            &binary,
+            &[
+                "--insecure",
+                "--address",
+                "127.0.0.1:0",
+                "--metrics-address",
+                "",
+            ],
+        )
+    };
+    let metrics_off = Server::start(metrics_off_command(), &runtime, &function_check)?;
+    let [off, on] = runtime.block_on(alternate(
+        [
+            (&metrics_off, &function_check),
+            (&function, &function_check),
+        ],
+        CONCURRENCY,
+        plan.concurrent,
+        plan,
+    ))?;
+    let rss_on = rss(&function)?;
+    let rss_off = rss(&metrics_off)?;
+    drop((floor, function, metrics_off));
     let [floor_figures, function_figures] = [0, 1].map(|index| Figures {
         startups: [&floor_startups, &function_startups][index].clone(),
         rss_idle: rss_idle[index],
@@ -882,6 +920,7 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
         rss_after_load: rss_after[index],
     });
     print!("{}", report(plan, &function_figures, &floor_figures));
+    print_metrics_cost(&on, &off, rss_on, rss_off);
     if let (Some((total_before, steal_before)), Some((total, steal))) = (steal_before, host_steal())
     {
         let share = (steal - steal_before) as f64 / (total - total_before).max(1) as f64;
@@ -891,6 +930,21 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// What serving metrics costs: the same binary with metrics on and off.
+fn print_metrics_cost(on: &Sample, off: &Sample, rss_on: u64, rss_off: u64) {
+    let cost = on.rate() / off.rate().max(f64::MIN_POSITIVE);
+    println!(
+        "metrics cost ({} concurrent calls each, in turns): {:.0} calls/s with metrics on, {:.0} with --metrics-address \"\"; ratio {cost:.3} (target >= 0.95: {}); RSS after load with metrics on {} (target < 10 MiB: {}), off {}",
+        on.calls,
+        on.rate(),
+        off.rate(),
+        if cost >= 0.95 { "met" } else { "MISSED" },
+        mib(rss_on),
+        if rss_on < 10 * 1024 { "met" } else { "MISSED" },
+        mib(rss_off),
+    );
 }
 
 /// This machine's CPU time so far and the part of it the hypervisor gave

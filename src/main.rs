@@ -1,13 +1,16 @@
 //! The binary: parse flags, set up logging, bind, serve until a signal.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::Parser;
 use function_eks_pod_identity::cli::{self, Cli, Command};
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::render;
-use function_eks_pod_identity::serve::{self as server, runtime, ServerConfig};
+use function_eks_pod_identity::serve::metrics::Metrics;
+use function_eks_pod_identity::serve::{self as server, metrics_http, runtime, ServerConfig};
 
 /// glibc's allocator keeps most of what a thousand closed connections held
 /// (freed, but fragmented below the top of its heap); mimalloc gives it
@@ -34,7 +37,7 @@ fn serve(cli: &Cli) -> anyhow::Result<()> {
         (_, true) => None,
         (Some(dir), false) => Some(server::load_tls(dir)?),
         (None, false) => bail!(
-            "no TLS certificates: pass --tls-certs-dir (or set TLS_SERVER_CERTS_DIR), or --insecure to serve plaintext"
+            "no TLS certificates: pass --tls-server-certs-dir (alias --tls-certs-dir, or set TLS_SERVER_CERTS_DIR), or --insecure to serve plaintext"
         ),
     };
     init_logging(cli.debug);
@@ -43,21 +46,49 @@ fn serve(cli: &Cli) -> anyhow::Result<()> {
     std::panic::set_hook(Box::new(|panic| tracing::error!(%panic, "a call panicked")));
     let config = ServerConfig {
         tls,
-        max_recv_message_size: cli.max_recv_message_size,
+        max_recv_message_size: cli.max_recv_message_bytes(),
         ..ServerConfig::new(Function::new(cli.ttl))
     };
     runtime::run(|| async {
         let listener = cli::bind(&cli.address)
             .await
             .with_context(|| format!("cannot listen on {}", cli.address))?;
+        let metrics = serve_metrics(&cli.metrics_address).await;
         tracing::info!(address = %listener.local_addr()?, tls = config.tls.is_some(), "serving");
-        server::serve(listener, config, runtime::shutdown_signal()).await?;
+        server::serve_with_metrics(listener, config, metrics, runtime::shutdown_signal()).await?;
         Ok(())
     })?
 }
 
+/// Starts the metrics server unless `address` is empty. Metrics must never
+/// stop the function from serving: an address that cannot be bound is
+/// logged as an error, and the function serves without metrics.
+async fn serve_metrics(address: &str) -> Option<Arc<Metrics>> {
+    if address.is_empty() {
+        return None;
+    }
+    let listener = match cli::bind(address).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::error!(%error, metrics_address = address, "cannot serve metrics; serving without them");
+            return None;
+        }
+    };
+    let metrics = Arc::new(Metrics::new());
+    match listener.local_addr() {
+        Ok(bound) => tracing::info!(metrics_address = %bound, "serving metrics"),
+        Err(error) => tracing::info!(%error, "serving metrics"),
+    }
+    // Dropped with the runtime once serving ends.
+    tokio::spawn(metrics_http::serve(listener, Arc::clone(&metrics)));
+    Some(metrics)
+}
+
 fn init_logging(debug: bool) {
-    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    // Colour only for a person at a terminal, not for a log collector.
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if debug {
         builder.with_max_level(tracing::Level::DEBUG).init();
     } else {

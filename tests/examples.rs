@@ -30,7 +30,10 @@ fn composite_files() -> Vec<PathBuf> {
                 if !name.starts_with("render") && name != "guardrails" {
                     pending.push(path);
                 }
-            } else if path.extension().is_some_and(|ext| ext == "yaml") {
+            } else if path.extension().is_some_and(|ext| ext == "yaml")
+                // Not a composite: tests/deployment_runtime_config.rs checks it.
+                && !path.ends_with("deployment-runtime-config.yaml")
+            {
                 files.push(path);
             }
         }

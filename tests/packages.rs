@@ -294,6 +294,8 @@ fn every_example_file_is_checked_by_these_tests() {
     ] {
         expected.insert(format!("examples/guardrails/{file}"));
     }
+    // Checked by tests/deployment_runtime_config.rs.
+    expected.insert("examples/deployment-runtime-config.yaml".to_owned());
     let found: BTreeSet<String> = files_under("examples")
         .into_iter()
         .map(|file| format!("examples/{file}"))

@@ -262,12 +262,11 @@ impl Guardrails {
             } else {
                 format!("{PARAMETERS_PATH}.serviceAccount.namespace")
             };
-            self.check_one_namespace(rule, account.namespace.as_str(), claim, path, problems);
+            Self::check_one_namespace(rule, account.namespace.as_str(), claim, path, problems);
         }
     }
 
     fn check_one_namespace(
-        &self,
         rule: &Namespaces,
         namespace: &str,
         claim: Claim<'_>,

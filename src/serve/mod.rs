@@ -9,11 +9,14 @@
 
 pub mod exhausted;
 pub mod listen;
+pub mod metrics;
+pub mod metrics_http;
 pub mod runtime;
 pub mod service;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -25,6 +28,7 @@ use crate::function::Function;
 use crate::protocol::{v1, v1beta1};
 use exhausted::ExhaustedOnOversize;
 use listen::FIRST_REQUEST_DEADLINE;
+use metrics::{Metrics, ObserveLayer};
 use service::FunctionService;
 
 /// gRPC service names of the two protocol versions, as health checks ask for them.
@@ -95,6 +99,9 @@ pub enum ServeError {
     /// tonic refused the configuration or the transport failed.
     #[error(transparent)]
     Transport(#[from] tonic::transport::Error),
+    /// The reflection service could not read the descriptor sets.
+    #[error("cannot build the reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
 }
 
 /// Loads the mTLS configuration Crossplane provides: `tls.crt` and `tls.key`
@@ -121,13 +128,33 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    serve_with_metrics(listener, config, None, shutdown).await
+}
+
+/// [`serve`], counting every call in `metrics` if given. Calls that fail at
+/// the transport are logged either way.
+pub async fn serve_with_metrics(
+    listener: TcpListener,
+    config: ServerConfig,
+    metrics: Option<Arc<Metrics>>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICE_NAMES {
         health
             .set_service_status(name, ServingStatus::Serving)
             .await;
     }
-    let service = FunctionService::new(config.function);
+    // Both v1 and v1alpha, as grpc-go's reflection.Register does: grpcurl
+    // and older tools ask for the latter.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::protocol::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+    let service = FunctionService::new(config.function).with_metrics(metrics.clone());
     let limit = config.max_recv_message_size;
     let mut builder = Server::builder()
         .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
@@ -137,8 +164,11 @@ pub async fn serve(
         builder = builder.tls_config(tls)?;
     }
     let router = builder
+        .layer(ObserveLayer::new(metrics))
         .layer(InterceptorLayer::new(listen::mark_first_request))
         .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(ExhaustedOnOversize(
             v1::function_runner_service_server::FunctionRunnerServiceServer::new(service.clone())
                 .max_decoding_message_size(limit),

@@ -11,6 +11,7 @@ use crate::function::{Function, RequestSummary};
 use crate::protocol::response;
 use crate::protocol::v1::{RunFunctionRequest, RunFunctionResponse, Severity};
 use crate::protocol::{v1, v1beta1};
+use crate::serve::metrics::Metrics;
 
 /// The largest answer sent: what Crossplane's client (and the Go SDK's
 /// default) receives. A larger one becomes a FATAL that says so.
@@ -25,6 +26,7 @@ pub const INLINE_REQUEST_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct FunctionService {
     function: Arc<Function>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl FunctionService {
@@ -33,7 +35,14 @@ impl FunctionService {
     pub fn new(function: Function) -> Self {
         Self {
             function: Arc::new(function),
+            metrics: None,
         }
+    }
+
+    /// This service, counting what each answer holds in `metrics` if given.
+    #[must_use]
+    pub fn with_metrics(self, metrics: Option<Arc<Metrics>>) -> Self {
+        Self { metrics, ..self }
     }
 
     async fn call(
@@ -56,7 +65,14 @@ impl FunctionService {
                 .map_err(|_| "a call panicked".to_owned())
         };
         match answer {
-            Ok(answer) => Ok(Response::new(response::fit(answer, MAX_ANSWER_BYTES))),
+            Ok(answer) => {
+                // Counted as sent: an oversized answer becomes a FATAL first.
+                let answer = response::fit(answer, MAX_ANSWER_BYTES);
+                if let Some(metrics) = &self.metrics {
+                    metrics.count_answer(&answer);
+                }
+                Ok(Response::new(answer))
+            }
             Err(error) => {
                 tracing::error!(%error, "a call failed unexpectedly");
                 Err(Status::internal(
