@@ -106,7 +106,7 @@ fn render_fixtures_render_with_their_observed_state_and_composition() {
 #[test]
 fn upbound_examples_render_unchanged() {
     let anchors = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/anchors/upbound-configuration-aws-eks-pod-identity");
+        .join("tests/fixtures/anchors/upbound-configuration-aws-eks-pod-identity");
     for file in ["v0.1.0-example-xr.yaml", "v2-example-xr.yaml"] {
         let count = assert_renders(file, &read(&anchors.join(file)), None, None);
         // Role, attachment, inline policy, association.

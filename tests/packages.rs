@@ -1,7 +1,7 @@
 //! Checks the Crossplane packages (`package/`), the examples (`examples/`) and
 //! the container build, offline: package metadata, package contents, the XRDs
 //! as structural schemas, the API's compatibility with Upbound's
-//! configuration-aws-eks-pod-identity (`../shared/anchors/`), every example
+//! configuration-aws-eks-pod-identity (`tests/fixtures/anchors/`), every example
 //! against its XRD, the Compositions' wiring, and the observed resources of
 //! the render examples against the provider CRDs.
 
@@ -30,7 +30,7 @@ const DEPENDENCIES: [(&str, &str); 3] = [
     ("function", "example-org/function-eks-pod-identity"),
 ];
 const FUNCTION_VERSION: &str = ">=v0.1.0";
-const ANCHORS: &str = "../shared/anchors/upbound-configuration-aws-eks-pod-identity";
+const ANCHORS: &str = "tests/fixtures/anchors/upbound-configuration-aws-eks-pod-identity";
 
 /// The CEL rule on `spec.parameters` that requires exactly one cluster field.
 const EXACTLY_ONE_CLUSTER_RULE: &str =

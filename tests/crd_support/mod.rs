@@ -2,8 +2,9 @@
 //! strict API server would, so a test can prove that what the function emits
 //! would be accepted.
 //!
-//! The CRDs are the unchanged copies in `../shared/crds/provider-upjet-aws-v2.6.0/`
-//! (beside this repository, in CI as here). For a resource this module:
+//! The CRDs are the unchanged copies in
+//! `tests/fixtures/crds/provider-upjet-aws-v2.6.0/` (its README gives their
+//! source and version). For a resource this module:
 //!
 //! 1. finds the CRD by `apiVersion` (group and version) and `kind`, and checks
 //!    that the version is served;
@@ -37,7 +38,7 @@ use serde::Deserialize as _;
 use serde_json::Value;
 
 /// The provider release whose CRDs are the reference, relative to the crate.
-const CRD_DIR: &str = "../shared/crds/provider-upjet-aws-v2.6.0";
+const CRD_DIR: &str = "tests/fixtures/crds/provider-upjet-aws-v2.6.0";
 
 /// How the provider words a CEL "required parameter" rule's message.
 const REQUIRED_PREFIX: &str = "spec.forProvider.";
