@@ -1,12 +1,12 @@
 //! Every bundled example renders through the function with no FATAL result
 //! and composes only resources the provider CRDs accept.
 
-mod crd_support;
-
 use std::path::{Path, PathBuf};
 
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::render::render;
+
+use crate::support::crd;
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
@@ -55,7 +55,7 @@ fn assert_renders(name: &str, xr: &str, observed: Option<&str>, input: Option<&s
         "{name}: no association"
     );
     for (key, resource) in &rendered.resources {
-        if let Err(errors) = crd_support::validate(resource) {
+        if let Err(errors) = crd::validate(resource) {
             panic!("{name}: {key} is invalid: {errors:#?}");
         }
     }

@@ -5,12 +5,12 @@
 //! against its XRD, the Compositions' wiring, and the observed resources of
 //! the render examples against the provider CRDs.
 
-mod crd_support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
+
+use crate::support::crd;
 
 /// The package name Crossplane knows the function by.
 const FUNCTION_NAME: &str = "function-eks-pod-identity";
@@ -162,7 +162,7 @@ fn read(path: &Path) -> String {
 /// Every document of a YAML file (relative to the crate root).
 fn documents(relative: &str) -> Vec<Value> {
     let path = root().join(relative);
-    crd_support::yaml_documents(&read(&path)).unwrap_or_else(|error| panic!("{relative}: {error}"))
+    crd::yaml_documents(&read(&path)).unwrap_or_else(|error| panic!("{relative}: {error}"))
 }
 
 /// The one document of a YAML file (relative to the crate root).
@@ -1202,7 +1202,7 @@ fn the_compatibility_check_notices_narrowing() {
 
 fn strict_validator(schema: &Value) -> jsonschema::Validator {
     jsonschema::draft4::options()
-        .build(&crd_support::closed_schema(schema))
+        .build(&crd::closed_schema(schema))
         .unwrap_or_else(|error| panic!("compiling the schema: {error}"))
 }
 
@@ -1212,7 +1212,7 @@ fn schema_errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<Str
         .map(|error| {
             format!(
                 "{}: {error}",
-                crd_support::display_pointer(error.instance_path().as_str())
+                crd::display_pointer(error.instance_path().as_str())
             )
         })
         .collect()
@@ -1679,7 +1679,7 @@ fn render_observed_resources_are_valid_ready_and_belong_to_the_xr() {
         let observed = documents(&format!("{render}/observed.yaml"));
         let mut by_name: BTreeMap<String, Value> = BTreeMap::new();
         for resource in observed {
-            if let Err(errors) = crd_support::validate_observed(&resource) {
+            if let Err(errors) = crd::validate_observed(&resource) {
                 panic!("{render}/observed.yaml: {errors:#?}");
             }
             let group = text(&resource, "/apiVersion")

@@ -27,9 +27,6 @@
 //! is not the "required parameter" shape this module evaluates makes loading
 //! fail, so a new kind of rule can never be skipped silently.
 
-// Each test crate that includes this module uses only part of it.
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, OnceLock};

@@ -1,0 +1,5 @@
+//! Helpers shared by the test modules.
+
+pub mod crd;
+pub mod function;
+pub mod server;
