@@ -9,6 +9,7 @@ mod answers_leave_together;
 mod bad_input;
 mod composition;
 mod crd_validation;
+mod crossplane_crds;
 mod examples;
 mod health;
 mod packages;
