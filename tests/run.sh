@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: makes the Python virtualenv the interop test uses
 # (target/py-venv, with the pinned packages of tests/interop/requirements.txt)
-# when it is missing or out of date, then runs every Rust test.
+# when it is missing or out of date, then runs every Rust test in the
+# fast-test profile (optimised like release, without its fat LTO).
 # Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,8 +1,6 @@
 //! Several clusters and service accounts in one claim: keys, trust policy,
 //! status, exclusivity, adoption, labels and Usages.
 
-mod crd_support;
-
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::render::{render, Rendered};
 use serde_json::{json, Value};
@@ -86,7 +84,7 @@ fn assert_valid(rendered: &Rendered) {
         if body["kind"] == "Usage" {
             continue;
         }
-        if let Err(errors) = crd_support::validate(body) {
+        if let Err(errors) = crate::support::crd::validate(body) {
             panic!("{key}: {errors:#?}");
         }
     }

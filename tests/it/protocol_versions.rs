@@ -2,8 +2,6 @@
 //! the TTL is the configured one, and desired state and context pass
 //! through untouched when there is no observed composite to compose for.
 
-mod server_support;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -16,7 +14,8 @@ use function_eks_pod_identity::protocol::v1beta1::function_runner_service_client
 use function_eks_pod_identity::serve::ServerConfig;
 use prost_types::value::Kind;
 use prost_types::{ListValue, Struct, Value};
-use server_support::{plaintext, TestServer};
+
+use crate::support::server::{plaintext, TestServer};
 
 fn value(kind: Kind) -> Value {
     Value { kind: Some(kind) }

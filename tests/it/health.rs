@@ -1,14 +1,13 @@
 //! The gRPC health service reports both protocol versions as serving.
 
-mod server_support;
-
 use function_eks_pod_identity::protocol::{v1, v1beta1};
 use function_eks_pod_identity::serve::SERVICE_NAMES;
-use server_support::{plaintext, TestServer};
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
+
+use crate::support::server::{plaintext, TestServer};
 
 async fn health_client(server: &TestServer) -> HealthClient<Channel> {
     let channel = Endpoint::from_shared(format!("http://{}", server.addr))

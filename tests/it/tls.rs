@@ -2,8 +2,6 @@
 //! PKCS#1 keys, CA and leaves sharing the subject `CN=Crossplane`
 //! (`tests/fixtures/tls/README.md` tells how they were made).
 
-mod server_support;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,8 +11,9 @@ use function_eks_pod_identity::protocol::v1::{
 };
 use function_eks_pod_identity::protocol::v1beta1::function_runner_service_client::FunctionRunnerServiceClient as V1beta1Client;
 use function_eks_pod_identity::serve::{load_tls, ServeError, ServerConfig};
-use server_support::{plaintext, TestServer};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+
+use crate::support::server::{plaintext, TestServer};
 
 fn fixtures(dir: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -2,12 +2,10 @@
 //! virtualenv `bash tests/run.sh` makes) calls the server over v1 and
 //! v1beta1: an independent client built from Crossplane's own definition.
 
-mod server_support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use server_support::{plaintext, TestServer};
+use crate::support::server::{plaintext, TestServer};
 
 /// Where `bash tests/run.sh` puts the virtualenv's interpreter, unless
 /// `FUNCTION_TEST_PYTHON` names another.

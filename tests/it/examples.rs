@@ -1,12 +1,12 @@
 //! Every bundled example renders through the function with no FATAL result
 //! and composes only resources the provider CRDs accept.
 
-mod crd_support;
-
 use std::path::{Path, PathBuf};
 
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::render::render;
+
+use crate::support::crd::{self, Source};
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
@@ -17,7 +17,9 @@ fn read(path: &Path) -> String {
 }
 
 /// Composite resources (and claims) under `examples/`: every YAML file that
-/// is not a render fixture (those come in sets, below).
+/// is not a render fixture (those come in sets, below) nor of Crossplane's
+/// own kinds, such as a `DeploymentRuntimeConfig` (`crossplane_crds.rs`
+/// validates those).
 fn composite_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut pending = vec![examples()];
@@ -31,8 +33,7 @@ fn composite_files() -> Vec<PathBuf> {
                     pending.push(path);
                 }
             } else if path.extension().is_some_and(|ext| ext == "yaml")
-                // Not a composite: tests/deployment_runtime_config.rs checks it.
-                && !path.ends_with("deployment-runtime-config.yaml")
+                && !of_crossplanes_kinds(&path)
             {
                 files.push(path);
             }
@@ -40,6 +41,17 @@ fn composite_files() -> Vec<PathBuf> {
     }
     files.sort();
     files
+}
+
+/// Whether every document of a YAML file is of a kind Crossplane's own CRDs
+/// define.
+fn of_crossplanes_kinds(path: &Path) -> bool {
+    let documents = crd::yaml_documents(&read(path))
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    !documents.is_empty()
+        && documents
+            .iter()
+            .all(|document| crd::source_of(document) == Some(Source::Crossplane))
 }
 
 fn assert_renders(name: &str, xr: &str, observed: Option<&str>, input: Option<&str>) -> usize {
@@ -55,7 +67,7 @@ fn assert_renders(name: &str, xr: &str, observed: Option<&str>, input: Option<&s
         "{name}: no association"
     );
     for (key, resource) in &rendered.resources {
-        if let Err(errors) = crd_support::validate(resource) {
+        if let Err(errors) = crd::validate(resource) {
             panic!("{name}: {key} is invalid: {errors:#?}");
         }
     }
@@ -106,7 +118,7 @@ fn render_fixtures_render_with_their_observed_state_and_composition() {
 #[test]
 fn upbound_examples_render_unchanged() {
     let anchors = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/anchors/upbound-configuration-aws-eks-pod-identity");
+        .join("tests/fixtures/anchors/upbound-configuration-aws-eks-pod-identity");
     for file in ["v0.1.0-example-xr.yaml", "v2-example-xr.yaml"] {
         let count = assert_renders(file, &read(&anchors.join(file)), None, None);
         // Role, attachment, inline policy, association.

@@ -6,8 +6,6 @@
 //! test itself never recurses; the server runs on `runtime::run`, whose
 //! thread's stack is sized for the bound.
 
-mod server_support;
-
 use std::future::Future;
 use std::time::Duration;
 
@@ -19,11 +17,12 @@ use function_eks_pod_identity::serve::ServerConfig;
 use prost::bytes::{Buf, BufMut};
 use prost::encoding::WireType;
 use prost::Message;
-use server_support::{plaintext, TestServer};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
+
+use crate::support::server::{plaintext, TestServer};
 
 const V1_PATH: &str = "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction";
 const V1BETA1_PATH: &str = "/apiextensions.fn.proto.v1beta1.FunctionRunnerService/RunFunction";

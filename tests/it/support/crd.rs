@@ -1,9 +1,17 @@
-//! Validates managed resources against the provider's own CRDs, the way a
-//! strict API server would, so a test can prove that what the function emits
-//! would be accepted.
+//! Validates Kubernetes objects against the CRDs that define them, the way a
+//! strict API server would, so a test can prove that what the function emits,
+//! and what the packages and examples declare, would be accepted.
 //!
-//! The CRDs are the unchanged copies in `../shared/crds/provider-upjet-aws-v2.6.0/`
-//! (beside this repository, in CI as here). For a resource this module:
+//! The CRDs are the unchanged copies under `tests/fixtures/crds/` (its README
+//! gives their sources and versions), from two folders:
+//!
+//! - [`Source::Provider`], `provider-upjet-aws-v2.6.0/`: the managed resources
+//!   the function composes;
+//! - [`Source::Crossplane`], `crossplane-v2.4/`: Crossplane's own kinds
+//!   (`Composition`, `CompositeResourceDefinition`, `DeploymentRuntimeConfig`,
+//!   `Usage`, `ClusterUsage`).
+//!
+//! For an object this module:
 //!
 //! 1. finds the CRD by `apiVersion` (group and version) and `kind`, and checks
 //!    that the version is served;
@@ -13,21 +21,27 @@
 //!    `x-kubernetes-preserve-unknown-fields` (an API server would silently
 //!    prune an unknown field; here a misspelled field is an error), and after
 //!    turning `x-kubernetes-list-type: set` into `uniqueItems`;
-//! 3. checks `metadata`, which the schema leaves open: a desired composed
-//!    resource has no `metadata.name` (Crossplane names it), none of the fields
-//!    the API server populates, no `status`, and well-formed labels and
-//!    annotations; a cluster-scoped one has no `metadata.namespace`;
-//! 4. evaluates the provider's CEL "required parameter" rules on `spec`;
-//! 5. applies what distinguishes the namespaced (`*.aws.m.upbound.io`) kinds:
-//!    no `spec.deletionPolicy`, and a `providerConfigRef.kind` that is one of
-//!    the two provider config kinds.
+//! 3. checks `metadata`, which the schema leaves open: well-formed labels and
+//!    annotations, no `metadata.namespace` on a cluster-scoped kind, and what
+//!    the kind of object requires: a desired composed resource has no
+//!    `metadata.name` (Crossplane names it), none of the fields the API server
+//!    populates and no `status`; a manifest (an object as a user or a package
+//!    applies it) has a well-formed `metadata.name`, none of the fields the API
+//!    server populates and no `status`; an observed resource may have all;
+//! 4. evaluates the CEL rules (`x-kubernetes-validations`): the provider's
+//!    "required parameter" rules on `spec`, and Crossplane's rules, written in
+//!    the small part of CEL that [`super::cel`] evaluates, on the object after
+//!    the schema's defaults are applied (as an API server applies them before
+//!    it validates). Transition rules (those naming `oldSelf`) apply only to
+//!    updates, so they are not evaluated;
+//! 5. applies what distinguishes the provider's namespaced
+//!    (`*.aws.m.upbound.io`) kinds: no `spec.deletionPolicy`, and a
+//!    `providerConfigRef.kind` that is one of the two provider config kinds.
 //!
-//! Every CEL rule in the CRDs is read when they are loaded: a rule whose text
-//! is not the "required parameter" shape this module evaluates makes loading
-//! fail, so a new kind of rule can never be skipped silently.
-
-// Each test crate that includes this module uses only part of it.
-#![allow(dead_code)]
+//! Every CEL rule in the CRDs is read when they are loaded: a rule this module
+//! cannot evaluate (for a provider CRD, one that is not the "required
+//! parameter" shape) makes loading fail, so a new kind of rule can never be
+//! skipped silently.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -36,8 +50,29 @@ use std::sync::{LazyLock, OnceLock};
 use serde::Deserialize as _;
 use serde_json::Value;
 
-/// The provider release whose CRDs are the reference, relative to the crate.
-const CRD_DIR: &str = "../shared/crds/provider-upjet-aws-v2.6.0";
+use super::cel;
+
+/// Where a CRD comes from, which decides how its CEL rules are read and what
+/// is checked beyond its schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The provider family whose managed resources the function composes.
+    Provider,
+    /// Crossplane itself.
+    Crossplane,
+}
+
+impl Source {
+    /// The folder of this source's CRDs, relative to the crate.
+    fn dir(self) -> &'static str {
+        match self {
+            Source::Provider => "tests/fixtures/crds/provider-upjet-aws-v2.6.0",
+            Source::Crossplane => "tests/fixtures/crds/crossplane-v2.4",
+        }
+    }
+}
+
+const SOURCES: [Source; 2] = [Source::Provider, Source::Crossplane];
 
 /// How the provider words a CEL "required parameter" rule's message.
 const REQUIRED_PREFIX: &str = "spec.forProvider.";
@@ -87,14 +122,42 @@ pub fn validate_observed(resource: &Value) -> Result<(), Vec<String>> {
     check(resource, Mode::Observed)
 }
 
-/// Whether the resource is one a function sends, or one the cluster holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Desired,
-    Observed,
+/// Validates an object as a user or a package manager would apply it (a
+/// package's `Composition`, an example's `DeploymentRuntimeConfig`): it must
+/// be named, and carries neither server-populated metadata nor `status`.
+pub fn validate_manifest(object: &Value) -> Result<(), Vec<String>> {
+    check(object, Mode::Manifest)
 }
 
-/// Every CRD in [`CRD_DIR`], by API group and kind.
+/// Where the CRD that defines an object's `apiVersion` group and `kind` comes
+/// from, if one does (whether or not it serves that version).
+pub fn source_of(object: &Value) -> Option<Source> {
+    let catalog = CATALOG.as_ref().ok()?;
+    let group = object
+        .get("apiVersion")
+        .and_then(Value::as_str)?
+        .split_once('/')?
+        .0;
+    let kind = object.get("kind").and_then(Value::as_str)?;
+    catalog
+        .kinds
+        .get(&(group.to_owned(), kind.to_owned()))
+        .map(|crd| crd.source)
+}
+
+/// What the object is, which decides what its `metadata` and `status` may
+/// hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A composed resource as a function sends it.
+    Desired,
+    /// A resource as the cluster holds it.
+    Observed,
+    /// An object as a user or a package applies it.
+    Manifest,
+}
+
+/// Every CRD of every [`Source`], by API group and kind.
 #[derive(Debug)]
 struct Catalog {
     kinds: BTreeMap<(String, String), Crd>,
@@ -104,6 +167,7 @@ struct Catalog {
 #[derive(Debug)]
 struct Crd {
     file: String,
+    source: Source,
     namespaced: bool,
     versions: BTreeMap<String, Version>,
 }
@@ -114,7 +178,7 @@ struct Version {
     served: bool,
     /// The schema with unknown fields closed (see the module docs).
     schema: Value,
-    /// The `spec.forProvider` fields the CEL rules require.
+    /// The `spec.forProvider` fields the provider's CEL rules require.
     required_parameters: Vec<String>,
     /// `spec.managementPolicies` when a resource omits it.
     default_management_policies: Vec<String>,
@@ -122,8 +186,13 @@ struct Version {
 }
 
 static CATALOG: LazyLock<Result<Catalog, String>> = LazyLock::new(|| {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(CRD_DIR);
-    load_catalog(&dir)
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    load_catalog(
+        &SOURCES
+            .iter()
+            .map(|source| (*source, root.join(source.dir())))
+            .collect::<Vec<_>>(),
+    )
 });
 
 fn check(resource: &Value, mode: Mode) -> Result<(), Vec<String>> {
@@ -146,16 +215,33 @@ fn check(resource: &Value, mode: Mode) -> Result<(), Vec<String>> {
         .collect();
     list_map_keys(&version.schema, resource, "", &mut errors);
     check_metadata(resource, crd.namespaced, mode, &mut errors);
-    if mode == Mode::Desired && resource.get("status").is_some() {
-        errors.push(
-            "status: a desired composed resource carries no status (Crossplane ignores it, and \
-             a status copied from an observed resource makes the apply fail)"
-                .to_owned(),
-        );
+    if resource.get("status").is_some() {
+        match mode {
+            Mode::Desired => errors.push(
+                "status: a desired composed resource carries no status (Crossplane ignores it, \
+                 and a status copied from an observed resource makes the apply fail)"
+                    .to_owned(),
+            ),
+            Mode::Manifest => errors.push(
+                "status: an object to apply carries no status (the API server ignores it; only \
+                 its controller writes status)"
+                    .to_owned(),
+            ),
+            Mode::Observed => {}
+        }
     }
-    check_required_parameters(resource, version, &mut errors);
-    if crd.namespaced {
-        check_namespaced(resource, &mut errors);
+    match crd.source {
+        Source::Provider => {
+            check_required_parameters(resource, version, &mut errors);
+            if crd.namespaced {
+                check_namespaced(resource, &mut errors);
+            }
+        }
+        Source::Crossplane => {
+            let mut defaulted = resource.clone();
+            apply_defaults(&version.schema, &mut defaulted);
+            check_rules(&version.schema, &defaulted, "", &mut errors);
+        }
     }
     if errors.is_empty() {
         Ok(())
@@ -179,7 +265,7 @@ fn find<'c>(catalog: &'c Catalog, resource: &Value) -> Result<(&'c Crd, &'c Vers
         .unwrap_or_default();
     let Some((group, version)) = api_version.split_once('/') else {
         return Err(format!(
-            "apiVersion: want <group>/<version> of a provider CRD, got {api_version:?}"
+            "apiVersion: want <group>/<version> of a known CRD, got {api_version:?}"
         ));
     };
     let Some(crd) = catalog.kinds.get(&(group.to_owned(), kind.to_owned())) else {
@@ -209,32 +295,35 @@ fn find<'c>(catalog: &'c Catalog, resource: &Value) -> Result<(&'c Crd, &'c Vers
     Ok((crd, found))
 }
 
-fn load_catalog(dir: &Path) -> Result<Catalog, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|error| format!("reading {}: {error}", dir.display()))?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(format!("no CRDs in {}", dir.display()));
-    }
+/// Loads every CRD of every folder into one catalog.
+fn load_catalog(dirs: &[(Source, PathBuf)]) -> Result<Catalog, String> {
     let mut kinds = BTreeMap::new();
-    for path in files {
-        let file = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let text =
-            std::fs::read_to_string(&path).map_err(|error| format!("reading {file}: {error}"))?;
-        for document in yaml_documents(&text).map_err(|error| format!("{file}: {error}"))? {
-            let (key, crd) =
-                load_crd(&file, &document).map_err(|error| format!("{file}: {error}"))?;
-            if kinds.insert(key.clone(), crd).is_some() {
-                return Err(format!("{file}: a second CRD for {key:?}"));
+    for (source, dir) in dirs {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|error| format!("reading {}: {error}", dir.display()))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(format!("no CRDs in {}", dir.display()));
+        }
+        for path in files {
+            let file = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let text = std::fs::read_to_string(&path)
+                .map_err(|error| format!("reading {file}: {error}"))?;
+            for document in yaml_documents(&text).map_err(|error| format!("{file}: {error}"))? {
+                let (key, crd) = load_crd(*source, &file, &document)
+                    .map_err(|error| format!("{file}: {error}"))?;
+                if kinds.insert(key.clone(), crd).is_some() {
+                    return Err(format!("{file}: a second CRD for {key:?}"));
+                }
             }
         }
     }
@@ -253,7 +342,11 @@ pub fn yaml_documents(text: &str) -> Result<Vec<Value>, String> {
     Ok(documents)
 }
 
-fn load_crd(file: &str, document: &Value) -> Result<((String, String), Crd), String> {
+fn load_crd(
+    source: Source,
+    file: &str,
+    document: &Value,
+) -> Result<((String, String), Crd), String> {
     let text = |pointer: &str| {
         document
             .pointer(pointer)
@@ -280,18 +373,20 @@ fn load_crd(file: &str, document: &Value) -> Result<((String, String), Crd), Str
             .get("name")
             .and_then(Value::as_str)
             .ok_or("a version without a name")?;
-        let version = load_version(entry).map_err(|error| format!("version {name}: {error}"))?;
+        let version =
+            load_version(source, entry).map_err(|error| format!("version {name}: {error}"))?;
         versions.insert(name.to_owned(), version);
     }
     let crd = Crd {
         file: file.to_owned(),
+        source,
         namespaced,
         versions,
     };
     Ok(((group, kind), crd))
 }
 
-fn load_version(entry: &Value) -> Result<Version, String> {
+fn load_version(source: Source, entry: &Value) -> Result<Version, String> {
     let served = entry
         .get("served")
         .and_then(Value::as_bool)
@@ -303,10 +398,18 @@ fn load_version(entry: &Value) -> Result<Version, String> {
     collect_rules(original, "", &mut rules);
     let mut required_parameters = Vec::new();
     for (path, rule) in rules {
-        if path != ".spec" {
-            return Err(format!("unsupported CEL rule at {path}: {rule}"));
+        match source {
+            Source::Provider if path == ".spec" => {
+                required_parameters.push(required_parameter(&rule)?);
+            }
+            Source::Provider => return Err(format!("unsupported CEL rule at {path}: {rule}")),
+            Source::Crossplane => {
+                let text = rule.get("rule").and_then(Value::as_str).unwrap_or_default();
+                cel::Rule::parse(text).map_err(|error| {
+                    format!("unsupported CEL rule at {path}: {text:?}: {error}")
+                })?;
+            }
         }
-        required_parameters.push(required_parameter(&rule)?);
     }
     let default_management_policies = original
         .pointer("/properties/spec/properties/managementPolicies/default")
@@ -388,52 +491,12 @@ fn required_parameter(rule: &Value) -> Result<String, String> {
         })
         .map(|(escaped, _)| escaped)
         .ok_or_else(unsupported)?;
-    if unescape_cel(escaped) != field {
+    if cel::unescape(escaped) != field {
         return Err(format!(
             "CEL rule names {escaped:?} but its message names {field:?}: {text:?}"
         ));
     }
     Ok(field.to_owned())
-}
-
-/// Undoes Kubernetes' escaping of property names in CEL: reserved words are
-/// written `__word__`, and `_`, `.`, `-`, `/` in names are spelled out.
-fn unescape_cel(name: &str) -> String {
-    const RESERVED: [&str; 21] = [
-        "true",
-        "false",
-        "null",
-        "in",
-        "as",
-        "break",
-        "const",
-        "continue",
-        "else",
-        "for",
-        "function",
-        "if",
-        "import",
-        "let",
-        "loop",
-        "package",
-        "namespace",
-        "return",
-        "var",
-        "void",
-        "while",
-    ];
-    if let Some(inner) = name
-        .strip_prefix("__")
-        .and_then(|rest| rest.strip_suffix("__"))
-    {
-        if RESERVED.contains(&inner) {
-            return inner.to_owned();
-        }
-    }
-    name.replace("__underscores__", "__")
-        .replace("__dot__", ".")
-        .replace("__dash__", "-")
-        .replace("__slash__", "/")
 }
 
 /// A copy of an `OpenAPI` v3 schema (a CRD's or an XRD's) prepared for strict
@@ -482,20 +545,26 @@ fn compile(schema: &Value) -> Result<jsonschema::Validator, String> {
         .map_err(|error| format!("compiling the schema: {error}"))
 }
 
+/// The schema of an object's field `name`: its property's, or else the
+/// schema of the object's additional properties.
+fn field_schema<'s>(schema: &'s Value, name: &str) -> Option<&'s Value> {
+    schema
+        .get("properties")
+        .and_then(|properties| properties.get(name))
+        .or_else(|| {
+            schema
+                .get("additionalProperties")
+                .filter(|values| values.is_object())
+        })
+}
+
 /// Checks `x-kubernetes-list-type: map` lists: no two items may share the
 /// values of the `x-kubernetes-list-map-keys`.
 fn list_map_keys(schema: &Value, instance: &Value, path: &str, errors: &mut Vec<String>) {
     match instance {
         Value::Object(fields) => {
-            let properties = schema.get("properties").and_then(Value::as_object);
-            let values = schema
-                .get("additionalProperties")
-                .filter(|value| value.is_object());
             for (name, child) in fields {
-                let child_schema = properties
-                    .and_then(|properties| properties.get(name))
-                    .or(values);
-                if let Some(child_schema) = child_schema {
+                if let Some(child_schema) = field_schema(schema, name) {
                     list_map_keys(child_schema, child, &join(path, name), errors);
                 }
             }
@@ -530,14 +599,94 @@ fn list_map_keys(schema: &Value, instance: &Value, path: &str, errors: &mut Vec<
     }
 }
 
+/// Applies the schema's `default`s to absent fields, recursively, as an API
+/// server does before it validates.
+fn apply_defaults(schema: &Value, instance: &mut Value) {
+    match instance {
+        Value::Object(fields) => {
+            if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+                for (name, property) in properties {
+                    if let Some(default) = property.get("default") {
+                        fields
+                            .entry(name.clone())
+                            .or_insert_with(|| default.clone());
+                    }
+                }
+            }
+            for (name, child) in fields.iter_mut() {
+                if let Some(child_schema) = field_schema(schema, name) {
+                    apply_defaults(child_schema, child);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for item in items {
+                    apply_defaults(item_schema, item);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Evaluates the CEL rules of every schema node the instance reaches, except
+/// transition rules (see the module docs).
+fn check_rules(schema: &Value, instance: &Value, path: &str, errors: &mut Vec<String>) {
+    let here = if path.is_empty() { "(root)" } else { path };
+    for rule in schema
+        .get("x-kubernetes-validations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let text = rule.get("rule").and_then(Value::as_str).unwrap_or_default();
+        let message = rule.get("message").and_then(Value::as_str).unwrap_or(text);
+        match cel::Rule::parse(text) {
+            Ok(parsed) if parsed.is_transition() => {}
+            Ok(parsed) => match parsed.holds(instance) {
+                Ok(true) => {}
+                Ok(false) => errors.push(format!("{here}: {message} (CEL rule {text:?})")),
+                Err(error) => errors.push(format!(
+                    "{here}: {message} (CEL rule {text:?} could not be evaluated: {error})"
+                )),
+            },
+            Err(error) => errors.push(format!("{here}: unsupported CEL rule {text:?}: {error}")),
+        }
+    }
+    match instance {
+        Value::Object(fields) => {
+            for (name, child) in fields {
+                if let Some(child_schema) = field_schema(schema, name) {
+                    check_rules(child_schema, child, &join(path, name), errors);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (index, item) in items.iter().enumerate() {
+                    check_rules(item_schema, item, &format!("{path}[{index}]"), errors);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 fn check_metadata(resource: &Value, namespaced: bool, mode: Mode, errors: &mut Vec<String>) {
     let Some(metadata) = resource.get("metadata") else {
+        if mode == Mode::Manifest {
+            errors.push("metadata.name: an object to apply must be named".to_owned());
+        }
         return;
     };
     let Some(metadata) = metadata.as_object() else {
         errors.push(format!("metadata: want an object, got {metadata}"));
         return;
     };
+    if mode == Mode::Manifest && !metadata.contains_key("name") {
+        errors.push("metadata.name: an object to apply must be named".to_owned());
+    }
     for (key, value) in metadata {
         let path = format!("metadata.{key}");
         match key.as_str() {
@@ -545,6 +694,13 @@ fn check_metadata(resource: &Value, namespaced: bool, mode: Mode, errors: &mut V
                 "{path}: a composed resource must not set metadata.name (Crossplane generates \
                  it; use the crossplane.io/external-name annotation to name the cloud resource)"
             )),
+            "name" if mode == Mode::Manifest => match value.as_str() {
+                Some(name) if dns_subdomain(name) => {}
+                _ => errors.push(format!(
+                    "{path}: want a DNS subdomain (at most 253 characters of lowercase \
+                     letters, digits, '-' and '.'), got {value}"
+                )),
+            },
             "namespace" if !namespaced => errors.push(format!(
                 "{path}: the kind is cluster-scoped, so it takes no namespace"
             )),
@@ -557,9 +713,9 @@ fn check_metadata(resource: &Value, namespaced: bool, mode: Mode, errors: &mut V
                 }
             }
             key if SERVER_POPULATED_METADATA.contains(&key) => {
-                if mode == Mode::Desired {
+                if mode != Mode::Observed {
                     errors.push(format!(
-                        "{path}: only the API server sets this; a desired resource must not \
+                        "{path}: only the API server sets this; an object to send must not \
                          carry it (strip it when copying from an observed resource)"
                     ));
                 }
@@ -607,16 +763,7 @@ fn qualified_name(key: &str) -> Result<(), String> {
         None => (None, key),
     };
     if let Some(prefix) = prefix {
-        let labels_ok = prefix.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .bytes()
-                    .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        });
-        if prefix.is_empty() || prefix.len() > 253 || !labels_ok {
+        if !dns_subdomain(prefix) {
             return Err(format!("prefix {prefix:?} is not a DNS subdomain"));
         }
     }
@@ -626,6 +773,23 @@ fn qualified_name(key: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A DNS subdomain (RFC 1123): at most 253 characters, dot-separated labels
+/// of lowercase letters, digits and `-` that start and end with a letter or
+/// digit.
+fn dns_subdomain(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 253
+        && text.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
 }
 
 /// A label value: empty, or at most 63 characters of `[A-Za-z0-9-_.]`

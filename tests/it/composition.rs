@@ -2,14 +2,12 @@
 //! reconcile step (nothing observed, role observed, everything ready) and
 //! per feature, each emitted resource checked against the provider CRDs.
 
-mod crd_support;
-mod function_support;
-
 use function_eks_pod_identity::function::Function;
 use prost::Message;
 use serde_json::{json, Value};
 
-use function_support::{assert_same, response_json, Call};
+use crate::support::crd;
+use crate::support::function::{assert_same, response_json, Call};
 
 const CNI: &str = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy";
 const CNI_KEY: &str = "attach-amazoneks-cni-policy-1b8873dd";
@@ -189,7 +187,7 @@ fn assert_resources_valid(case: &str, response: &Value) {
         return;
     };
     for (key, resource) in resources {
-        if let Err(errors) = crd_support::validate(&resource["resource"]) {
+        if let Err(errors) = crd::validate(&resource["resource"]) {
             panic!("{case}: resource {key} is invalid: {errors:#?}");
         }
     }

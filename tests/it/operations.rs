@@ -2,8 +2,6 @@
 //! calls (exact counters and labels), its log lines, server reflection, and
 //! every flag taken from its environment variable.
 
-mod server_support;
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::server::{plaintext, TestServer};
 use function_eks_pod_identity::protocol::structs::json_to_struct;
 use function_eks_pod_identity::protocol::v1::function_runner_service_client::FunctionRunnerServiceClient as V1Client;
 use function_eks_pod_identity::protocol::v1::{
@@ -21,7 +20,6 @@ use function_eks_pod_identity::protocol::v1::{
 use function_eks_pod_identity::protocol::v1beta1::function_runner_service_client::FunctionRunnerServiceClient as V1beta1Client;
 use prost::bytes::{Buf, BufMut};
 use serde_json::Value;
-use server_support::{plaintext, TestServer};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;

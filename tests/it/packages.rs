@@ -1,16 +1,16 @@
 //! Checks the Crossplane packages (`package/`), the examples (`examples/`) and
 //! the container build, offline: package metadata, package contents, the XRDs
 //! as structural schemas, the API's compatibility with Upbound's
-//! configuration-aws-eks-pod-identity (`../shared/anchors/`), every example
+//! configuration-aws-eks-pod-identity (`tests/fixtures/anchors/`), every example
 //! against its XRD, the Compositions' wiring, and the observed resources of
 //! the render examples against the provider CRDs.
-
-mod crd_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
+
+use crate::support::crd::{self, Source};
 
 /// The package name Crossplane knows the function by.
 const FUNCTION_NAME: &str = "function-eks-pod-identity";
@@ -30,7 +30,7 @@ const DEPENDENCIES: [(&str, &str); 3] = [
     ("function", "example-org/function-eks-pod-identity"),
 ];
 const FUNCTION_VERSION: &str = ">=v0.1.0";
-const ANCHORS: &str = "../shared/anchors/upbound-configuration-aws-eks-pod-identity";
+const ANCHORS: &str = "tests/fixtures/anchors/upbound-configuration-aws-eks-pod-identity";
 
 /// The CEL rule on `spec.parameters` that requires exactly one cluster field.
 const EXACTLY_ONE_CLUSTER_RULE: &str =
@@ -162,7 +162,7 @@ fn read(path: &Path) -> String {
 /// Every document of a YAML file (relative to the crate root).
 fn documents(relative: &str) -> Vec<Value> {
     let path = root().join(relative);
-    crd_support::yaml_documents(&read(&path)).unwrap_or_else(|error| panic!("{relative}: {error}"))
+    crd::yaml_documents(&read(&path)).unwrap_or_else(|error| panic!("{relative}: {error}"))
 }
 
 /// The one document of a YAML file (relative to the crate root).
@@ -300,6 +300,20 @@ fn every_example_file_is_checked_by_these_tests() {
         .into_iter()
         .map(|file| format!("examples/{file}"))
         .collect();
+    // An example of Crossplane's own kinds beside the composites, such as a
+    // DeploymentRuntimeConfig, is checked by crossplane_crds.rs.
+    for file in &found {
+        let beside_the_composites = !file.trim_start_matches("examples/").contains('/');
+        let all = documents(file);
+        if beside_the_composites
+            && !all.is_empty()
+            && all
+                .iter()
+                .all(|object| crd::source_of(object) == Some(Source::Crossplane))
+        {
+            expected.insert(file.clone());
+        }
+    }
     assert_eq!(
         found, expected,
         "examples/ holds files no test checks, or lacks some"
@@ -1213,7 +1227,7 @@ fn the_compatibility_check_notices_narrowing() {
 
 fn strict_validator(schema: &Value) -> jsonschema::Validator {
     jsonschema::draft4::options()
-        .build(&crd_support::closed_schema(schema))
+        .build(&crd::closed_schema(schema))
         .unwrap_or_else(|error| panic!("compiling the schema: {error}"))
 }
 
@@ -1223,7 +1237,7 @@ fn schema_errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<Str
         .map(|error| {
             format!(
                 "{}: {error}",
-                crd_support::display_pointer(error.instance_path().as_str())
+                crd::display_pointer(error.instance_path().as_str())
             )
         })
         .collect()
@@ -1690,7 +1704,7 @@ fn render_observed_resources_are_valid_ready_and_belong_to_the_xr() {
         let observed = documents(&format!("{render}/observed.yaml"));
         let mut by_name: BTreeMap<String, Value> = BTreeMap::new();
         for resource in observed {
-            if let Err(errors) = crd_support::validate_observed(&resource) {
+            if let Err(errors) = crd::validate_observed(&resource) {
                 panic!("{render}/observed.yaml: {errors:#?}");
             }
             let group = text(&resource, "/apiVersion")

@@ -1,10 +1,10 @@
-//! Proves that `crd_support::validate` accepts minimal valid managed
+//! Proves that `crd::validate` accepts minimal valid managed
 //! resources of every kind the function emits, in both the cluster-scoped and
 //! the namespaced world, and rejects each kind of mistake it exists to catch.
 
-mod crd_support;
-
 use serde_json::{json, Value};
+
+use crate::support::crd;
 
 const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}]}"#;
 const INLINE_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}"#;
@@ -129,7 +129,7 @@ const WORLDS: [World; 2] = [World::Cluster, World::Namespaced];
 
 #[track_caller]
 fn assert_valid(resource: &Value) {
-    if let Err(errors) = crd_support::validate(resource) {
+    if let Err(errors) = crd::validate(resource) {
         panic!("expected valid, got {errors:#?} for {resource:#}");
     }
 }
@@ -137,7 +137,7 @@ fn assert_valid(resource: &Value) {
 /// Asserts the resource is rejected with an error containing every needle.
 #[track_caller]
 fn assert_rejected(resource: &Value, needles: &[&str]) -> Vec<String> {
-    let Err(errors) = crd_support::validate(resource) else {
+    let Err(errors) = crd::validate(resource) else {
         panic!("expected rejection ({needles:?}) of {resource:#}");
     };
     assert!(
@@ -174,7 +174,7 @@ fn accepts_the_resources_without_optional_settings() {
 
 #[test]
 fn catalog_covers_every_kind_in_both_worlds() {
-    let known = crd_support::known_kinds();
+    let known = crd::known_kinds();
     for expected in [
         "Role.iam.aws.upbound.io/v1beta1",
         "RolePolicy.iam.aws.upbound.io/v1beta1",
@@ -463,14 +463,14 @@ fn accepts_observed_resources_with_name_and_status() {
                 {"type": "Synced", "status": "True", "reason": "ReconcileSuccess", "lastTransitionTime": "2026-06-01T10:00:00Z"},
             ],
         });
-        if let Err(errors) = crd_support::validate_observed(&role) {
+        if let Err(errors) = crd::validate_observed(&role) {
             panic!("{errors:#?}");
         }
-        assert!(crd_support::validate(&role).is_err());
+        assert!(crd::validate(&role).is_err());
 
         // Conditions are a list-map keyed by type.
         role["status"]["conditions"][1]["type"] = json!("Ready");
-        let errors = crd_support::validate_observed(&role).unwrap_err();
+        let errors = crd::validate_observed(&role).unwrap_err();
         assert!(
             errors
                 .iter()

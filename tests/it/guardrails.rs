@@ -4,8 +4,6 @@
 //! the packaged baselines and the strict example profile; and the action
 //! overlap check against brute force.
 
-mod function_support;
-
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -17,7 +15,7 @@ use function_eks_pod_identity::render::render;
 use proptest::prelude::{prop, proptest, ProptestConfig};
 use serde_json::{json, Value};
 
-use function_support::{assert_same, Call};
+use crate::support::function::{assert_same, Call};
 
 const PREFIX: &str = "cannot compose EKS Pod Identity: ";
 const BOUNDARY: &str = "arn:aws:iam::111122223333:policy/workload-boundary";
@@ -459,7 +457,7 @@ fn a_refusal_leaves_the_desired_state_as_it_came() {
         ..Call::default()
     };
     let response = Function::default().run(call.request());
-    let got = function_support::response_json(&response);
+    let got = crate::support::function::response_json(&response);
     assert_same(
         "refusal",
         "only the FATAL is added",
@@ -528,7 +526,7 @@ fn render_with(xr: &str, composition: &str) -> function_eks_pod_identity::render
 fn upbounds_examples_compose_under_the_legacy_baseline() {
     let composition = read("package/configuration/apis/composition.yaml");
     for xr in [
-        read("../shared/anchors/upbound-configuration-aws-eks-pod-identity/v0.1.0-example-xr.yaml"),
+        read("tests/fixtures/anchors/upbound-configuration-aws-eks-pod-identity/v0.1.0-example-xr.yaml"),
         read("examples/upbound-v0.1.0-xr.yaml"),
         read("examples/claim.yaml"),
         read("examples/cross-account-xr.yaml"),
@@ -556,8 +554,9 @@ fn the_baselines_refuse_administrator_access_and_the_v2_one_other_namespaces() {
         .is_empty());
     // Upbound's v2 example binds kube-system from the default namespace: the
     // cross-tenant binding the v2 baseline exists to stop.
-    let upbound =
-        read("../shared/anchors/upbound-configuration-aws-eks-pod-identity/v2-example-xr.yaml");
+    let upbound = read(
+        "tests/fixtures/anchors/upbound-configuration-aws-eks-pod-identity/v2-example-xr.yaml",
+    );
     assert_eq!(
         render_with(&upbound, &v2).fatal,
         [format!("{PREFIX}spec.parameters.serviceAccount.namespace: kube-system is refused by guardrails.serviceAccountNamespaces: want the claim's namespace \"default\"")]

@@ -3,11 +3,10 @@
 //! refused) promptly, and other clients' calls and health checks must go on
 //! being served while it runs.
 
-mod server_support;
-
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use crate::support::server::{plaintext, TestServer};
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::protocol::response::MAX_MESSAGE_BYTES;
 use function_eks_pod_identity::protocol::structs::json_to_struct;
@@ -21,7 +20,6 @@ use function_eks_pod_identity::serve::{ServerConfig, MAX_CONCURRENT_STREAMS};
 use prost::bytes::{Buf, BufMut};
 use prost::Message;
 use serde_json::{json, Value};
-use server_support::{plaintext, TestServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};

@@ -1,0 +1,24 @@
+//! The integration tests, linked into one binary (`cargo test --test it`)
+//! instead of one per file: every test binary links the library and its
+//! dependencies again, which cost most of the suite's build time. One
+//! module per behaviour; `support` holds what several of them share.
+
+mod support;
+
+mod bad_input;
+mod composition;
+mod crd_validation;
+mod crossplane_crds;
+mod deployment_runtime_config;
+mod examples;
+mod guardrails;
+mod health;
+mod hostile;
+mod operations;
+mod packages;
+mod properties;
+mod protocol_versions;
+mod python_interop;
+mod shutdown;
+mod tls;
+mod topologies;

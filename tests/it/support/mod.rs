@@ -1,0 +1,6 @@
+//! Helpers shared by the test modules.
+
+pub mod cel;
+pub mod crd;
+pub mod function;
+pub mod server;
