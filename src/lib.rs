@@ -6,11 +6,13 @@
 //! The layers, each importing only those below it:
 //!
 //! - [`serve`]: the gRPC server: listener and connections, TLS, runtime and
-//!   signals, the `FunctionRunnerService` of both protocol versions, health.
+//!   signals, the `FunctionRunnerService` of both protocol versions, health,
+//!   reflection, and the Prometheus metrics and their HTTP endpoint.
 //! - [`function`]: one call, request in, response out, in named stages.
 //!   [`render`] runs the same call offline, from YAML files.
 //! - [`compose`]: the desired managed resources for checked parameters:
-//!   their keys, the trust policy, readiness and the XR's status.
+//!   the cluster x service account topology, their keys, the trust policy,
+//!   Usages, readiness and the XR's status.
 //! - [`params`]: the XR's `spec.parameters` and the step's input, read into
 //!   typed values and checked against AWS's and Kubernetes' rules and
 //!   the platform team's guardrails.

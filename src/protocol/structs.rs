@@ -328,7 +328,7 @@ mod tests {
             json!({}),
             json!({
                 "apiVersion": "iam.aws.upbound.io/v1beta1",
-                "kind": "Role",
+                "kind": "Widget",
                 "metadata": {"annotations": {"crossplane.io/external-name": "x"}, "labels": {}},
                 "spec": {
                     "forProvider": {
