@@ -321,7 +321,12 @@ fn serve_floor() -> anyhow::Result<()> {
             r#"{{"fields":{{"message":"serving","address":"{}"}}}}"#,
             listener.local_addr()?
         );
+        // The same connection handling as the binary's, deadline lifting
+        // included: without it every connection closes after the deadline.
         TonicServer::builder()
+            .layer(tonic::service::InterceptorLayer::new(
+                listen::mark_first_request,
+            ))
             .add_service(PlainEcho)
             .serve_with_incoming(listen::incoming(listener, FIRST_REQUEST_DEADLINE))
             .await?;
