@@ -14,18 +14,13 @@ use function_eks_pod_identity::protocol::v1::function_runner_service_client::Fun
 use function_eks_pod_identity::protocol::v1::{RequestMeta, ResponseMeta, RunFunctionRequest};
 use function_eks_pod_identity::serve::runtime;
 use function_eks_pod_identity::serve::ServerConfig;
-use prost::bytes::{Buf, BufMut};
 use prost::encoding::WireType;
 use prost::Message;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::{Channel, Endpoint};
-use tonic::{Code, Status};
+use tonic::Code;
 
+use crate::support::raw::{raw_call, V1BETA1_PATH, V1_PATH};
 use crate::support::server::{plaintext, TestServer};
-
-const V1_PATH: &str = "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction";
-const V1BETA1_PATH: &str = "/apiextensions.fn.proto.v1beta1.FunctionRunnerService/RunFunction";
 
 /// Runs `test` on the binary's runtime, so the server has the stack the
 /// nesting bound is sized for.
@@ -43,56 +38,6 @@ async fn connect(server: &TestServer) -> Channel {
         .connect()
         .await
         .unwrap()
-}
-
-/// Sends message bytes as they are and hands back the answer's bytes.
-#[derive(Debug, Clone, Copy)]
-struct RawCodec;
-
-impl Codec for RawCodec {
-    type Encode = Vec<u8>;
-    type Decode = Vec<u8>;
-    type Encoder = RawCodec;
-    type Decoder = RawCodec;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        *self
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        *self
-    }
-}
-
-impl Encoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(&item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
-    }
-}
-
-async fn raw_call(channel: &Channel, path: &'static str, body: Vec<u8>) -> Result<Vec<u8>, Status> {
-    let mut grpc = tonic::client::Grpc::new(channel.clone());
-    grpc.ready().await.expect("channel ready");
-    grpc.unary(
-        tonic::Request::new(body),
-        PathAndQuery::from_static(path),
-        RawCodec,
-    )
-    .await
-    .map(tonic::Response::into_inner)
 }
 
 /// A well-formed call through the generated client: proof the server is

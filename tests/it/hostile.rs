@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use crate::support::raw::{self, V1_PATH};
 use crate::support::server::{plaintext, TestServer};
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::protocol::response::MAX_MESSAGE_BYTES;
@@ -17,19 +18,14 @@ use function_eks_pod_identity::protocol::v1::{
 use function_eks_pod_identity::serve::runtime;
 use function_eks_pod_identity::serve::service::MAX_ANSWER_BYTES;
 use function_eks_pod_identity::serve::{ServerConfig, MAX_CONCURRENT_STREAMS};
-use prost::bytes::{Buf, BufMut};
 use prost::Message;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
-
-const V1_PATH: &str = "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction";
 
 /// How long another client's call may take while a hostile call runs.
 const PROMPT: Duration = Duration::from_millis(250);
@@ -47,57 +43,8 @@ async fn connect(server: &TestServer) -> Channel {
         .unwrap()
 }
 
-/// Sends message bytes as they are and hands back the answer's bytes.
-#[derive(Debug, Clone, Copy)]
-struct RawCodec;
-
-impl Codec for RawCodec {
-    type Encode = Vec<u8>;
-    type Decode = Vec<u8>;
-    type Encoder = RawCodec;
-    type Decoder = RawCodec;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        *self
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        *self
-    }
-}
-
-impl Encoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(&item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
-    }
-}
-
 async fn raw_call(channel: Channel, body: Vec<u8>) -> Result<RunFunctionResponse, Status> {
-    let mut grpc = tonic::client::Grpc::new(channel)
-        .max_decoding_message_size(usize::MAX)
-        .max_encoding_message_size(usize::MAX);
-    grpc.ready().await.expect("channel ready");
-    let answer = grpc
-        .unary(
-            tonic::Request::new(body),
-            PathAndQuery::from_static(V1_PATH),
-            RawCodec,
-        )
-        .await?
-        .into_inner();
+    let answer = raw::raw_call(&channel, V1_PATH, body).await?;
     Ok(RunFunctionResponse::decode(answer.as_slice()).expect("an answer"))
 }
 

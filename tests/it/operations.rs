@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::raw::{raw_call, V1_PATH};
 use crate::support::server::{plaintext, TestServer};
 use function_eks_pod_identity::protocol::structs::json_to_struct;
 use function_eks_pod_identity::protocol::v1::function_runner_service_client::FunctionRunnerServiceClient as V1Client;
@@ -18,15 +19,11 @@ use function_eks_pod_identity::protocol::v1::{
     RequestMeta, Resource, RunFunctionRequest, RunFunctionResponse, Severity, State,
 };
 use function_eks_pod_identity::protocol::v1beta1::function_runner_service_client::FunctionRunnerServiceClient as V1beta1Client;
-use prost::bytes::{Buf, BufMut};
 use serde_json::Value;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
-use tonic::{Code, Status};
+use tonic::Code;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_function-eks-pod-identity");
-const V1_PATH: &str = "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction";
 const V1: &str = "apiextensions.fn.proto.v1.FunctionRunnerService";
 const V1BETA1: &str = "apiextensions.fn.proto.v1beta1.FunctionRunnerService";
 
@@ -228,44 +225,6 @@ fn request(tag: &str, region: Option<&str>) -> RunFunctionRequest {
     }
 }
 
-/// Sends message bytes as they are.
-#[derive(Debug, Clone, Copy)]
-struct RawCodec;
-
-impl Codec for RawCodec {
-    type Encode = Vec<u8>;
-    type Decode = Vec<u8>;
-    type Encoder = RawCodec;
-    type Decoder = RawCodec;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        *self
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        *self
-    }
-}
-
-impl Encoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(&item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
-    }
-}
-
 fn client_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -415,14 +374,7 @@ fn metrics_count_both_versions_a_fatal_and_a_transport_error_and_the_log_has_one
             .await
             .unwrap()
             .into_inner();
-        let mut grpc = tonic::client::Grpc::new(channel);
-        grpc.ready().await.unwrap();
-        let malformed = grpc
-            .unary(
-                tonic::Request::new(vec![0x0a, 0x05, 0x01]),
-                PathAndQuery::from_static(V1_PATH),
-                RawCodec,
-            )
+        let malformed = raw_call(&channel, V1_PATH, vec![0x0a, 0x05, 0x01])
             .await
             .expect_err("a malformed request is refused");
         (ok_v1, ok_v1beta1, fatal, malformed)

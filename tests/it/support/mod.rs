@@ -3,4 +3,5 @@
 pub mod cel;
 pub mod crd;
 pub mod function;
+pub mod raw;
 pub mod server;
