@@ -679,5 +679,7 @@ proptest! {
         let brute = every_string().iter().any(|text| one.matches(text) && other.matches(text));
         assert_eq!(one.overlaps(&other), brute, "{left:?} & {right:?}");
         assert_eq!(other.overlaps(&one), brute, "{right:?} & {left:?}");
+        assert_eq!(one.overlaps_text(&right), brute, "{left:?} & text {right:?}");
+        assert_eq!(other.overlaps_text(&left), brute, "{right:?} & text {left:?}");
     }
 }
