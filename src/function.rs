@@ -6,7 +6,8 @@
 //! parameters, compose, and report readiness and status. Any input problem
 //! ends in one FATAL result that names every bad field.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use prost_types::Struct;
@@ -32,10 +33,17 @@ pub const STATUS_PATH: &[&str] = &["podIdentity"];
 /// The label Crossplane puts on a claim's XR, naming the claim's namespace.
 pub const CLAIM_NAMESPACE_LABEL: &str = "crossplane.io/claim-namespace";
 
+/// How many distinct step inputs a `Function` keeps read: one per
+/// Composition that calls it, for a handful of Compositions.
+pub const REMEMBERED_INPUTS: usize = 4;
+
 /// The composition pipeline and its settings.
+///
+/// Clones share what they have read of step inputs.
 #[derive(Debug, Clone)]
 pub struct Function {
     ttl: prost_types::Duration,
+    inputs: Arc<Inputs>,
 }
 
 impl Default for Function {
@@ -54,6 +62,7 @@ impl Function {
                 // Below one billion by construction.
                 nanos: i32::try_from(ttl.subsec_nanos()).unwrap_or_default(),
             },
+            inputs: Arc::default(),
         }
     }
 
@@ -71,7 +80,12 @@ impl Function {
         else {
             return answer;
         };
-        match plan(composite, request.input.as_ref(), &observed.resources) {
+        match plan(
+            composite,
+            &self.inputs,
+            request.input.as_ref(),
+            &observed.resources,
+        ) {
             Ok((composed, status)) => apply(
                 composed,
                 status,
@@ -88,6 +102,7 @@ impl Function {
 /// Reads the XR and the step's input and composes, or says what is wrong.
 fn plan(
     composite: &Struct,
+    inputs: &Inputs,
     input: Option<&Struct>,
     observed: &BTreeMap<String, Resource>,
 ) -> Result<(Vec<Composed>, PodIdentityStatus), String> {
@@ -103,10 +118,7 @@ fn plan(
             structs::value_to_json(parameters).map_err(|error| format!("{PARAMETERS_PATH}{error}"))
         })
         .transpose()?;
-    let input = input
-        .map(|input| structs::struct_to_json(input).map_err(|error| format!("input{error}")))
-        .transpose()?;
-    let input = FunctionInput::read(input.as_ref())?;
+    let input = inputs.read(input)?;
     let mut parameters = params::read(parameters.as_ref(), input.defaults.as_ref(), scope)
         .map_err(|problems| format!("cannot compose EKS Pod Identity: {problems}"))?;
     if let Some(rules) = &input.guardrails {
@@ -132,6 +144,86 @@ fn plan(
     let pairs = compose::pairs(&parameters, observed_association);
     let status = PodIdentityStatus::observe(observed, &pairs);
     Ok((compose::compose(&parameters, scope, options), status))
+}
+
+/// The step inputs read last, each with what it reads as.
+///
+/// A Composition sends the same input on every call, and reading it (its
+/// guardrails above all: patterns checked and compiled) costs more than
+/// comparing it with one read before. An input is reused only for an
+/// equal input, so one Composition's settings never apply to another's
+/// calls; only inputs that read without error are kept.
+#[derive(Debug, Default)]
+struct Inputs {
+    /// Oldest first, at most `REMEMBERED_INPUTS`.
+    read: RwLock<VecDeque<(Struct, Arc<FunctionInput>)>>,
+    /// What a step without input reads as.
+    none: Arc<FunctionInput>,
+}
+
+impl Inputs {
+    /// What `input` reads as, from memory when it was read before.
+    fn read(&self, input: Option<&Struct>) -> Result<Arc<FunctionInput>, String> {
+        let Some(input) = input else {
+            return Ok(Arc::clone(&self.none));
+        };
+        let known = self
+            .read
+            .read()
+            // The lock guards no invariant a panicking reader could break.
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|(seen, _)| same_struct(seen, input))
+            .map(|(_, read)| Arc::clone(read));
+        if let Some(read) = known {
+            return Ok(read);
+        }
+        let json = structs::struct_to_json(input).map_err(|error| format!("input{error}"))?;
+        let read = Arc::new(FunctionInput::read(Some(&json))?);
+        let mut remembered = self.read.write().unwrap_or_else(PoisonError::into_inner);
+        // Another call may have read the same input meanwhile.
+        if !remembered.iter().any(|(seen, _)| same_struct(seen, input)) {
+            if remembered.len() == REMEMBERED_INPUTS {
+                remembered.pop_front();
+            }
+            remembered.push_back((input.clone(), Arc::clone(&read)));
+        }
+        Ok(read)
+    }
+}
+
+/// Whether two structs are the same to the last bit: `==` would take
+/// `-0.0` for `0.0`, which read differently.
+fn same_struct(one: &Struct, other: &Struct) -> bool {
+    one.fields.len() == other.fields.len()
+        && one
+            .fields
+            .iter()
+            .zip(&other.fields)
+            .all(|((key, one), (other_key, other))| key == other_key && same_value(one, other))
+}
+
+fn same_value(one: &prost_types::Value, other: &prost_types::Value) -> bool {
+    use prost_types::value::Kind;
+    match (&one.kind, &other.kind) {
+        (None, None) => true,
+        (Some(Kind::NullValue(one)), Some(Kind::NullValue(other))) => one == other,
+        (Some(Kind::NumberValue(one)), Some(Kind::NumberValue(other))) => {
+            one.to_bits() == other.to_bits()
+        }
+        (Some(Kind::StringValue(one)), Some(Kind::StringValue(other))) => one == other,
+        (Some(Kind::BoolValue(one)), Some(Kind::BoolValue(other))) => one == other,
+        (Some(Kind::StructValue(one)), Some(Kind::StructValue(other))) => same_struct(one, other),
+        (Some(Kind::ListValue(one)), Some(Kind::ListValue(other))) => {
+            one.values.len() == other.values.len()
+                && one
+                    .values
+                    .iter()
+                    .zip(&other.values)
+                    .all(|(one, other)| same_value(one, other))
+        }
+        _ => false,
+    }
 }
 
 /// Puts the composed resources, their readiness and the XR's status into
@@ -219,6 +311,59 @@ impl<'a> RequestSummary<'a> {
             tag: request.meta.as_ref().map_or("", |meta| meta.tag.as_str()),
             kind: text(&["kind"]),
             name: text(&["metadata", "name"]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prost_types::value::Kind;
+    use prost_types::{ListValue, Struct, Value};
+
+    use super::same_struct;
+
+    fn one(key: &str, kind: Kind) -> Struct {
+        Struct {
+            fields: [(key.to_owned(), Value { kind: Some(kind) })].into(),
+        }
+    }
+
+    #[test]
+    fn structs_are_the_same_only_to_the_last_bit() {
+        let list = |numbers: &[f64]| {
+            Kind::ListValue(ListValue {
+                values: numbers
+                    .iter()
+                    .map(|n| Value {
+                        kind: Some(Kind::NumberValue(*n)),
+                    })
+                    .collect(),
+            })
+        };
+        let cases = [
+            (
+                one("a", list(&[1.0, 2.0])),
+                one("a", list(&[1.0, 2.0])),
+                true,
+            ),
+            (one("a", list(&[1.0])), one("a", list(&[1.0, 2.0])), false),
+            (one("a", list(&[0.0])), one("a", list(&[-0.0])), false),
+            (one("a", list(&[1.0])), one("b", list(&[1.0])), false),
+            (
+                one("a", Kind::StringValue("x".to_owned())),
+                one("a", Kind::StructValue(one("x", Kind::BoolValue(true)))),
+                false,
+            ),
+            (
+                one("a", Kind::StructValue(one("x", Kind::BoolValue(true)))),
+                one("a", Kind::StructValue(one("x", Kind::BoolValue(true)))),
+                true,
+            ),
+            (Struct::default(), one("a", Kind::NullValue(0)), false),
+        ];
+        for (one, other, want) in cases {
+            assert_eq!(same_struct(&one, &other), want, "{one:?} vs {other:?}");
+            assert_eq!(same_struct(&other, &one), want, "{other:?} vs {one:?}");
         }
     }
 }

@@ -37,14 +37,7 @@ impl Glob {
     /// The pattern `text`, compared with `case`.
     #[must_use]
     pub fn new(text: &str, case: Case) -> Self {
-        let tokens = text
-            .chars()
-            .map(|c| match c {
-                '*' => Token::Star,
-                '?' => Token::One,
-                other => Token::Literal(fold(other, case)),
-            })
-            .collect();
+        let tokens = text.chars().map(|c| token(c, case)).collect();
         Self {
             text: text.to_owned(),
             tokens,
@@ -87,6 +80,47 @@ impl Glob {
     #[must_use]
     pub fn overlaps(&self, other: &Self) -> bool {
         overlap(&self.tokens, &other.tokens)
+    }
+
+    /// Whether some string matches both this pattern and `text` read as a
+    /// pattern compared without case, as `overlaps` decides it.
+    ///
+    /// Most actions of a policy differ from a denied pattern in their
+    /// first or last letters, before either has a wildcard: no string can
+    /// match both then, and that is told without compiling `text`.
+    #[must_use]
+    pub fn overlaps_text(&self, text: &str) -> bool {
+        let text_tokens = || text.chars().map(|c| token(c, Case::Insensitive));
+        if literals_differ(self.tokens.iter().copied(), text_tokens())
+            || literals_differ(self.tokens.iter().rev().copied(), text_tokens().rev())
+        {
+            return false;
+        }
+        let text: Vec<Token> = text_tokens().collect();
+        overlap(&self.tokens, &text)
+    }
+}
+
+/// Whether two patterns, read from the same end, have different letters
+/// at one position before either has a wildcard: then no string matches
+/// both, since both fix that position to their own letter.
+fn literals_differ(one: impl Iterator<Item = Token>, other: impl Iterator<Item = Token>) -> bool {
+    for pair in one.zip(other) {
+        match pair {
+            (Token::Literal(one), Token::Literal(other)) if one != other => return true,
+            (Token::Literal(_), Token::Literal(_)) => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The token a pattern's character stands for.
+fn token(c: char, case: Case) -> Token {
+    match c {
+        '*' => Token::Star,
+        '?' => Token::One,
+        other => Token::Literal(fold(other, case)),
     }
 }
 

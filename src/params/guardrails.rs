@@ -190,8 +190,8 @@ impl Guardrails {
         self.check_managed(parameters, &mut problems);
         if let Some(inline) = &self.inline {
             for (position, policy) in parameters.inline_policies.iter().enumerate() {
-                let path = format!("{PARAMETERS_PATH}.inlinePolicy[{position}].policy");
-                check_document(inline, policy.document.as_str(), &path, &mut problems);
+                let path = PolicyPath(position);
+                check_document(inline, policy.document.as_str(), path, &mut problems);
             }
         }
         let role = &mut parameters.role;
@@ -257,10 +257,13 @@ impl Guardrails {
             return;
         };
         for (position, account) in parameters.service_accounts.iter().enumerate() {
-            let path = if parameters.service_accounts_listed {
-                format!("{PARAMETERS_PATH}.serviceAccounts[{position}].namespace")
-            } else {
-                format!("{PARAMETERS_PATH}.serviceAccount.namespace")
+            // Built only for a refusal: most calls pass.
+            let path = || {
+                if parameters.service_accounts_listed {
+                    format!("{PARAMETERS_PATH}.serviceAccounts[{position}].namespace")
+                } else {
+                    format!("{PARAMETERS_PATH}.serviceAccount.namespace")
+                }
             };
             Self::check_one_namespace(rule, account.namespace.as_str(), claim, path, problems);
         }
@@ -270,7 +273,7 @@ impl Guardrails {
         rule: &Namespaces,
         namespace: &str,
         claim: Claim<'_>,
-        path: String,
+        path: impl FnOnce() -> String,
         problems: &mut Problems,
     ) {
         let same = rule.same_as_claim && claim.namespace.is_none_or(|own| own == namespace);
@@ -295,7 +298,7 @@ impl Guardrails {
         };
         let message =
             format!("{namespace} is refused by guardrails.serviceAccountNamespaces: {wanted}");
-        problems.add(path, message);
+        problems.add(path(), message);
     }
 
     fn check_cluster(&self, parameters: &Parameters, problems: &mut Problems) {
@@ -303,16 +306,18 @@ impl Guardrails {
             return;
         };
         for (position, target) in parameters.clusters.iter().enumerate() {
-            let prefix = if parameters.clusters_listed {
-                format!("{PARAMETERS_PATH}.clusters[{position}]")
-            } else {
-                PARAMETERS_PATH.to_owned()
+            let prefix = || {
+                if parameters.clusters_listed {
+                    format!("{PARAMETERS_PATH}.clusters[{position}]")
+                } else {
+                    PARAMETERS_PATH.to_owned()
+                }
             };
             let (key, what) = match &target.cluster {
                 Cluster::Name(name) => {
                     if !rule.patterns.iter().any(|pattern| pattern.matches(name)) {
                         problems.add(
-                            format!("{prefix}.clusterName"),
+                            format!("{}.clusterName", prefix()),
                             format!(
                                 "{name} is refused by guardrails.clusterNames: {}",
                                 allowed(&rule.patterns)
@@ -326,7 +331,7 @@ impl Guardrails {
             };
             if !rule.allow_references {
                 problems.add(
-                    format!("{prefix}.{key}"),
+                    format!("{}.{key}", prefix()),
                     format!(
                         "{what} is refused by guardrails.clusterNames: the cluster it resolves to cannot be checked; give clusterName (or ask the platform team to add {ALLOW_REFERENCES})"
                     ),
@@ -337,11 +342,11 @@ impl Guardrails {
 
     fn check_managed(&self, parameters: &Parameters, problems: &mut Problems) {
         for (position, arn) in parameters.managed_policy_arns.iter().enumerate() {
-            let path = format!("{PARAMETERS_PATH}.managedPolicyArns[{position}]");
+            let path = || format!("{PARAMETERS_PATH}.managedPolicyArns[{position}]");
             let arn = arn.as_str();
             if let Some(deny) = self.managed_deny.iter().find(|deny| deny.matches(arn)) {
                 problems.add(
-                    path,
+                    path(),
                     format!(
                         "{arn} is refused by guardrails.managedPolicyArns.deny {:?}",
                         deny.as_str()
@@ -350,7 +355,7 @@ impl Guardrails {
             } else if let Some(allow) = &self.managed_allow {
                 if !allow.iter().any(|pattern| pattern.matches(arn)) {
                     problems.add(
-                        path,
+                        path(),
                         format!(
                             "{arn} is refused by guardrails.managedPolicyArns.allow: {}",
                             allowed(allow)
@@ -667,8 +672,18 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
     }
 }
 
+/// Where an inline policy's document is, written out only for a refusal.
+#[derive(Debug, Clone, Copy)]
+struct PolicyPath(usize);
+
+impl fmt::Display for PolicyPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{PARAMETERS_PATH}.inlinePolicy[{}].policy", self.0)
+    }
+}
+
 /// Checks one inline policy's `Allow` statements against the rule.
-fn check_document(rule: &Inline, text: &str, path: &str, problems: &mut Problems) {
+fn check_document(rule: &Inline, text: &str, path: PolicyPath, problems: &mut Problems) {
     let document: Document<'_> = match serde_json::from_str(text) {
         Ok(document) => document,
         Err(error) => {
@@ -710,8 +725,11 @@ fn check_document(rule: &Inline, text: &str, path: &str, problems: &mut Problems
                 );
                 continue;
             }
-            let glob = Glob::new(action, Case::Insensitive);
-            if let Some(deny) = rule.deny_actions.iter().find(|deny| glob.overlaps(deny)) {
+            if let Some(deny) = rule
+                .deny_actions
+                .iter()
+                .find(|deny| deny.overlaps_text(action))
+            {
                 problems.add(
                     path,
                     format!(

@@ -467,6 +467,51 @@ fn a_refusal_leaves_the_desired_state_as_it_came() {
     assert_eq!(response.results.len(), 1);
 }
 
+/// One `Function` remembers the inputs it has read; calls that alternate
+/// between Compositions, more of them than it remembers, must each get
+/// exactly what a fresh `Function` gives for their own input.
+#[test]
+fn a_function_never_applies_one_steps_guardrails_to_anothers_call() {
+    let administrator =
+        with(&json!({"managedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}));
+    let steps = [
+        None,
+        Some(input(
+            json!({"managedPolicyArns": {"deny": ["arn:aws:iam::aws:policy/Admin*"]}}),
+        )),
+        Some(input(json!({}))),
+        Some(input(
+            json!({"managedPolicyArns": {"deny": ["arn:aws:iam::aws:policy/Power*"]}}),
+        )),
+        Some(input(json!({"rolePath": "/a/"}))),
+        Some(input(json!({"rolePath": "/b/"}))),
+        Some(input(
+            json!({"rolePath": "/a/", "managedPolicyArns": {"deny": ["*"]}}),
+        )),
+        Some(input(json!({"rolePath": 7}))),
+    ];
+    let shared = Function::default();
+    // Round robin, then backwards, so that each input is both remembered
+    // and forgotten in between.
+    let order = (0..steps.len()).chain((0..steps.len()).rev()).cycle();
+    for (call, step) in order.take(steps.len() * 6).enumerate() {
+        let request = Call {
+            xr: Some(xr(Xr::Claim("team-a"), administrator.clone())),
+            input: steps[step].clone(),
+            ..Call::default()
+        }
+        .request();
+        let want = Function::default().run(request.clone());
+        let got = shared.run(request);
+        assert_same(
+            &format!("call {call}, step {step}"),
+            "the shared function answers as a fresh one",
+            &function_support::response_json(&want),
+            &function_support::response_json(&got),
+        );
+    }
+}
+
 #[test]
 fn malformed_guardrails_are_fatal_at_their_path() {
     let cases = [
@@ -633,5 +678,7 @@ proptest! {
         let brute = every_string().iter().any(|text| one.matches(text) && other.matches(text));
         assert_eq!(one.overlaps(&other), brute, "{left:?} & {right:?}");
         assert_eq!(other.overlaps(&one), brute, "{right:?} & {left:?}");
+        assert_eq!(one.overlaps_text(&right), brute, "{left:?} & text {right:?}");
+        assert_eq!(other.overlaps_text(&left), brute, "{right:?} & text {left:?}");
     }
 }

@@ -404,6 +404,10 @@ fn input_crd_describes_the_step_input() {
         .pointer("/properties/defaults")
         .expect("a defaults object");
     described(defaults, "defaults", &mut errors);
+    let guardrails = schema
+        .pointer("/properties/guardrails")
+        .expect("a guardrails object");
+    described(guardrails, "guardrails", &mut errors);
     assert!(errors.is_empty(), "{errors:#?}");
 
     let keys: BTreeSet<String> = defaults["properties"]
@@ -430,6 +434,100 @@ fn input_crd_describes_the_step_input() {
         .cloned()
         .collect();
     assert_eq!(agent, sorted(&["install", "version", "resolveConflicts"]));
+
+    let keys = |pointer: &str| -> BTreeSet<String> {
+        guardrails
+            .pointer(pointer)
+            .and_then(Value::as_object)
+            .unwrap_or_else(|| panic!("guardrails{pointer}"))
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        keys("/properties"),
+        sorted(&[
+            "serviceAccountNamespaces",
+            "clusterNames",
+            "managedPolicyArns",
+            "inlinePolicies",
+            "permissionsBoundaryArn",
+            "rolePath",
+            "targetRoleArns",
+            "podIdentityAgent",
+        ])
+    );
+    assert_eq!(
+        keys("/properties/managedPolicyArns/properties"),
+        sorted(&["allow", "deny"])
+    );
+    assert_eq!(
+        keys("/properties/inlinePolicies/properties"),
+        sorted(&["denyActions", "allowNotAction"])
+    );
+}
+
+/// The issue's full guardrails: every rule, each well formed.
+fn full_guardrails() -> Value {
+    json!({
+        "serviceAccountNamespaces": ["SameAsClaim", "shared-*"],
+        "clusterNames": ["prod-*", "staging-*"],
+        "managedPolicyArns": {
+            "allow": [
+                "arn:aws:iam::aws:policy/Amazon*ReadOnly*",
+                "arn:aws:iam::111122223333:policy/workloads/*",
+            ],
+            "deny": ["arn:aws:iam::aws:policy/AdministratorAccess"],
+        },
+        "inlinePolicies": {
+            "denyActions": ["iam:*", "organizations:*", "account:*"],
+            "allowNotAction": false,
+        },
+        "permissionsBoundaryArn": "arn:aws:iam::111122223333:policy/workload-boundary",
+        "rolePath": "/workloads/",
+        "targetRoleArns": ["arn:aws:iam::444455556666:role/data-*"],
+        "podIdentityAgent": false,
+    })
+}
+
+/// The CRD and the function agree on guardrails: an input holding every
+/// rule passes both, and a misspelt or mistyped rule fails both, so the
+/// API server and the function never disagree on what a rule means.
+#[test]
+fn input_crd_and_function_agree_on_guardrails() {
+    let validator = strict_validator(openapi(&input_crd()));
+    let full = json!({
+        "apiVersion": INPUT_API_VERSION,
+        "kind": INPUT_KIND,
+        "guardrails": full_guardrails(),
+    });
+    let read = |input: &Value| {
+        function_eks_pod_identity::params::input::FunctionInput::read(input.as_object())
+    };
+    assert_eq!(schema_errors(&validator, &full), Vec::<String>::new());
+    assert!(read(&full).is_ok_and(|input| input.guardrails.is_some()));
+    for (pointer, bad) in [
+        ("/guardrails/rolPath", json!("/workloads/")),
+        ("/guardrails/managedPolicyArns/alow", json!([])),
+        ("/guardrails/inlinePolicies/denyAction", json!(["iam:*"])),
+        ("/guardrails/podIdentityAgent", json!("false")),
+        ("/guardrails/clusterNames", json!("prod-*")),
+        ("/guardrails/inlinePolicies/allowNotAction", json!("no")),
+        ("/guardrails/permissionsBoundaryArn", json!(["arn"])),
+    ] {
+        let mut input = full.clone();
+        set(&mut input, pointer, bad);
+        assert!(
+            !schema_errors(&validator, &input).is_empty(),
+            "{pointer} should be rejected by the CRD"
+        );
+        let refused = read(&input).expect_err("the function refuses it too");
+        let path = format!("input{}", pointer.replace('/', "."));
+        assert!(
+            refused.contains(&path),
+            "{pointer}: the function's refusal names {path}: {refused}"
+        );
+    }
 }
 
 #[test]
