@@ -135,6 +135,10 @@ const LEGACY: World = World {
         "examples/cross-account-xr.yaml",
         "examples/agent-install-xr.yaml",
         "examples/render/xr.yaml",
+        "examples/topologies/two-clusters/xr.yaml",
+        "examples/topologies/two-service-accounts/xr.yaml",
+        "examples/topologies/adoption/xr.yaml",
+        "examples/topologies/usages/xr.yaml",
     ],
     render: "examples/render",
     groups: ["iam.aws.upbound.io", "eks.aws.upbound.io"],
@@ -153,7 +157,11 @@ const NAMESPACED: World = World {
     extra_parameters: &["providerConfigKind"],
     anchor_definition: "v2-definition.yaml",
     anchor_example: "v2-example-xr.yaml",
-    examples: &["examples/v2/podidentity.yaml", "examples/render-v2/xr.yaml"],
+    examples: &[
+        "examples/v2/podidentity.yaml",
+        "examples/render-v2/xr.yaml",
+        "examples/topologies/usages-v2/xr.yaml",
+    ],
     render: "examples/render-v2",
     groups: ["iam.aws.m.upbound.io", "eks.aws.m.upbound.io"],
 };
@@ -306,6 +314,24 @@ fn every_example_file_is_checked_by_these_tests() {
         "refused-xr.yaml",
     ] {
         expected.insert(format!("examples/guardrails/{file}"));
+    }
+    // The topology examples; tests/topology_examples.rs renders them.
+    for file in ["composition.yaml", "functions.yaml"] {
+        expected.insert(format!("examples/topologies/{file}"));
+    }
+    for dir in [
+        "two-clusters",
+        "two-service-accounts",
+        "adoption",
+        "usages",
+        "usages-v2",
+    ] {
+        for file in ["xr.yaml", "observed.yaml"] {
+            expected.insert(format!("examples/topologies/{dir}/{file}"));
+        }
+    }
+    for dir in ["usages", "usages-v2"] {
+        expected.insert(format!("examples/topologies/{dir}/composition.yaml"));
     }
     // Checked by tests/deployment_runtime_config.rs.
     expected.insert("examples/deployment-runtime-config.yaml".to_owned());
@@ -772,31 +798,37 @@ fn xrd_parameters_are_the_documented_api() {
                 "associations"
             ])
         );
-        let associations = &status["properties"]["associations"];
-        assert_eq!(associations["type"], json!("array"));
-        assert_eq!(associations["items"]["type"], json!("object"));
-        let entry: BTreeMap<String, Value> = associations["items"]["properties"]
-            .as_object()
-            .expect("associations[].properties")
-            .iter()
-            .map(|(name, schema)| (name.clone(), schema["type"].clone()))
-            .collect();
-        let want: BTreeMap<String, Value> = [
-            "clusterName",
-            "namespace",
-            "serviceAccount",
-            "associationId",
-            "associationArn",
-        ]
-        .into_iter()
-        .map(|name| (name.to_owned(), json!("string")))
-        .collect();
-        assert_eq!(
-            entry, want,
-            "{}: status.podIdentity.associations[]",
-            world.xrd_name
-        );
+        check_status_associations(world, status);
     }
+}
+
+/// `status.podIdentity.associations`: a list of objects, one per composed
+/// association, each field a string.
+fn check_status_associations(world: &World, status: &Value) {
+    let associations = &status["properties"]["associations"];
+    assert_eq!(associations["type"], json!("array"));
+    assert_eq!(associations["items"]["type"], json!("object"));
+    let entry: BTreeMap<String, Value> = associations["items"]["properties"]
+        .as_object()
+        .expect("associations[].properties")
+        .iter()
+        .map(|(name, schema)| (name.clone(), schema["type"].clone()))
+        .collect();
+    let want: BTreeMap<String, Value> = [
+        "clusterName",
+        "namespace",
+        "serviceAccount",
+        "associationId",
+        "associationArn",
+    ]
+    .into_iter()
+    .map(|name| (name.to_owned(), json!("string")))
+    .collect();
+    assert_eq!(
+        entry, want,
+        "{}: status.podIdentity.associations[]",
+        world.xrd_name
+    );
 }
 
 /// The lists and fields of several clusters and service accounts, adoption
@@ -1584,7 +1616,7 @@ fn invalid_variants() -> Vec<Variant> {
             )],
         ),
     ];
-    for (field, needle, value) in bad_values() {
+    for (field, needle, value) in bad_values().into_iter().chain(topology_bad_values()) {
         variants.push((
             format!("{field} = {value}"),
             needle,
@@ -1677,6 +1709,13 @@ fn bad_values() -> Vec<(&'static str, &'static str, Value)> {
             "spec.parameters.inlinePolicy[0]",
             json!([{"name": "a", "policy": {}}]),
         ),
+    ]
+}
+
+/// Values of the topology, adoption and label parameters the XRD (or its
+/// CEL rules) must reject, with what the rejection must mention.
+fn topology_bad_values() -> Vec<(&'static str, &'static str, Value)> {
+    vec![
         (
             "associationId",
             "spec.parameters.associationId",
