@@ -190,10 +190,13 @@ impl Rendered {
                             .insert(COMPOSITION_RESOURCE_NAME.to_owned(), key.clone().into());
                     }
                     metadata.insert("generateName".to_owned(), format!("{xr_name}-").into());
-                    metadata.insert(
-                        "labels".to_owned(),
-                        json!({"crossplane.io/composite": xr_name}),
-                    );
+                    // Crossplane adds its label to the function's own (the
+                    // XR's labels and the Usages' selection labels) and
+                    // keeps them, so render must not drop them either.
+                    let labels = metadata.entry("labels").or_insert_with(|| json!({}));
+                    if let Some(labels) = labels.as_object_mut() {
+                        labels.insert("crossplane.io/composite".to_owned(), xr_name.into());
+                    }
                 }
             }
             documents.push(body);

@@ -32,10 +32,19 @@ const DEPENDENCIES: [(&str, &str); 3] = [
 const FUNCTION_VERSION: &str = ">=v0.1.0";
 const ANCHORS: &str = "tests/fixtures/anchors/upbound-configuration-aws-eks-pod-identity";
 
-/// The CEL rule on `spec.parameters` that requires exactly one cluster field.
+/// The CEL rule on `spec.parameters` that requires exactly one cluster field
+/// or the `clusters` list.
 const EXACTLY_ONE_CLUSTER_RULE: &str =
     "(has(self.clusterName) ? 1 : 0) + (has(self.clusterNameRef) ? 1 : 0) \
+     + (has(self.clusterNameSelector) ? 1 : 0) + (has(self.clusters) ? 1 : 0) == 1";
+/// The CEL rule on each `clusters` entry: exactly one of its cluster fields.
+const EXACTLY_ONE_CLUSTER_ENTRY_RULE: &str =
+    "(has(self.clusterName) ? 1 : 0) + (has(self.clusterNameRef) ? 1 : 0) \
      + (has(self.clusterNameSelector) ? 1 : 0) == 1";
+/// The CEL rule on `spec.parameters` that requires exactly one of the single
+/// service account and the list.
+const EXACTLY_ONE_SERVICE_ACCOUNT_RULE: &str =
+    "has(self.serviceAccount) != has(self.serviceAccounts)";
 const CLUSTER_FIELDS: [&str; 3] = ["clusterName", "clusterNameRef", "clusterNameSelector"];
 
 /// `spec` fields Crossplane adds to every XR or claim CRD it generates; they
@@ -57,12 +66,16 @@ const CROSSPLANE_SPEC_FIELDS: [&str; 13] = [
 ];
 
 /// The parameters both XRDs declare.
-const PARAMETERS: [&str; 19] = [
+const PARAMETERS: [&str; 23] = [
     "region",
     "clusterName",
     "clusterNameRef",
     "clusterNameSelector",
+    "clusters",
     "serviceAccount",
+    "serviceAccounts",
+    "associationId",
+    "labels",
     "managedPolicyArns",
     "inlinePolicy",
     "permissionsBoundaryArn",
@@ -122,6 +135,10 @@ const LEGACY: World = World {
         "examples/cross-account-xr.yaml",
         "examples/agent-install-xr.yaml",
         "examples/render/xr.yaml",
+        "examples/topologies/two-clusters/xr.yaml",
+        "examples/topologies/two-service-accounts/xr.yaml",
+        "examples/topologies/adoption/xr.yaml",
+        "examples/topologies/usages/xr.yaml",
     ],
     render: "examples/render",
     groups: ["iam.aws.upbound.io", "eks.aws.upbound.io"],
@@ -140,7 +157,11 @@ const NAMESPACED: World = World {
     extra_parameters: &["providerConfigKind"],
     anchor_definition: "v2-definition.yaml",
     anchor_example: "v2-example-xr.yaml",
-    examples: &["examples/v2/podidentity.yaml", "examples/render-v2/xr.yaml"],
+    examples: &[
+        "examples/v2/podidentity.yaml",
+        "examples/render-v2/xr.yaml",
+        "examples/topologies/usages-v2/xr.yaml",
+    ],
     render: "examples/render-v2",
     groups: ["iam.aws.m.upbound.io", "eks.aws.m.upbound.io"],
 };
@@ -293,6 +314,24 @@ fn every_example_file_is_checked_by_these_tests() {
         "refused-xr.yaml",
     ] {
         expected.insert(format!("examples/guardrails/{file}"));
+    }
+    // The topology examples; tests/topology_examples.rs renders them.
+    for file in ["composition.yaml", "functions.yaml"] {
+        expected.insert(format!("examples/topologies/{file}"));
+    }
+    for dir in [
+        "two-clusters",
+        "two-service-accounts",
+        "adoption",
+        "usages",
+        "usages-v2",
+    ] {
+        for file in ["xr.yaml", "observed.yaml"] {
+            expected.insert(format!("examples/topologies/{dir}/{file}"));
+        }
+    }
+    for dir in ["usages", "usages-v2"] {
+        expected.insert(format!("examples/topologies/{dir}/composition.yaml"));
     }
     // Checked by tests/deployment_runtime_config.rs.
     expected.insert("examples/deployment-runtime-config.yaml".to_owned());
@@ -802,11 +841,13 @@ fn xrd_parameters_are_the_documented_api() {
         want.extend(world.extra_parameters.iter().map(|name| (*name).to_owned()));
         assert_eq!(declared, want, "{}", world.xrd_name);
 
-        assert_eq!(parameters["required"], json!(["region", "serviceAccount"]));
+        // serviceAccount or serviceAccounts: a CEL rule requires exactly one.
+        assert_eq!(parameters["required"], json!(["region"]));
         assert_eq!(
             parameters.pointer("/properties/serviceAccount/required"),
             Some(&json!(["name", "namespace"]))
         );
+        check_topology_parameters(world, parameters);
         assert_eq!(
             parameters.pointer("/properties/clusterNameRef/required"),
             Some(&json!(["name"]))
@@ -865,10 +906,120 @@ fn xrd_parameters_are_the_documented_api() {
                 "roleName",
                 "associationId",
                 "associationArn",
-                "clusterName"
+                "clusterName",
+                "associations"
             ])
         );
+        check_status_associations(world, status);
     }
+}
+
+/// `status.podIdentity.associations`: a list of objects, one per composed
+/// association, each field a string.
+fn check_status_associations(world: &World, status: &Value) {
+    let associations = &status["properties"]["associations"];
+    assert_eq!(associations["type"], json!("array"));
+    assert_eq!(associations["items"]["type"], json!("object"));
+    let entry: BTreeMap<String, Value> = associations["items"]["properties"]
+        .as_object()
+        .expect("associations[].properties")
+        .iter()
+        .map(|(name, schema)| (name.clone(), schema["type"].clone()))
+        .collect();
+    let want: BTreeMap<String, Value> = [
+        "clusterName",
+        "namespace",
+        "serviceAccount",
+        "associationId",
+        "associationArn",
+    ]
+    .into_iter()
+    .map(|name| (name.to_owned(), json!("string")))
+    .collect();
+    assert_eq!(
+        entry, want,
+        "{}: status.podIdentity.associations[]",
+        world.xrd_name
+    );
+}
+
+/// The lists and fields of several clusters and service accounts, adoption
+/// and labels: their types, bounds and entry shapes.
+fn check_topology_parameters(world: &World, parameters: &Value) {
+    let name = world.xrd_name;
+    let field = |field: &str| &parameters["properties"][field];
+
+    let clusters = field("clusters");
+    assert_eq!(clusters["type"], json!("array"), "{name}: clusters");
+    assert_eq!(clusters["minItems"], json!(1), "{name}: clusters");
+    assert_eq!(clusters["maxItems"], json!(10), "{name}: clusters");
+    let entry = &clusters["items"];
+    assert_eq!(entry["type"], json!("object"), "{name}: clusters[]");
+    let entry_fields: BTreeSet<String> = entry["properties"]
+        .as_object()
+        .expect("clusters[].properties")
+        .keys()
+        .cloned()
+        .collect();
+    let mut want = sorted(&CLUSTER_FIELDS);
+    want.insert("region".to_owned());
+    assert_eq!(entry_fields, want, "{name}: clusters[]");
+    assert_eq!(entry["properties"]["region"]["type"], json!("string"));
+    // Each entry's cluster fields are the single fields, schema for schema.
+    for cluster_field in CLUSTER_FIELDS {
+        assert_eq!(
+            entry["properties"][cluster_field], parameters["properties"][cluster_field],
+            "{name}: clusters[].{cluster_field}"
+        );
+    }
+    let rules = entry["x-kubernetes-validations"]
+        .as_array()
+        .expect("a CEL rule on clusters[]");
+    assert_eq!(rules.len(), 1, "{name}: clusters[]");
+    assert_eq!(normalized_rule(&rules[0]), EXACTLY_ONE_CLUSTER_ENTRY_RULE);
+
+    let accounts = field("serviceAccounts");
+    assert_eq!(accounts["type"], json!("array"), "{name}: serviceAccounts");
+    assert_eq!(accounts["minItems"], json!(1), "{name}: serviceAccounts");
+    assert_eq!(accounts["maxItems"], json!(10), "{name}: serviceAccounts");
+    assert_eq!(
+        accounts["items"],
+        service_account_entry(parameters),
+        "{name}: serviceAccounts[]"
+    );
+
+    let id = field("associationId");
+    assert_eq!(id["type"], json!("string"), "{name}: associationId");
+    assert_eq!(
+        id["pattern"],
+        json!("^a-[a-z0-9]{17}$"),
+        "{name}: associationId"
+    );
+
+    let labels = field("labels");
+    assert_eq!(labels["type"], json!("object"), "{name}: labels");
+    assert_eq!(
+        labels["additionalProperties"],
+        json!({"type": "string"}),
+        "{name}: labels are a map of strings"
+    );
+    assert!(labels.get("properties").is_none(), "{name}: labels");
+}
+
+/// What a `serviceAccounts` entry must be: the single `serviceAccount`'s
+/// schema, but described as one entry of the list.
+fn service_account_entry(parameters: &Value) -> Value {
+    let mut entry = parameters["properties"]["serviceAccount"].clone();
+    entry["description"] = json!("One service account.");
+    entry
+}
+
+/// A CEL rule's text with its whitespace folded, as YAML's `>-` leaves it.
+fn normalized_rule(rule: &Value) -> String {
+    text(rule, "/rule")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[test]
@@ -878,14 +1029,22 @@ fn xrd_declares_the_exactly_one_cluster_rule() {
         let rules = parameters_schema(&definition)["x-kubernetes-validations"]
             .as_array()
             .expect("x-kubernetes-validations on spec.parameters");
-        assert_eq!(rules.len(), 1, "{}", world.xrd_name);
-        let rule = text(&rules[0], "/rule")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        assert_eq!(rules.len(), 2, "{}", world.xrd_name);
+        let rule = normalized_rule(&rules[0]);
         assert_eq!(rule, EXACTLY_ONE_CLUSTER_RULE);
         assert!(text(&rules[0], "/message")
-            .contains("exactly one of clusterName, clusterNameRef and clusterNameSelector"));
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains(
+                "exactly one of clusterName, clusterNameRef, clusterNameSelector and clusters"
+            ));
+        assert_eq!(normalized_rule(&rules[1]), EXACTLY_ONE_SERVICE_ACCOUNT_RULE);
+        assert!(text(&rules[1], "/message")
+            .contains("exactly one of serviceAccount and serviceAccounts"));
+        assert!(parameters_schema(&definition)["properties"]
+            .get("clusters")
+            .is_some());
         // The rule tests exactly the three fields it names, all declared.
         for field in CLUSTER_FIELDS {
             assert!(rule.contains(&format!("has(self.{field})")));
@@ -896,18 +1055,38 @@ fn xrd_declares_the_exactly_one_cluster_rule() {
     }
 }
 
-/// What the CEL rule computes, for parameters as the API server would see
-/// them: `has()` is true for a present field.
+/// Whether a field is present, as CEL's `has()` sees it.
+fn has(object: &Value, field: &str) -> bool {
+    object.get(field).is_some_and(|value| !value.is_null())
+}
+
+/// What the cluster CEL rules compute, for parameters as the API server would
+/// see them: exactly one of the single fields and the list, and exactly one
+/// cluster field in each entry of the list.
 fn exactly_one_cluster(parameters: &Value) -> bool {
-    CLUSTER_FIELDS
+    let count = CLUSTER_FIELDS
         .iter()
-        .filter(|field| {
-            parameters
-                .get(**field)
-                .is_some_and(|value| !value.is_null())
-        })
+        .filter(|field| has(parameters, field))
         .count()
-        == 1
+        + usize::from(has(parameters, "clusters"));
+    let entries_ok = parameters
+        .get("clusters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .all(|entry| {
+            CLUSTER_FIELDS
+                .iter()
+                .filter(|field| has(entry, field))
+                .count()
+                == 1
+        });
+    count == 1 && entries_ok
+}
+
+/// What the service-account CEL rule computes.
+fn exactly_one_service_account(parameters: &Value) -> bool {
+    has(parameters, "serviceAccount") != has(parameters, "serviceAccounts")
 }
 
 #[test]
@@ -926,6 +1105,24 @@ fn exactly_one_cluster_logic_matches_the_rule_on_examples() {
     let mut only_selector = none.clone();
     only_selector["clusterNameSelector"] = json!({"matchControllerRef": true});
     assert!(exactly_one_cluster(&only_selector));
+    let mut listed = none.clone();
+    listed["clusters"] = json!([{"clusterName": "blue"}, {"clusterNameRef": {"name": "green"}}]);
+    assert!(exactly_one_cluster(&listed));
+    let mut list_and_single = listed.clone();
+    list_and_single["clusterName"] = json!("prod");
+    assert!(!exactly_one_cluster(&list_and_single));
+    let mut entry_with_two = listed.clone();
+    entry_with_two["clusters"][0]["clusterNameSelector"] = json!({"matchControllerRef": true});
+    assert!(!exactly_one_cluster(&entry_with_two));
+
+    assert!(exactly_one_service_account(&base));
+    let mut both = base.clone();
+    both["serviceAccounts"] = json!([{"name": "app", "namespace": "apps"}]);
+    assert!(!exactly_one_service_account(&both));
+    both.as_object_mut().unwrap().remove("serviceAccount");
+    assert!(exactly_one_service_account(&both));
+    both.as_object_mut().unwrap().remove("serviceAccounts");
+    assert!(!exactly_one_service_account(&both));
 }
 
 // ---------------------------------------------------------------------------
@@ -1386,7 +1583,13 @@ fn check_against_xrd(
     errors.extend(schema_errors(validator, &Value::Object(body)));
     let parameters = object.pointer("/spec/parameters").unwrap_or(&Value::Null);
     if parameters.is_object() && !exactly_one_cluster(parameters) {
-        errors.push("spec.parameters: exactly one of clusterName, clusterNameRef and clusterNameSelector must be set".to_owned());
+        errors.push("spec.parameters: exactly one of clusterName, clusterNameRef, clusterNameSelector and clusters must be set (and one cluster field in each clusters entry)".to_owned());
+    }
+    if parameters.is_object() && !exactly_one_service_account(parameters) {
+        errors.push(
+            "spec.parameters: exactly one of serviceAccount and serviceAccounts must be set"
+                .to_owned(),
+        );
     }
     errors
 }
@@ -1525,7 +1728,7 @@ fn invalid_variants() -> Vec<Variant> {
             )],
         ),
     ];
-    for (field, needle, value) in bad_values() {
+    for (field, needle, value) in bad_values().into_iter().chain(topology_bad_values()) {
         variants.push((
             format!("{field} = {value}"),
             needle,
@@ -1617,6 +1820,46 @@ fn bad_values() -> Vec<(&'static str, &'static str, Value)> {
             "inlinePolicy",
             "spec.parameters.inlinePolicy[0]",
             json!([{"name": "a", "policy": {}}]),
+        ),
+    ]
+}
+
+/// Values of the topology, adoption and label parameters the XRD (or its
+/// CEL rules) must reject, with what the rejection must mention.
+fn topology_bad_values() -> Vec<(&'static str, &'static str, Value)> {
+    vec![
+        (
+            "associationId",
+            "spec.parameters.associationId",
+            json!("a-0123456789ABCDEFG"),
+        ),
+        (
+            "associationId",
+            "spec.parameters.associationId",
+            json!("a-0123"),
+        ),
+        ("labels", "spec.parameters.labels.team", json!({"team": 7})),
+        // Beside the example's clusterName and serviceAccount.
+        (
+            "clusters",
+            "exactly one of clusterName, clusterNameRef, clusterNameSelector and clusters",
+            json!([{"clusterName": "blue"}]),
+        ),
+        (
+            "serviceAccounts",
+            "exactly one of serviceAccount and serviceAccounts",
+            json!([{"name": "worker", "namespace": "apps"}]),
+        ),
+        (
+            "clusters",
+            "'regoin' was unexpected",
+            json!([{"clusterName": "blue", "regoin": "us-east-1"}]),
+        ),
+        ("clusters", "spec.parameters.clusters", json!([])),
+        (
+            "serviceAccounts",
+            "spec.parameters.serviceAccounts[0]",
+            json!([{"name": "worker"}]),
         ),
     ]
 }
