@@ -506,8 +506,8 @@ fn a_function_never_applies_one_steps_guardrails_to_anothers_call() {
         assert_same(
             &format!("call {call}, step {step}"),
             "the shared function answers as a fresh one",
-            &function_support::response_json(&want),
-            &function_support::response_json(&got),
+            &crate::support::function::response_json(&want),
+            &crate::support::function::response_json(&got),
         );
     }
 }

@@ -22,3 +22,4 @@ mod python_interop;
 mod shutdown;
 mod tls;
 mod topologies;
+mod topology_examples;

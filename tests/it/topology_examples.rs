@@ -3,8 +3,6 @@
 //! validates against its CRD, and a single-cluster claim that gains a second
 //! cluster keeps its association.
 
-mod crd_support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -86,7 +84,7 @@ fn render_example(example: &Example) -> Rendered {
 // Usage CRDs
 
 /// A vendored Crossplane CRD, with its schema closed to unknown fields as
-/// `crd_support` closes the provider CRDs.
+/// `support::crd` closes the provider CRDs.
 struct UsageCrd {
     namespaced: bool,
     validator: jsonschema::Validator,
@@ -96,7 +94,7 @@ fn usage_crd(group: &str) -> UsageCrd {
     let path = root()
         .join(CROSSPLANE_CRDS)
         .join(format!("{group}_usages.yaml"));
-    let mut documents = crd_support::yaml_documents(&read(&path))
+    let mut documents = crate::support::crd::yaml_documents(&read(&path))
         .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     assert_eq!(documents.len(), 1, "{}: one CRD", path.display());
     let crd = documents.remove(0);
@@ -109,7 +107,7 @@ fn usage_crd(group: &str) -> UsageCrd {
         .find(|version| version["name"] == json!("v1beta1"))
         .unwrap_or_else(|| panic!("{group}: no v1beta1"));
     assert_eq!(version["served"], json!(true), "{group}: v1beta1 is served");
-    let schema = crd_support::closed_schema(&version["schema"]["openAPIV3Schema"]);
+    let schema = crate::support::crd::closed_schema(&version["schema"]["openAPIV3Schema"]);
     let validator = jsonschema::draft4::options()
         .build(&schema)
         .unwrap_or_else(|error| panic!("{group}: compiling the schema: {error}"));
@@ -128,7 +126,7 @@ fn usage_errors(crd: &UsageCrd, usage: &Value) -> Vec<String> {
         .map(|error| {
             format!(
                 "{}: {error}",
-                crd_support::display_pointer(error.instance_path().as_str())
+                crate::support::crd::display_pointer(error.instance_path().as_str())
             )
         })
         .collect();
@@ -227,7 +225,7 @@ fn topology_examples_render_ready_with_every_association_in_the_status() {
                 usages += 1;
                 let errors = usage_errors(crd_of(&crds, resource), resource);
                 assert!(errors.is_empty(), "{name}: {key}: {errors:#?}");
-            } else if let Err(errors) = crd_support::validate(resource) {
+            } else if let Err(errors) = crate::support::crd::validate(resource) {
                 panic!("{name}: {key} is invalid: {errors:#?}");
             }
         }
@@ -239,7 +237,7 @@ fn topology_examples_render_ready_with_every_association_in_the_status() {
 fn topology_observed_resources_validate_against_the_provider_crds() {
     for example in &EXAMPLES {
         let path = topologies().join(example.dir).join("observed.yaml");
-        let observed = crd_support::yaml_documents(&read(&path)).expect("a YAML stream");
+        let observed = crate::support::crd::yaml_documents(&read(&path)).expect("a YAML stream");
         let rendered = render_example(example);
         let managed = rendered
             .resources
@@ -253,7 +251,7 @@ fn topology_observed_resources_validate_against_the_provider_crds() {
             example.dir
         );
         for resource in &observed {
-            if let Err(errors) = crd_support::validate_observed(resource) {
+            if let Err(errors) = crate::support::crd::validate_observed(resource) {
                 panic!("{}: {errors:#?}", path.display());
             }
         }
@@ -400,14 +398,14 @@ fn a_single_cluster_claim_gaining_a_second_cluster_keeps_its_association() {
 fn the_render_stream_keeps_the_labels_the_usages_select_by() {
     let example = &EXAMPLES[3];
     let xr_text = read(&topologies().join(example.dir).join("xr.yaml"));
-    let xr = crd_support::yaml_documents(&xr_text)
+    let xr = crate::support::crd::yaml_documents(&xr_text)
         .expect("the XR")
         .remove(0);
     let Value::Object(xr) = xr else {
         panic!("the XR is an object")
     };
     let stream = render_example(example).to_yaml(&xr).expect("YAML");
-    let documents = crd_support::yaml_documents(&stream).expect("a YAML stream");
+    let documents = crate::support::crd::yaml_documents(&stream).expect("a YAML stream");
     let role = documents
         .iter()
         .find(|document| document["kind"] == json!("Role"))
