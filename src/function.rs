@@ -99,6 +99,11 @@ impl Function {
     }
 }
 
+/// The one FATAL message for input the function cannot compose.
+fn refusal(problems: impl std::fmt::Display) -> String {
+    format!("cannot compose EKS Pod Identity: {problems}")
+}
+
 /// Reads the XR and the step's input and composes, or says what is wrong.
 fn plan(
     composite: &Struct,
@@ -119,20 +124,17 @@ fn plan(
         })
         .transpose()?;
     let input = inputs.read(input)?;
-    let mut parameters = params::read(parameters.as_ref(), input.defaults.as_ref(), scope)
-        .map_err(|problems| format!("cannot compose EKS Pod Identity: {problems}"))?;
+    let mut parameters =
+        params::read(parameters.as_ref(), input.defaults.as_ref(), scope).map_err(refusal)?;
     if let Some(rules) = &input.guardrails {
         let claim = Claim {
             namespace: xr.namespace.or(xr.claim_namespace),
             agent_by_default: guardrails::agent_by_default(input.defaults.as_ref()),
         };
-        rules
-            .check(&mut parameters, claim)
-            .map_err(|problems| format!("cannot compose EKS Pod Identity: {problems}"))?;
+        rules.check(&mut parameters, claim).map_err(refusal)?;
     }
-    compose::trust::check_size(&parameters).map_err(|message| {
-        format!("cannot compose EKS Pod Identity: {PARAMETERS_PATH}.serviceAccounts: {message}")
-    })?;
+    compose::trust::check_size(&parameters)
+        .map_err(|message| refusal(format!("{PARAMETERS_PATH}.serviceAccounts: {message}")))?;
     let observed_association = observed
         .get(compose::keys::ASSOCIATION)
         .and_then(|resource| resource.resource.as_ref());

@@ -242,16 +242,25 @@ impl Metrics {
             .desired
             .iter()
             .flat_map(|state| state.resources.values());
+        // Tallied first, so that each kind costs one label lookup (and one
+        // label allocation) per call, not one per resource.
+        let mut kinds: Vec<(&str, u64)> = Vec::new();
         for resource in resources {
             let kind = resource
                 .resource
                 .as_ref()
                 .and_then(|body| path::text(body, &["kind"]))
                 .unwrap_or_default();
+            match kinds.iter_mut().find(|(seen, _)| *seen == kind) {
+                Some((_, count)) => *count += 1,
+                None => kinds.push((kind, 1)),
+            }
+        }
+        for (kind, count) in kinds {
             let labels = KindLabels {
                 kind: kind.to_owned(),
             };
-            self.composed.get_or_create(&labels).inc();
+            self.composed.get_or_create(&labels).inc_by(count);
         }
     }
 
