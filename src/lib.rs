@@ -16,6 +16,8 @@
 //! - [`params`]: the XR's `spec.parameters` and the step's input, read into
 //!   typed values and checked against AWS's and Kubernetes' rules and
 //!   the platform team's guardrails.
+//! - [`iam`]: what IAM itself knows, apart from any claim or Crossplane:
+//!   action globs and whether two of them overlap.
 //! - [`protocol`]: the function protocol itself: generated messages, the
 //!   nesting-bounded codec, `Struct` <-> JSON, reading a `Struct` by path,
 //!   building a response.
@@ -25,6 +27,7 @@
 pub mod cli;
 pub mod compose;
 pub mod function;
+pub mod iam;
 pub mod params;
 pub mod protocol;
 pub mod render;

@@ -13,8 +13,9 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::iam::glob::{Case, Glob};
+
 use super::aws::{PolicyArn, RolePath};
-use super::glob::{Case, Glob};
 use super::reader::{describe, Problems, PARAMETERS_PATH};
 use super::{Cluster, Parameters};
 

@@ -5,12 +5,11 @@
 //! defaults second, so a platform team can set composition-wide defaults
 //! that every claim may override.
 //!
-//! May import: `serde_json` values only; nothing else of this crate but its
-//! own submodules. What the parameters mean for composed resources is
+//! May import: [`crate::iam`] (IAM's own knowledge) and `serde_json` values;
+//! nothing else of this crate but its own submodules. What the parameters mean for composed resources is
 //! [`crate::compose`]'s business.
 
 pub mod aws;
-pub mod glob;
 pub mod guardrails;
 pub mod input;
 pub mod reader;

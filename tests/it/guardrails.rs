@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use function_eks_pod_identity::function::Function;
-use function_eks_pod_identity::params::glob::{Case, Glob};
+use function_eks_pod_identity::iam::glob::{Case, Glob};
 use function_eks_pod_identity::protocol::structs::struct_to_json;
 use function_eks_pod_identity::protocol::v1::Severity;
 use function_eks_pod_identity::render::render;
