@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use prost_types::Struct;
 
+use crate::compose::observed::AdoptedRole;
 use crate::compose::status::{self, PodIdentityStatus};
 use crate::compose::{self, Composed};
 use crate::params::guardrails::{self, Claim};
@@ -26,6 +27,9 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
 
 /// The reason every refusal of the XR's input carries.
 pub const INVALID_PARAMETERS: &str = "InvalidParameters";
+
+/// The reason of the Warning that a composed role existed before its XR.
+pub const ROLE_ADOPTED: &str = "RoleAdopted";
 
 /// Where the function reports on the XR: `status.podIdentity`.
 pub const STATUS_PATH: &[&str] = &["podIdentity"];
@@ -86,13 +90,7 @@ impl Function {
             request.input.as_ref(),
             &observed.resources,
         ) {
-            Ok((composed, status)) => apply(
-                composed,
-                status,
-                composite,
-                &observed.resources,
-                &mut answer,
-            ),
+            Ok(planned) => apply(planned, composite, &observed.resources, &mut answer),
             Err(message) => response::fatal(&mut answer, INVALID_PARAMETERS, message),
         }
         answer
@@ -104,13 +102,33 @@ fn refusal(problems: impl std::fmt::Display) -> String {
     format!("cannot compose EKS Pod Identity: {problems}")
 }
 
+/// What one call composes and reports.
+#[derive(Debug, Default)]
+struct Planned {
+    /// The desired composed resources.
+    composed: Vec<Composed>,
+    /// `status.podIdentity`, from what is observed.
+    status: PodIdentityStatus,
+    /// Real problems the claim's author should see, as Warning results.
+    warnings: Vec<Warning>,
+}
+
+/// One Warning result for the composite and its claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Warning {
+    /// Its reason, in Pascal case.
+    reason: &'static str,
+    /// What is wrong and what to do about it.
+    message: String,
+}
+
 /// Reads the XR and the step's input and composes, or says what is wrong.
 fn plan(
     composite: &Struct,
     inputs: &Inputs,
     input: Option<&Struct>,
     observed: &BTreeMap<String, Resource>,
-) -> Result<(Vec<Composed>, PodIdentityStatus), String> {
+) -> Result<Planned, String> {
     let xr = Composite::read(composite);
     let scope = if xr.namespace.is_some() {
         Scope::Namespaced
@@ -145,7 +163,24 @@ fn plan(
     };
     let pairs = compose::pairs(&parameters, observed_association);
     let status = PodIdentityStatus::observe(observed, &pairs);
-    Ok((compose::compose(&parameters, scope, options), status))
+    let mut warnings = Vec::new();
+    let observed_role = observed
+        .get(compose::keys::ROLE)
+        .and_then(|resource| resource.resource.as_ref());
+    if let Some(adopted) = observed_role
+        .zip(xr.created)
+        .and_then(|(role, created)| AdoptedRole::of(role, created))
+    {
+        warnings.push(Warning {
+            reason: ROLE_ADOPTED,
+            message: adopted.message(),
+        });
+    }
+    Ok(Planned {
+        composed: compose::compose(&parameters, scope, options),
+        status,
+        warnings,
+    })
 }
 
 /// The step inputs read last, each with what it reads as.
@@ -229,14 +264,21 @@ fn same_value(one: &prost_types::Value, other: &prost_types::Value) -> bool {
 }
 
 /// Puts the composed resources, their readiness and the XR's status into
-/// the response's desired state.
+/// the response's desired state, and the warnings and conditions beside it.
 fn apply(
-    composed: Vec<Composed>,
-    status: PodIdentityStatus,
+    planned: Planned,
     composite: &Struct,
     observed: &BTreeMap<String, Resource>,
     answer: &mut RunFunctionResponse,
 ) {
+    let Planned {
+        composed,
+        status,
+        warnings,
+    } = planned;
+    for Warning { reason, message } in warnings {
+        response::warning(answer, reason, message);
+    }
     let desired = answer.desired.get_or_insert_with(State::default);
     for Composed {
         key,
@@ -274,6 +316,8 @@ struct Composite<'a> {
     namespace: Option<&'a str>,
     /// The claim's namespace, on a cluster-scoped XR made for a claim.
     claim_namespace: Option<&'a str>,
+    /// When the XR was created (`metadata.creationTimestamp`).
+    created: Option<&'a str>,
     parameters: Option<&'a prost_types::Value>,
 }
 
@@ -282,6 +326,7 @@ impl<'a> Composite<'a> {
         Self {
             namespace: path::text(composite, &["metadata", "namespace"]),
             claim_namespace: path::text(composite, &["metadata", "labels", CLAIM_NAMESPACE_LABEL]),
+            created: path::text(composite, &["metadata", "creationTimestamp"]),
             parameters: path::object(composite, &["spec"])
                 .and_then(|spec| spec.fields.get("parameters")),
         }

@@ -8,6 +8,7 @@
 //! message types and `Struct` helpers. Never tonic, never the server.
 
 pub mod keys;
+pub mod observed;
 pub mod status;
 pub mod topology;
 pub mod trust;

@@ -9,8 +9,8 @@ use prost_types::Struct;
 
 use crate::protocol::path;
 use crate::protocol::v1::{
-    Resource, ResponseMeta, Result as ProtoResult, RunFunctionRequest, RunFunctionResponse,
-    Severity, State, Target,
+    Condition, Resource, ResponseMeta, Result as ProtoResult, RunFunctionRequest,
+    RunFunctionResponse, Severity, State, Status, Target,
 };
 
 /// The longest FATAL message sent: long enough for every problem of a bad
@@ -44,12 +44,55 @@ pub fn fatal(response: &mut RunFunctionResponse, reason: &str, message: String) 
     });
 }
 
-fn bounded(mut message: String) -> String {
-    if message.len() <= MAX_MESSAGE_BYTES {
+/// Adds a WARNING result for the composite and its claim: an event on
+/// both, for a real problem the claim's author should see. `message` is
+/// cut like a FATAL's.
+pub fn warning(response: &mut RunFunctionResponse, reason: &str, message: String) {
+    response.results.push(ProtoResult {
+        severity: Severity::Warning.into(),
+        message: bounded(message),
+        reason: Some(reason.to_owned()),
+        target: Some(Target::CompositeAndClaim.into()),
+    });
+}
+
+/// Sets a condition of type `kind` on the composite and its claim
+/// (Crossplane 1.17 and later show it; earlier versions ignore it).
+/// `reason` must not be empty; `message` is cut like a FATAL's.
+pub fn condition(
+    response: &mut RunFunctionResponse,
+    kind: &str,
+    holds: bool,
+    reason: &str,
+    message: Option<String>,
+) {
+    let status = if holds {
+        Status::ConditionTrue
+    } else {
+        Status::ConditionFalse
+    };
+    response.conditions.push(Condition {
+        r#type: kind.to_owned(),
+        status: status.into(),
+        reason: reason.to_owned(),
+        message: message.map(bounded),
+        target: Some(Target::CompositeAndClaim.into()),
+    });
+}
+
+fn bounded(message: String) -> String {
+    cut_to(message, MAX_MESSAGE_BYTES)
+}
+
+/// `message` when it has at most `limit` bytes; otherwise its start, cut at
+/// a character boundary, saying how long it was.
+#[must_use]
+pub fn cut_to(mut message: String, limit: usize) -> String {
+    if message.len() <= limit {
         return message;
     }
     let total = message.len();
-    let mut cut = MAX_MESSAGE_BYTES - 100;
+    let mut cut = limit.saturating_sub(100);
     while !message.is_char_boundary(cut) {
         cut -= 1;
     }

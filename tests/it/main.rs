@@ -14,6 +14,7 @@ mod examples;
 mod guardrails;
 mod health;
 mod hostile;
+mod observed;
 mod operations;
 mod packages;
 mod properties;
