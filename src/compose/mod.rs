@@ -10,6 +10,7 @@
 pub mod keys;
 pub mod observed;
 pub mod status;
+pub mod synced;
 pub mod topology;
 pub mod trust;
 
@@ -19,14 +20,14 @@ use prost_types::value::Kind;
 use prost_types::{Struct, Value};
 use serde::Serialize;
 
-use crate::params::aws::PolicyDocument;
+use crate::params::aws::{AssociationId, PolicyDocument, RoleName, RolePath};
 use crate::params::{
     Cluster, ClusterTarget, DeletionPolicy, ManagementPolicy, Parameters, ResolveConflicts, Scope,
     ServiceAccount, TARGET_ROLE_POLICY_NAME,
 };
 use crate::protocol::{path, structs};
 
-pub use topology::{pairs, Pair};
+pub use topology::{Layout, Pair};
 pub use trust::trust_policy;
 
 /// The label that names a composed resource within its XR, so that a
@@ -62,14 +63,28 @@ impl Composed {
 }
 
 /// What, besides the parameters, decides the composed resources.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Options<'a> {
     /// Whether to compose a `Usage` per resource that uses the role.
     pub usages: bool,
     /// The XR's namespace, when it is namespaced.
     pub namespace: Option<&'a str>,
-    /// The observed `podIdentityAssociation`, which keeps its pair.
-    pub observed_association: Option<&'a Struct>,
+    /// The associations and agents, each under its key.
+    pub layout: &'a Layout<'a>,
+    /// What the running role fixes, whatever the parameters ask.
+    pub role: KeptRole<'a>,
+    /// Associations to adopt, by key: the id EKS says already serves them.
+    pub adopted: &'a BTreeMap<String, String>,
+}
+
+/// The name and path of a running role, which IAM fixed at creation and
+/// the composed role keeps; `None` composes what the parameters ask.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeptRole<'a> {
+    /// Its name in AWS, the external name.
+    pub name: Option<&'a str>,
+    /// Its IAM path.
+    pub path: Option<&'a str>,
 }
 
 /// The fields of an object being built.
@@ -119,8 +134,12 @@ impl Scope {
 #[must_use]
 pub fn compose(parameters: &Parameters, scope: Scope, options: Options<'_>) -> Vec<Composed> {
     let groups = scope.groups();
-    let builder = Builder { parameters, scope };
-    let pairs = topology::pairs(parameters, options.observed_association);
+    let builder = Builder {
+        parameters,
+        scope,
+        role: options.role,
+    };
+    let pairs = &options.layout.pairs;
     let mut composed = Vec::with_capacity(
         2 + 2
             * (pairs.len()
@@ -159,17 +178,18 @@ pub fn compose(parameters: &Parameters, scope: Scope, options: Options<'_>) -> V
             builder.inline_policy(groups.iam, TARGET_ROLE_POLICY_NAME, &document),
         ));
     }
-    for pair in &pairs {
+    for pair in pairs {
         users.push((pair.key.clone(), groups.eks, "PodIdentityAssociation"));
+        let adopted = options.adopted.get(&pair.key).map(String::as_str);
         composed.push(Composed::new(
             pair.key.clone(),
-            builder.association(groups.eks, pair.target, pair.account),
+            builder.association(groups.eks, pair.target, pair.account, adopted),
         ));
     }
     if parameters.agent.is_some() {
-        for agent in topology::agents(parameters, pairs.first()) {
+        for agent in &options.layout.agents {
             composed.push(Composed::new(
-                agent.key,
+                agent.key.clone(),
                 builder.agent(groups.eks, agent.target),
             ));
         }
@@ -215,6 +235,7 @@ fn label(body: &mut Struct, labels: &BTreeMap<String, String>, own: Option<&str>
 struct Builder<'a> {
     parameters: &'a Parameters,
     scope: Scope,
+    role: KeptRole<'a>,
 }
 
 impl Builder<'_> {
@@ -233,16 +254,16 @@ impl Builder<'_> {
             #[allow(clippy::cast_precision_loss)]
             for_provider.insert("maxSessionDuration".into(), (seconds as f64).into());
         }
-        if let Some(path) = &role.path {
-            for_provider.insert("path".into(), path.as_str().into());
+        if let Some(path) = self.role.path.or(role.path.as_ref().map(RolePath::as_str)) {
+            for_provider.insert("path".into(), path.into());
         }
         if let Some(boundary) = &role.permissions_boundary {
             for_provider.insert("permissionsBoundary".into(), boundary.as_str().into());
         }
         self.insert_tags(&mut for_provider);
         let mut resource = self.managed(api_version, "Role", for_provider);
-        if let Some(name) = &role.name {
-            external_name(&mut resource, name.as_str());
+        if let Some(name) = self.role.name.or(role.name.as_ref().map(RoleName::as_str)) {
+            external_name(&mut resource, name);
         }
         resource
     }
@@ -269,6 +290,7 @@ impl Builder<'_> {
         api_version: &str,
         target: &ClusterTarget,
         account: &ServiceAccount,
+        adopted: Option<&str>,
     ) -> Struct {
         let parameters = self.parameters;
         let mut for_provider = Self::regional(target);
@@ -283,9 +305,14 @@ impl Builder<'_> {
         }
         self.insert_tags(&mut for_provider);
         let mut resource = self.managed(api_version, "PodIdentityAssociation", for_provider);
-        if let Some(id) = &parameters.association_id {
-            // The provider adopts the association EKS knows by this id.
-            external_name(&mut resource, id.as_str());
+        // The provider adopts the association EKS knows by this id.
+        if let Some(id) = parameters
+            .association_id
+            .as_ref()
+            .map(AssociationId::as_str)
+            .or(adopted)
+        {
+            external_name(&mut resource, id);
         }
         resource
     }
