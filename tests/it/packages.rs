@@ -2145,6 +2145,49 @@ fn compositions_wire_the_xrd_to_the_function() {
     }
 }
 
+/// Both shipped Compositions heal the provider's lost-id loop, which the
+/// Input CRD documents and the function reads; a value that is not a
+/// boolean is refused by both.
+#[test]
+fn shipped_compositions_adopt_associations_eks_says_exist() {
+    let read = |input: &Value| {
+        function_eks_pod_identity::params::input::FunctionInput::read(input.as_object())
+    };
+    for world in WORLDS {
+        let input = &composition(world)["spec"]["pipeline"][0]["input"];
+        assert_eq!(
+            input["adoptConflictingAssociations"],
+            json!(true),
+            "{}",
+            world.composition_name
+        );
+        assert!(read(input).is_ok_and(|input| input.adopt_conflicting_associations));
+    }
+    let crd = input_crd();
+    let field = &openapi(&crd)["properties"]["adoptConflictingAssociations"];
+    assert_eq!(field["type"], json!("boolean"));
+    let description = text(field, "/description");
+    for part in [
+        "Association already exists",
+        "a-stubassocid123456",
+        "Off by default",
+    ] {
+        assert!(description.contains(part), "{description}");
+    }
+    let validator = strict_validator(openapi(&crd));
+    let bad = json!({
+        "apiVersion": INPUT_API_VERSION,
+        "kind": INPUT_KIND,
+        "adoptConflictingAssociations": "yes",
+    });
+    assert!(!schema_errors(&validator, &bad).is_empty());
+    let refused = read(&bad).expect_err("the function refuses it too");
+    assert!(
+        refused.contains("input.adoptConflictingAssociations"),
+        "{refused}"
+    );
+}
+
 #[test]
 fn render_examples_use_the_packaged_composition_and_a_development_function() {
     let function = document("package/function/crossplane.yaml");
