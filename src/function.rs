@@ -43,6 +43,10 @@ pub const ROLE_PATH_KEPT: &str = "RolePathKept";
 /// was adopted (`adoptConflictingAssociations`).
 pub const ASSOCIATION_ADOPTED: &str = "AssociationAdopted";
 
+/// The reason of the Warning that the claim's `associationId` names
+/// another association than the running one, which the function keeps.
+pub const ASSOCIATION_ID_KEPT: &str = "AssociationIdKept";
+
 /// Where the function reports on the XR: `status.podIdentity`.
 pub const STATUS_PATH: &[&str] = &["podIdentity"];
 
@@ -187,17 +191,19 @@ fn plan(
         .get(compose::keys::ROLE)
         .and_then(|resource| resource.resource.as_ref());
     let kept = read_role(observed_role, xr.created, &parameters, &mut warnings);
-    let adopted = if input.adopt_conflicting_associations && parameters.association_id.is_none() {
-        adopt_conflicting(&layout, observed, &mut warnings)
-    } else {
-        BTreeMap::new()
-    };
+    let association_ids = association_ids(
+        &layout,
+        &parameters,
+        input.adopt_conflicting_associations,
+        observed,
+        &mut warnings,
+    );
     let options = compose::Options {
         usages: input.usages,
         namespace: xr.namespace,
         layout: &layout,
         role: kept,
-        adopted: &adopted,
+        association_ids: &association_ids,
     };
     let composed = compose::compose(&parameters, scope, options);
     let conditions = vec![explain_failures(&composed, observed, &mut warnings)];
@@ -242,23 +248,56 @@ fn read_role<'o>(
     settings.kept
 }
 
-/// The associations to adopt after EKS said they already exist, each
-/// told to the claim.
-fn adopt_conflicting(
+/// The id each association keeps or adopts, by key: a running
+/// association keeps its own (a differing `associationId` is a Warning);
+/// with `adopt`, one EKS says already exists adopts the id EKS names (each
+/// adoption a Warning).
+fn association_ids(
     layout: &Layout<'_>,
+    parameters: &params::Parameters,
+    adopt: bool,
     observed: &BTreeMap<String, Resource>,
     warnings: &mut Vec<Warning>,
 ) -> BTreeMap<String, String> {
-    let adopted = observed::adoptions(layout.pairs.iter().map(|pair| pair.key.as_str()), observed);
-    for (key, id) in &adopted {
+    let mut ids = BTreeMap::new();
+    for pair in &layout.pairs {
+        let Some(running) = observed
+            .get(&pair.key)
+            .and_then(|resource| resource.resource.as_ref())
+            .and_then(observed::running_association_id)
+        else {
+            continue;
+        };
+        if let Some(asked) = parameters
+            .association_id
+            .as_ref()
+            .filter(|asked| asked.as_str() != running)
+        {
+            warnings.push(Warning {
+                reason: ASSOCIATION_ID_KEPT,
+                message: observed::association_id_kept(&pair.key, running, asked.as_str()),
+            });
+        }
+        ids.insert(pair.key.clone(), running.to_owned());
+    }
+    if !adopt || parameters.association_id.is_some() {
+        return ids;
+    }
+    let unnamed = layout
+        .pairs
+        .iter()
+        .map(|pair| pair.key.as_str())
+        .filter(|key| !ids.contains_key(*key));
+    for (key, id) in observed::adoptions(unnamed, observed) {
         warnings.push(Warning {
             reason: ASSOCIATION_ADOPTED,
             message: format!(
                 "{key}: EKS refuses to create this association because {id} already serves its cluster, namespace and service account (the provider lost the id of the association it created, and would retry forever); adopting {id} through crossplane.io/external-name, as the Composition's input.adoptConflictingAssociations allows"
             ),
         });
+        ids.insert(key, id);
     }
-    adopted
+    ids
 }
 
 /// `ResourcesSynced`, and a Warning per composed resource that fails.

@@ -73,8 +73,10 @@ pub struct Options<'a> {
     pub layout: &'a Layout<'a>,
     /// What the running role fixes, whatever the parameters ask.
     pub role: KeptRole<'a>,
-    /// Associations to adopt, by key: the id EKS says already serves them.
-    pub adopted: &'a BTreeMap<String, String>,
+    /// The id each association must keep or adopt, by key, over the
+    /// parameters' `associationId`: a running association's own, or the
+    /// one EKS says already serves it.
+    pub association_ids: &'a BTreeMap<String, String>,
 }
 
 /// The name and path of a running role, which IAM fixed at creation and
@@ -180,10 +182,10 @@ pub fn compose(parameters: &Parameters, scope: Scope, options: Options<'_>) -> V
     }
     for pair in pairs {
         users.push((pair.key.clone(), groups.eks, "PodIdentityAssociation"));
-        let adopted = options.adopted.get(&pair.key).map(String::as_str);
+        let id = options.association_ids.get(&pair.key).map(String::as_str);
         composed.push(Composed::new(
             pair.key.clone(),
-            builder.association(groups.eks, pair.target, pair.account, adopted),
+            builder.association(groups.eks, pair.target, pair.account, id),
         ));
     }
     if parameters.agent.is_some() {
@@ -290,7 +292,7 @@ impl Builder<'_> {
         api_version: &str,
         target: &ClusterTarget,
         account: &ServiceAccount,
-        adopted: Option<&str>,
+        id: Option<&str>,
     ) -> Struct {
         let parameters = self.parameters;
         let mut for_provider = Self::regional(target);
@@ -305,12 +307,11 @@ impl Builder<'_> {
         }
         self.insert_tags(&mut for_provider);
         let mut resource = self.managed(api_version, "PodIdentityAssociation", for_provider);
-        // The provider adopts the association EKS knows by this id.
-        if let Some(id) = parameters
+        // The provider adopts (or keeps) the association EKS knows by this id.
+        if let Some(id) = id.or(parameters
             .association_id
             .as_ref()
-            .map(AssociationId::as_str)
-            .or(adopted)
+            .map(AssociationId::as_str))
         {
             external_name(&mut resource, id);
         }

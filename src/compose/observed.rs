@@ -199,6 +199,32 @@ pub fn adoptions<'k>(
     adopted
 }
 
+/// The id a running association has: its external name, unless that is
+/// the provider's placeholder. The function keeps emitting it: server-side
+/// apply removes an annotation the function stops emitting (after an
+/// adoption, or when the claim drops `associationId`), and the provider
+/// would then create the association again and loop on EKS's 409.
+#[must_use]
+pub fn running_association_id(association: &Struct) -> Option<&str> {
+    text(association, &["metadata", "annotations", EXTERNAL_NAME])
+        .filter(|id| *id != PLACEHOLDER_ASSOCIATION_ID)
+}
+
+/// The Warning's text when the claim's `associationId` names another
+/// association than the one running under `key`.
+#[must_use]
+pub fn association_id_kept(key: &str, running: &str, asked: &str) -> String {
+    format!(
+        "spec.parameters.associationId: the association {key} is {} in EKS; this claim now asks for {}. Switching would take over that other association and leave {} unmanaged, so the function keeps {}. To manage {}, create a new claim for it; to clear this warning, set associationId to {} or remove it",
+        shown(running),
+        shown(asked),
+        shown(running),
+        shown(running),
+        shown(asked),
+        shown(running),
+    )
+}
+
 /// Every association id the XR's observed associations hold, by id, with
 /// the key holding it.
 fn held_ids(observed: &BTreeMap<String, Resource>) -> BTreeMap<&str, &str> {

@@ -9,7 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use function_eks_pod_identity::function::{Function, ROLE_NAME_KEPT, ROLE_PATH_KEPT};
+use function_eks_pod_identity::function::{
+    Function, ASSOCIATION_ID_KEPT, ROLE_NAME_KEPT, ROLE_PATH_KEPT,
+};
 use function_eks_pod_identity::protocol::structs::struct_to_json;
 use function_eks_pod_identity::protocol::v1::{Severity, Status};
 use serde_json::{json, Value};
@@ -251,10 +253,56 @@ fn assert_valid(step: &str, desired: &BTreeMap<String, Value>, observed: &BTreeM
     }
 }
 
+/// The bodies, sorted, without the ids running associations keep (see
+/// [`assert_running_ids_kept`]).
 fn sorted_bodies(desired: &BTreeMap<String, Value>) -> Vec<String> {
-    let mut bodies: Vec<String> = desired.values().map(Value::to_string).collect();
+    let mut bodies: Vec<String> = desired
+        .values()
+        .map(|body| {
+            let mut body = body.clone();
+            if body["kind"] == "PodIdentityAssociation" {
+                if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+                    if let Some(annotations) = metadata
+                        .get_mut("annotations")
+                        .and_then(Value::as_object_mut)
+                    {
+                        annotations.remove("crossplane.io/external-name");
+                        if annotations.is_empty() {
+                            metadata.remove("annotations");
+                        }
+                    }
+                    if metadata.is_empty() {
+                        body.as_object_mut().unwrap().remove("metadata");
+                    }
+                }
+            }
+            body.to_string()
+        })
+        .collect();
     bodies.sort();
     bodies
+}
+
+/// Every association running under its key keeps naming its id: server-
+/// side apply would otherwise remove the annotation, and the provider
+/// create the association again.
+fn assert_running_ids_kept(
+    step: &str,
+    observed: &BTreeMap<String, Value>,
+    desired: &BTreeMap<String, Value>,
+) {
+    for (key, body) in desired {
+        if let Some(running) = observed
+            .get(key)
+            .filter(|_| body["kind"] == "PodIdentityAssociation")
+        {
+            assert_eq!(
+                external_name(body),
+                external_name(running),
+                "{step}: {key} does not keep its id"
+            );
+        }
+    }
 }
 
 fn keys_of(desired: &BTreeMap<String, Value>, kinds: &[&str]) -> Vec<String> {
@@ -501,6 +549,21 @@ fn cases() -> Vec<Case> {
             warnings: &[ROLE_PATH_KEPT],
             mentions: &["spec.parameters.rolePath", "\"/apps/\"", "\"/\""],
         },
+        Case {
+            name: "associationId changed",
+            reason: "another id would take over another association: the running one is kept, with a Warning",
+            before: edit(&base(), &[("/associationId", Some(json!("a-0123456789abcdefg")))]),
+            after: edit(&base(), &[("/associationId", Some(json!("a-zyxwvutsrqponmlk9")))]),
+            shape: Shape::InPlace,
+            warnings: &[ASSOCIATION_ID_KEPT],
+            mentions: &["spec.parameters.associationId", "\"a-0123456789abcdefg\"", "\"a-zyxwvutsrqponmlk9\"", "new claim"],
+        },
+        in_place(
+            "associationId removed",
+            "the adopted association keeps its id: dropping the annotation would make the provider create it again",
+            edit(&base(), &[("/associationId", Some(json!("a-0123456789abcdefg")))]),
+            base(),
+        ),
         in_place(
             "managed policy added",
             "a new attachment; everything else stays",
@@ -590,7 +653,19 @@ fn check(case: &Case, namespace: Option<&str>) {
     let observed = provider::observe(XR_NAME, namespace, &created.desired, &nothing);
     assert_valid(&step("created"), &created.desired, &observed);
     let steady = run(&case.before, namespace, &observed);
-    assert_eq!(steady.desired, created.desired, "{}", step("steady"));
+    assert_eq!(
+        sorted_bodies(&steady.desired),
+        sorted_bodies(&created.desired),
+        "{}",
+        step("steady")
+    );
+    assert_eq!(
+        steady.desired.keys().collect::<Vec<_>>(),
+        created.desired.keys().collect::<Vec<_>>(),
+        "{}",
+        step("steady")
+    );
+    assert_running_ids_kept(&step("steady"), &observed, &steady.desired);
     assert!(
         steady.warnings.is_empty(),
         "{}: {:?}",
@@ -604,6 +679,7 @@ fn check(case: &Case, namespace: Option<&str>) {
     let what = step("changed");
     assert_valid(&what, &changed.desired, &nothing);
     assert_nothing_replaced_in_place(&what, &observed, &changed.desired);
+    assert_running_ids_kept(&what, &observed, &changed.desired);
     assert_status_truthful(&what, &changed.status, &observed, false);
     assert_eq!(
         changed.conditions,
@@ -681,9 +757,16 @@ fn check(case: &Case, namespace: Option<&str>) {
     let what = step("settled");
     assert_valid(&what, &settled.desired, &caught_up);
     assert_nothing_replaced_in_place(&what, &caught_up, &settled.desired);
+    assert_running_ids_kept(&what, &caught_up, &settled.desired);
     assert_eq!(
-        settled.desired, changed.desired,
-        "{what}: keys or bodies still move"
+        settled.desired.keys().collect::<Vec<_>>(),
+        changed.desired.keys().collect::<Vec<_>>(),
+        "{what}: keys still move"
+    );
+    assert_eq!(
+        sorted_bodies(&settled.desired),
+        sorted_bodies(&changed.desired),
+        "{what}: bodies still change"
     );
     assert_eq!(settled.warnings, changed.warnings, "{what}");
     assert_status_truthful(&what, &settled.status, &caught_up, true);

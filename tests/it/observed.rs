@@ -333,11 +333,11 @@ fn an_association_eks_says_exists_is_adopted_only_when_allowed_and_unambiguous()
         },
         Case {
             name: "already named",
-            reason: "an association with an external name is never touched",
+            reason: "an association with an external name is never touched: it keeps its own",
             input: opt_in.clone(),
             parameters: None,
             observed: lone(Some("a-abcdefghijklmnop1"), &already_exists(ADOPTABLE)),
-            adopted: None,
+            adopted: Some("a-abcdefghijklmnop1"),
         },
         Case {
             name: "two ids",
@@ -694,4 +694,37 @@ fn many_failures_stay_within_8_kib_and_say_how_many_were_left_out() {
         )),
         "{last}"
     );
+}
+
+#[test]
+fn an_adopted_association_keeps_its_id_once_named() {
+    // Adopted on one call, the association is named on the next: the
+    // function keeps naming it, or server-side apply would drop the
+    // annotation and the provider create the association again.
+    let input = Some(json!({"adoptConflictingAssociations": true}));
+    let adopted = run_observed(
+        None,
+        input.clone(),
+        &[(
+            KEY.to_owned(),
+            failing_association(None, &already_exists(ADOPTABLE)),
+        )],
+    );
+    assert_eq!(
+        desired_external_name(&adopted, KEY).as_deref(),
+        Some(ADOPTABLE)
+    );
+    let mut named = failing_association(Some(ADOPTABLE), "");
+    named["status"]["conditions"] = json!([
+        {"type": "Ready", "status": "True", "reason": "Available"},
+        {"type": "Synced", "status": "True", "reason": "ReconcileSuccess"},
+    ]);
+    for input in [input, None] {
+        let response = run_observed(None, input, &[(KEY.to_owned(), named.clone())]);
+        assert_eq!(
+            desired_external_name(&response, KEY).as_deref(),
+            Some(ADOPTABLE)
+        );
+        assert!(results_of(&response, ASSOCIATION_ADOPTED).is_empty());
+    }
 }
