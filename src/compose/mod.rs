@@ -1,5 +1,7 @@
 //! The desired managed resources for one set of checked parameters: the
-//! role, its permissions, the association and, when asked for, the agent.
+//! role, its permissions, the association and, when asked for, the agent;
+//! laid out over what already runs, so that nothing AWS fixes at creation
+//! is ever asked of a running resource ([`topology`], [`observed`]).
 //!
 //! Bodies are built directly as `google.protobuf.Struct`s, the form the
 //! response carries, with no JSON in between.
