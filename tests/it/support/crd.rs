@@ -9,7 +9,7 @@
 //!   the function composes;
 //! - [`Source::Crossplane`], `crossplane-v2.4/`: Crossplane's own kinds
 //!   (`Composition`, `CompositeResourceDefinition`, `DeploymentRuntimeConfig`,
-//!   `Usage`, `ClusterUsage`).
+//!   `Usage`, `ClusterUsage`, `ManagedResourceActivationPolicy`).
 //!
 //! For an object this module:
 //!
