@@ -5,6 +5,7 @@
 
 mod support;
 
+mod activation;
 mod bad_input;
 mod composition;
 mod crd_validation;
