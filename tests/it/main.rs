@@ -24,3 +24,4 @@ mod shutdown;
 mod tls;
 mod topologies;
 mod topology_examples;
+mod well_known;
