@@ -25,3 +25,4 @@ mod shutdown;
 mod tls;
 mod topologies;
 mod topology_examples;
+mod well_known;
