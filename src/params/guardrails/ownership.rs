@@ -17,7 +17,7 @@ use crate::params::aws::is_iam_name_char;
 use crate::params::reader::{describe, shown, Problems, PARAMETERS_PATH};
 use crate::params::{DeletionPolicy, ManagementPolicy, Origin, Parameters, ProviderConfigKind};
 
-use super::templates::{strings, Templates};
+use super::templates::{each_string, Templates};
 use super::{allowed, is_wild, read_patterns, Claim};
 
 /// The rules this module reads, as `input.guardrails` names them.
@@ -190,7 +190,7 @@ fn read_values<T: DeserializeOwned + PartialEq>(
     want: &str,
 ) -> Vec<T> {
     let mut values = Vec::new();
-    for (position, text) in strings(value, path, problems) {
+    each_string(value, path, problems, |position, text, problems| {
         let deserializer: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
             text.into_deserializer();
         match T::deserialize(deserializer) {
@@ -201,7 +201,7 @@ fn read_values<T: DeserializeOwned + PartialEq>(
                 format!("want {want}, got {}", shown(text)),
             ),
         }
-    }
+    });
     values
 }
 

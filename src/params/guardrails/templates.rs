@@ -106,14 +106,14 @@ impl Templates {
         (fits, what): (fn(&str) -> bool, &str),
     ) -> Self {
         let mut patterns = Vec::new();
-        for (position, text) in strings(value, path, problems) {
+        each_string(value, path, problems, |position, text, problems| {
             let item_path = || format!("{path}[{position}]");
             if text.chars().count() > MAX_PATTERN_CHARS {
                 problems.add(
                     item_path(),
                     format!("longer than {MAX_PATTERN_CHARS} characters"),
                 );
-                continue;
+                return;
             }
             let checked = Template::parse(text).and_then(|template| {
                 // A namespace is lowercase letters, digits and -.
@@ -130,7 +130,7 @@ impl Templates {
                 Ok(template) => patterns.push(Pattern::Namespaced(template)),
                 Err(message) => problems.add(item_path(), message),
             }
-        }
+        });
         Self { patterns, case }
     }
 
@@ -176,36 +176,35 @@ impl Templates {
     }
 }
 
-/// The strings of the list at `path`, each with its position; a problem
-/// for the list when it is not one or is too long, and for each entry
-/// that is not a string.
-pub(super) fn strings<'v>(
+/// Calls `each` with every string of the list at `path` and its position,
+/// in order; a problem for the list when it is not one or is too long, and
+/// for each entry that is not a string.
+pub(super) fn each_string<'v>(
     value: &'v Value,
     path: &str,
     problems: &mut Problems,
-) -> Vec<(usize, &'v str)> {
+    mut each: impl FnMut(usize, &'v str, &mut Problems),
+) {
     let Some(items) = value.as_array() else {
         problems.add(path, format!("want a list, got {}", describe(value)));
-        return Vec::new();
+        return;
     };
     if items.len() > MAX_PATTERNS {
         problems.add(
             path,
             format!("{} entries; at most {MAX_PATTERNS}", items.len()),
         );
-        return Vec::new();
+        return;
     }
-    let mut texts = Vec::with_capacity(items.len());
     for (position, item) in items.iter().enumerate() {
         match item.as_str() {
-            Some(text) => texts.push((position, text)),
+            Some(text) => each(position, text, problems),
             None => problems.add(
                 format!("{path}[{position}]"),
                 format!("want a string, got {}", describe(item)),
             ),
         }
     }
-    texts
 }
 
 #[cfg(test)]
