@@ -917,3 +917,29 @@ fn an_update_that_takes_something_over_leaves_the_desired_state_alone() {
         }
     }
 }
+
+/// The guardrails page names every rule the Input CRD declares, so a new
+/// rule is never shipped undocumented.
+#[test]
+fn the_guardrails_page_names_every_rule() {
+    let page = read("docs/guardrails.md");
+    let crd = crate::support::crd::yaml_documents(&read(
+        "package/function/input/eks-pod-identity.fn.crossplane.io_inputs.yaml",
+    ))
+    .unwrap()
+    .remove(0);
+    let guardrails = crd
+        .pointer("/spec/versions/0/schema/openAPIV3Schema/properties/guardrails/properties")
+        .and_then(Value::as_object)
+        .unwrap();
+    let mut missing = Vec::new();
+    for (rule, schema) in guardrails {
+        let nested = schema["properties"].as_object().into_iter().flatten();
+        for name in std::iter::once(rule).chain(nested.map(|(name, _)| name)) {
+            if !page.contains(&format!("`{name}")) {
+                missing.push(name.clone());
+            }
+        }
+    }
+    assert_eq!(missing, Vec::<String>::new(), "not in docs/guardrails.md");
+}
