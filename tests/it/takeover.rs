@@ -609,6 +609,37 @@ fn forced_tags_go_on_every_taggable_resource_with_the_namespace_filled_in() {
     }
 }
 
+/// A claim namespace no Kubernetes API server would accept (a hand-made
+/// request's label) fills no `{namespace}`: patterns naming it match
+/// nothing, its forced tags are left out, and the answer stays small
+/// however long the label and however many placeholders a pattern holds.
+#[test]
+fn a_namespace_kubernetes_would_refuse_fills_no_placeholder() {
+    let label = "a".repeat(200_000);
+    let mut xr = xr(
+        Xr::Claim("team-a"),
+        with(&json!({"roleName": "team-a.orders", "tags": {"app": "x"}})),
+    );
+    xr["metadata"]["labels"]["crossplane.io/claim-namespace"] = json!(label);
+    let pattern = "{namespace}".repeat(100);
+    let guardrails = json!({
+        "roleNames": [pattern],
+        "tags": {"forced": {"tenant": "{namespace}", "owner": "platform"}},
+    });
+    let answer = call(xr.clone(), step(&guardrails, &Value::Null), Vec::new());
+    assert_eq!(
+        answer.fatal,
+        refusal(&[&format!("spec.parameters.roleName: team-a.orders is refused by guardrails.roleNames: want one of {pattern:?}; leave roleName out for a generated, unique name")])
+    );
+    let forced_only = json!({"tags": {"forced": {"tenant": "{namespace}", "owner": "platform"}}});
+    let answer = call(xr, step(&forced_only, &Value::Null), Vec::new());
+    assert!(answer.fatal.is_empty(), "{:?}", answer.fatal);
+    assert_eq!(
+        answer.resources["iamRole"]["spec"]["forProvider"]["tags"],
+        json!({"app": "x", "owner": "platform"})
+    );
+}
+
 // ---------------------------------------------------------------------------
 // The shipped baselines
 

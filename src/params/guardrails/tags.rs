@@ -14,7 +14,7 @@ use crate::params::aws::{check_tag_key, check_tag_value, MAX_USER_TAGS};
 use crate::params::reader::{describe, shown, Problems, PARAMETERS_PATH};
 use crate::params::Parameters;
 
-use super::templates::Template;
+use super::templates::{fills, Template};
 use super::{is_wild, read_patterns};
 
 /// The longest namespace Kubernetes allows, which a forced value must
@@ -62,7 +62,8 @@ impl Tags {
     /// Refuses the claim's own tags under a denied key, then puts the
     /// forced tags on in place of any under the same key. A forced value
     /// that names the namespace is left out for an XR made without a
-    /// claim: it has no tenant.
+    /// claim: it has no tenant (nor has a namespace no Kubernetes would
+    /// accept, which only a hand-made request holds).
     pub(super) fn apply(
         &self,
         parameters: &mut Parameters,
@@ -86,6 +87,7 @@ impl Tags {
         }
         let tags = &mut parameters.tags;
         let before = tags.len();
+        let namespace = namespace.filter(|namespace| fills(namespace));
         for forced in &self.forced {
             let value = match namespace {
                 Some(namespace) => forced.value.filled(namespace),

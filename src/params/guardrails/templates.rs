@@ -13,10 +13,19 @@ use serde_json::Value;
 use crate::iam::glob::{Case, Glob, Piece};
 
 use super::{MAX_PATTERNS, MAX_PATTERN_CHARS};
+use crate::params::aws::check_dns_label;
 use crate::params::reader::{describe, shown, Problems};
 
 /// The placeholder for the claim's namespace.
 pub const NAMESPACE: &str = "{namespace}";
+
+/// Whether `namespace` may fill a placeholder: only a name Kubernetes could
+/// have given a namespace. Anything else comes from a hand-made request and
+/// fills none, failing closed, so that its length never multiplies a
+/// pattern's.
+pub(super) fn fills(namespace: &str) -> bool {
+    check_dns_label(namespace).is_ok()
+}
 
 /// Text with `{namespace}` in it, split at each one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,8 +150,10 @@ impl Templates {
         let Some(namespace) = namespace else {
             return true;
         };
+        let fills = fills(namespace);
         self.patterns.iter().any(|pattern| match pattern {
             Pattern::Fixed(glob) => glob.matches(subject),
+            Pattern::Namespaced(_) if !fills => false,
             Pattern::Namespaced(template) => {
                 let mut pieces = Vec::with_capacity(2 * template.parts.len());
                 for (position, part) in template.parts.iter().enumerate() {
@@ -162,12 +173,17 @@ impl Templates {
         if self.patterns.is_empty() {
             return "nothing is allowed".to_owned();
         }
+        let stand_in = if fills(namespace) {
+            namespace
+        } else {
+            NAMESPACE
+        };
         let mut text = "want one of".to_owned();
         for (position, pattern) in self.patterns.iter().enumerate() {
             text.push_str(if position == 0 { " " } else { ", " });
             let shown = match pattern {
                 Pattern::Fixed(glob) => glob.as_str().to_owned(),
-                Pattern::Namespaced(template) => template.filled(namespace),
+                Pattern::Namespaced(template) => template.filled(stand_in),
             };
             // Writing to a String cannot fail.
             let _ = write!(text, "{shown:?}");
@@ -266,9 +282,11 @@ mod tests {
             ("team-a.orders", Some("team"), false),
             ("team-a-x", Some("team-a"), false),
             ("shared-1", Some("team-a"), true),
-            // A wildcard in a namespace is a character like any other.
+            // A wildcard is no namespace: it fills nothing, let alone
+            // matches as a wildcard.
             ("team-a.orders", Some("*"), false),
-            ("*.orders", Some("*"), true),
+            ("*.orders", Some("*"), false),
+            ("shared-1", Some("*"), true),
             ("anything", None, true),
         ];
         for (subject, namespace, want) in cases {
@@ -281,6 +299,13 @@ mod tests {
         assert_eq!(
             rule.wanted("team-a"),
             "want one of \"team-a.*\", \"shared-?\""
+        );
+        // A namespace no Kubernetes API server would accept fills nothing.
+        let long = "a".repeat(64);
+        assert!(!rule.allows(&format!("{long}.x"), Some(&long)));
+        assert_eq!(
+            rule.wanted(&long),
+            "want one of \"{namespace}.*\", \"shared-?\""
         );
     }
 }
