@@ -22,6 +22,7 @@ mod properties;
 mod protocol_versions;
 mod python_interop;
 mod shutdown;
+mod takeover;
 mod tls;
 mod topologies;
 mod topology_examples;

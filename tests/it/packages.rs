@@ -339,7 +339,7 @@ fn every_example_file_is_checked_by_these_tests() {
             expected.insert(format!("examples/topologies/{dir}/{file}"));
         }
     }
-    for dir in ["usages", "usages-v2"] {
+    for dir in ["usages", "usages-v2", "adoption"] {
         expected.insert(format!("examples/topologies/{dir}/composition.yaml"));
     }
     // Checked by tests/deployment_runtime_config.rs.
@@ -505,11 +505,21 @@ fn input_crd_describes_the_step_input() {
             "rolePath",
             "targetRoleArns",
             "podIdentityAgent",
+            "roleNames",
+            "allowAssociationId",
+            "providerConfigNames",
+            "deletionPolicies",
+            "managementPolicies",
+            "tags",
         ])
     );
     assert_eq!(
         keys("/properties/managedPolicyArns/properties"),
         sorted(&["allow", "deny"])
+    );
+    assert_eq!(
+        keys("/properties/tags/properties"),
+        sorted(&["deniedKeys", "forced"])
     );
     assert_eq!(
         keys("/properties/inlinePolicies/properties"),
@@ -537,6 +547,15 @@ fn full_guardrails() -> Value {
         "rolePath": "/workloads/",
         "targetRoleArns": ["arn:aws:iam::444455556666:role/data-*"],
         "podIdentityAgent": false,
+        "roleNames": ["{namespace}.*", "shared-*"],
+        "allowAssociationId": false,
+        "providerConfigNames": ["default"],
+        "deletionPolicies": ["Delete"],
+        "managementPolicies": ["*"],
+        "tags": {
+            "deniedKeys": ["tenant", "team*"],
+            "forced": {"tenant": "{namespace}"},
+        },
     })
 }
 
@@ -564,6 +583,15 @@ fn input_crd_and_function_agree_on_guardrails() {
         ("/guardrails/clusterNames", json!("prod-*")),
         ("/guardrails/inlinePolicies/allowNotAction", json!("no")),
         ("/guardrails/permissionsBoundaryArn", json!(["arn"])),
+        ("/guardrails/roleName", json!(["{namespace}.*"])),
+        ("/guardrails/roleNames", json!("{namespace}.*")),
+        ("/guardrails/allowAssociationId", json!("false")),
+        ("/guardrails/providerConfigNames", json!("default")),
+        ("/guardrails/deletionPolicies", json!(["Keep"])),
+        ("/guardrails/managementPolicies", json!(["All"])),
+        ("/guardrails/tags/deniedKey", json!(["tenant"])),
+        ("/guardrails/tags/forced", json!({"tenant": 7})),
+        ("/guardrails/tags", json!(["tenant"])),
     ] {
         let mut input = full.clone();
         set(&mut input, pointer, bad);
