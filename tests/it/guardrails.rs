@@ -331,6 +331,22 @@ fn rules() -> Vec<Rule> {
             refused: &["spec.parameters.podIdentityAgent.install: true is refused by guardrails.podIdentityAgent: the platform team installs the agent"],
         },
         Rule {
+            name: "agent from a claim",
+            reason: "a cluster-scoped XR made for a claim is a tenant's too",
+            xr: Xr::Claim("team-a"),
+            edits: json!({"podIdentityAgent": {"install": true}}),
+            guardrails: json!({"podIdentityAgent": false}),
+            refused: &["spec.parameters.podIdentityAgent.install: true is refused by guardrails.podIdentityAgent: the platform team installs the agent"],
+        },
+        Rule {
+            name: "agent from an XR made without a claim",
+            reason: "the platform installs the agent from its own XRs",
+            xr: Xr::Direct,
+            edits: json!({"podIdentityAgent": {"install": true}}),
+            guardrails: json!({"podIdentityAgent": false}),
+            refused: &[],
+        },
+        Rule {
             name: "agent not asked for",
             reason: "install: false is always fine",
             xr: Xr::Claim("team-a"),

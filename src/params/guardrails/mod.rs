@@ -258,9 +258,12 @@ impl Guardrails {
                 );
             }
         }
+        // The platform installs the agent from its defaults or from XRs made
+        // without a claim, whose authors have cluster-wide rights.
         if self.agent_allowed == Some(false)
             && parameters.agent.is_some()
             && !claim.agent_by_default
+            && claim.namespace.is_some()
         {
             problems.add(
                 format!("{PARAMETERS_PATH}.podIdentityAgent.install"),

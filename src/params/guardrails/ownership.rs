@@ -96,7 +96,13 @@ impl Ownership {
                 );
             }
         }
-        if let (Some(false), Some(id)) = (self.allow_association_id, &parameters.association_id) {
+        // An XR made without a claim is the platform's own: adopting is its call.
+        let tenant = claim.namespace.is_some();
+        if let (Some(false), Some(id), true) = (
+            self.allow_association_id,
+            &parameters.association_id,
+            tenant,
+        ) {
             problems.add(
                 format!("{PARAMETERS_PATH}.associationId"),
                 format!(
