@@ -55,7 +55,7 @@ impl AdoptedRole {
     #[must_use]
     pub fn message(&self) -> String {
         format!(
-            "the IAM role {:?} was created at {}, before this XR ({}): it was adopted, not created. Its trust policy, permissions and deletion now follow this claim; if this claim should not own it, delete the claim with deletionPolicy Orphan and review the role",
+            "the IAM role {:?} was created at {}, before this XR ({}): it was adopted, not created. Its trust policy, permissions and deletion now follow this claim; if this claim should not own it, ask the platform team to orphan the role before the claim is deleted, and review its trust policy",
             self.name, self.created, self.xr_created
         )
     }

@@ -25,6 +25,15 @@ enum Token {
     Literal(char),
 }
 
+/// One part of a pattern put together from several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// Pattern text: `*` and `?` are wildcards.
+    Pattern(&'a str),
+    /// Text matched as it is, wildcard characters included.
+    Literal(&'a str),
+}
+
 /// A glob pattern, kept with the text it was written as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Glob {
@@ -43,6 +52,28 @@ impl Glob {
             tokens,
             case,
         }
+    }
+
+    /// The pattern of `pieces` put end to end, compared with `case`: the
+    /// `*` and `?` of a [`Piece::Pattern`] are wildcards, those of a
+    /// [`Piece::Literal`] plain characters.
+    #[must_use]
+    pub fn joined(pieces: &[Piece<'_>], case: Case) -> Self {
+        let mut text = String::new();
+        let mut tokens = Vec::new();
+        for piece in pieces {
+            match piece {
+                Piece::Pattern(pattern) => {
+                    tokens.extend(pattern.chars().map(|c| token(c, case)));
+                    text.push_str(pattern);
+                }
+                Piece::Literal(literal) => {
+                    tokens.extend(literal.chars().map(|c| Token::Literal(fold(c, case))));
+                    text.push_str(literal);
+                }
+            }
+        }
+        Self { text, tokens, case }
     }
 
     /// The pattern as written.
@@ -216,7 +247,7 @@ fn overlap(left: &[Token], right: &[Token]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Case, Glob};
+    use super::{Case, Glob, Piece};
 
     fn arn(pattern: &str) -> Glob {
         Glob::new(pattern, Case::Sensitive)
@@ -281,6 +312,18 @@ mod tests {
             assert_eq!(action(a).overlaps(&action(b)), want, "{a} & {b}");
             assert_eq!(action(b).overlaps(&action(a)), want, "{b} & {a}");
         }
+    }
+
+    #[test]
+    fn joined_pieces_keep_literal_wildcards_literal() {
+        let joined = Glob::joined(
+            &[Piece::Literal("a*"), Piece::Pattern(".*")],
+            Case::Insensitive,
+        );
+        assert!(joined.matches("A*.x"));
+        assert!(!joined.matches("ab.x"));
+        assert_eq!(joined.as_str(), "a*.*");
+        assert!(!joined.is_literal());
     }
 
     #[test]

@@ -6,3 +6,4 @@
 //! ask it about policies, it knows nothing of them.
 
 pub mod glob;
+pub mod well_known;

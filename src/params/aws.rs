@@ -12,7 +12,7 @@ use crate::params::reader::shown;
 const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
 
 /// Characters IAM allows in role and policy names.
-fn is_iam_name_char(c: char) -> bool {
+pub(crate) fn is_iam_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
 }
 

@@ -19,7 +19,7 @@ use self::targets::{
     check_pairs, read_association_id, read_clusters, read_labels, read_service_accounts,
 };
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -248,17 +248,56 @@ pub struct Agent {
     pub resolve_conflicts: Option<ResolveConflicts>,
 }
 
+/// Who set a value. Guardrails check only what the claim set: the
+/// Composition's defaults are the platform team's own choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Origin {
+    /// The Composition's `defaults`, or the function's built-in default.
+    #[default]
+    Platform,
+    /// The XR's own parameters, that is the claim's author.
+    Claim,
+}
+
+impl Origin {
+    /// Who set `key`: the XR's own value wins over the defaults.
+    fn of(reader: &Reader<'_>, key: &str) -> Self {
+        if reader.own(key).is_some() {
+            Self::Claim
+        } else {
+            Self::Platform
+        }
+    }
+}
+
+/// Who set each of [`Management`]'s settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ManagementOrigin {
+    /// Of `provider_config_name`.
+    pub provider_config_name: Origin,
+    /// Of `provider_config_kind`.
+    pub provider_config_kind: Origin,
+    /// Of `deletion_policy`.
+    pub deletion_policy: Origin,
+    /// Of `management_policies`.
+    pub management_policies: Origin,
+}
+
 /// Settings shared by every composed resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Management {
     /// The provider config's name.
     pub provider_config_name: String,
-    /// The provider config's kind (namespaced scope only).
+    /// The provider config's kind (namespaced scope only; a cluster-scoped
+    /// XR holds the default, `ClusterProviderConfig`, as its cluster-scoped
+    /// `ProviderConfig` is cluster-wide too).
     pub provider_config_kind: ProviderConfigKind,
     /// What happens on deletion.
     pub deletion_policy: DeletionPolicy,
     /// Crossplane management policies, when given.
     pub management_policies: Option<Vec<ManagementPolicy>>,
+    /// Who set each of these.
+    pub origin: ManagementOrigin,
 }
 
 /// Everything one XR asks for, checked.
@@ -288,6 +327,9 @@ pub struct Parameters {
     pub role: RoleSettings,
     /// AWS tags for every taggable resource.
     pub tags: BTreeMap<String, String>,
+    /// The keys of `tags` the XR set itself; the others are the
+    /// Composition's defaults.
+    pub own_tag_keys: BTreeSet<String>,
     /// Cross-account role chaining target.
     pub target_role_arn: Option<RoleArn>,
     /// Whether EKS leaves out its session tags.
@@ -348,7 +390,7 @@ pub fn read(
     let target_role_arn = reader.checked(reader.own("targetRoleArn"), RoleArn::parse);
     let inline_policies = read_inline_policies(&mut reader, target_role_arn.as_ref());
     let role = read_role(&mut reader);
-    let tags = read_tags(&mut reader);
+    let (tags, own_tag_keys) = read_tags(&mut reader);
     let disable_session_tags = reader.boolean(reader.own("disableSessionTags"));
     let agent = read_agent(&mut reader);
     let management = read_management(&mut reader, scope);
@@ -378,6 +420,7 @@ pub fn read(
             inline_policies,
             role,
             tags,
+            own_tag_keys,
             target_role_arn,
             disable_session_tags,
             agent,
@@ -557,12 +600,17 @@ fn read_role(reader: &mut Reader<'_>) -> RoleSettings {
     }
 }
 
-fn read_tags(reader: &mut Reader<'_>) -> BTreeMap<String, String> {
+/// The tags of the defaults and the XR merged, and the keys the XR set.
+fn read_tags(reader: &mut Reader<'_>) -> (BTreeMap<String, String>, BTreeSet<String>) {
     let mut tags = BTreeMap::new();
+    let mut own_keys = BTreeSet::new();
     // Defaults first, so the XR's own tags win key by key.
-    let layers = [reader.default("tags"), reader.own("tags")];
+    let layers = [(reader.default("tags"), false), (reader.own("tags"), true)];
     let mut last_path = None;
-    for found in layers.into_iter().flatten() {
+    for (found, own) in layers {
+        let Some(found) = found else {
+            continue;
+        };
         if found.value.is_null() {
             continue;
         }
@@ -578,7 +626,7 @@ fn read_tags(reader: &mut Reader<'_>) -> BTreeMap<String, String> {
                     aws::MAX_USER_TAGS
                 ),
             );
-            return tags;
+            return (tags, own_keys);
         }
         for (key, value) in object {
             let outcome = match value {
@@ -594,6 +642,9 @@ fn read_tags(reader: &mut Reader<'_>) -> BTreeMap<String, String> {
             match outcome {
                 Ok(()) => {
                     tags.insert(key.clone(), value.as_str().unwrap_or_default().to_owned());
+                    if own {
+                        own_keys.insert(key.clone());
+                    }
                 }
                 Err(message) => reader.problems.add(found.path, message),
             }
@@ -612,7 +663,7 @@ fn read_tags(reader: &mut Reader<'_>) -> BTreeMap<String, String> {
             );
         }
     }
-    tags
+    (tags, own_keys)
 }
 
 fn read_agent(reader: &mut Reader<'_>) -> Option<Agent> {
@@ -698,10 +749,20 @@ fn read_management(reader: &mut Reader<'_>, scope: Scope) -> Option<Management> 
         policies,
         "a list of *, Create, Observe, Update, Delete and LateInitialize",
     );
+    let origin = ManagementOrigin {
+        provider_config_name: Origin::of(reader, "providerConfigName"),
+        provider_config_kind: match scope {
+            Scope::Namespaced => Origin::of(reader, "providerConfigKind"),
+            Scope::Cluster => Origin::Platform,
+        },
+        deletion_policy: Origin::of(reader, "deletionPolicy"),
+        management_policies: Origin::of(reader, "managementPolicies"),
+    };
     Some(Management {
         provider_config_name,
         provider_config_kind,
         deletion_policy,
         management_policies,
+        origin,
     })
 }

@@ -1,9 +1,10 @@
 //! The repository's own Crossplane objects validate against Crossplane's
 //! CRDs (`tests/fixtures/crds/crossplane-v2.4/`), strictly, as an API server
 //! would take them: the `Composition`s and `CompositeResourceDefinition`s of
-//! `package/`, the `Composition`s the render examples carry, and every
-//! `DeploymentRuntimeConfig` an example declares. Each kind of mistake those
-//! objects could hold is refused.
+//! `package/`, the `Composition`s the render examples carry, the
+//! `ManagedResourceActivationPolicy`s of the v2 package and of
+//! `examples/activation/`, and every `DeploymentRuntimeConfig` an example
+//! declares. Each kind of mistake those objects could hold is refused.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,8 @@ const LEGACY_COMPOSITION: &str = "package/configuration/apis/composition.yaml";
 const LEGACY_XRD: &str = "package/configuration/apis/definition.yaml";
 const NAMESPACED_COMPOSITION: &str = "package/configuration-v2/apis/composition.yaml";
 const NAMESPACED_XRD: &str = "package/configuration-v2/apis/definition.yaml";
+const NAMESPACED_ACTIVATION: &str = "package/configuration-v2/apis/activation.yaml";
+const CLUSTER_ACTIVATION: &str = "examples/activation/cluster-scoped-mrap.yaml";
 const ANCHORS: &str = "tests/fixtures/anchors/upbound-configuration-aws-eks-pod-identity";
 
 fn root() -> PathBuf {
@@ -135,6 +138,7 @@ fn catalog_covers_crossplanes_kinds() {
         "Usage.apiextensions.crossplane.io/v1beta1",
         "Usage.protection.crossplane.io/v1beta1",
         "ClusterUsage.protection.crossplane.io/v1beta1",
+        "ManagedResourceActivationPolicy.apiextensions.crossplane.io/v1alpha1",
     ] {
         assert!(
             known.iter().any(|kind| kind == expected),
@@ -164,6 +168,8 @@ fn every_crossplane_object_in_package_and_examples_validates() {
         (NAMESPACED_XRD, "CompositeResourceDefinition"),
         ("examples/render/composition.yaml", "Composition"),
         ("examples/render-v2/composition.yaml", "Composition"),
+        (NAMESPACED_ACTIVATION, "ManagedResourceActivationPolicy"),
+        (CLUSTER_ACTIVATION, "ManagedResourceActivationPolicy"),
     ] {
         assert!(
             checked.contains(&(file.to_owned(), kind.to_owned())),
@@ -324,6 +330,57 @@ fn xrds_refuse_mistakes() {
         ),
         &["spec", "Claims aren't supported"],
     );
+}
+
+#[test]
+fn activation_policies_refuse_mistakes() {
+    for file in [NAMESPACED_ACTIVATION, CLUSTER_ACTIVATION] {
+        let policy = document(file);
+        let cases = [
+            (
+                "a misspelled spec field",
+                misspell(&policy, "/spec/activate", "activations"),
+                vec!["activations"],
+            ),
+            (
+                "no activate list",
+                without(&policy, "/spec/activate"),
+                vec!["spec", "\"activate\" is a required property"],
+            ),
+            (
+                "an empty activate list",
+                with(&policy, "/spec/activate", json!([])),
+                vec!["spec.activate"],
+            ),
+            (
+                "a name that is no string",
+                with(&policy, "/spec/activate", json!([7])),
+                vec!["spec.activate[0]"],
+            ),
+            (
+                "an unserved version",
+                with(
+                    &policy,
+                    "/apiVersion",
+                    json!("apiextensions.crossplane.io/v1"),
+                ),
+                vec!["apiVersion", "v1"],
+            ),
+            (
+                "a namespace on a cluster-scoped kind",
+                with(&policy, "/metadata/namespace", json!("crossplane-system")),
+                vec!["metadata.namespace", "cluster-scoped"],
+            ),
+            (
+                "a status",
+                with(&policy, "/status", json!({"activated": []})),
+                vec!["status"],
+            ),
+        ];
+        for (what, object, needles) in cases {
+            assert_refused(&format!("{file}: {what}"), &object, &needles);
+        }
+    }
 }
 
 /// A small, valid `DeploymentRuntimeConfig` for this function: one replica,

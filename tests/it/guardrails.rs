@@ -17,12 +17,12 @@ use serde_json::{json, Value};
 
 use crate::support::function::{assert_same, Call};
 
-const PREFIX: &str = "cannot compose EKS Pod Identity: ";
+pub(crate) const PREFIX: &str = "cannot compose EKS Pod Identity: ";
 const BOUNDARY: &str = "arn:aws:iam::111122223333:policy/workload-boundary";
 
 /// Where the XR comes from.
 #[derive(Clone, Copy)]
-enum Xr {
+pub(crate) enum Xr {
     /// A cluster-scoped XR made for a claim in this namespace.
     Claim(&'static str),
     /// A cluster-scoped XR made directly, by someone with cluster rights.
@@ -31,7 +31,7 @@ enum Xr {
     Namespaced(&'static str),
 }
 
-fn parameters() -> Value {
+pub(crate) fn parameters() -> Value {
     json!({
         "region": "us-west-2",
         "clusterName": "prod-a",
@@ -41,11 +41,11 @@ fn parameters() -> Value {
     })
 }
 
-fn policy(statement: &Value) -> String {
+pub(crate) fn policy(statement: &Value) -> String {
     json!({"Version": "2012-10-17", "Statement": statement}).to_string()
 }
 
-fn xr(kind: Xr, parameters: Value) -> Value {
+pub(crate) fn xr(kind: Xr, parameters: Value) -> Value {
     let (api_kind, metadata) = match kind {
         Xr::Claim(namespace) => (
             "XPodIdentity",
@@ -67,7 +67,7 @@ fn xr(kind: Xr, parameters: Value) -> Value {
     xr
 }
 
-fn input(guardrails: Value) -> Value {
+pub(crate) fn input(guardrails: Value) -> Value {
     let mut input = json!({
         "apiVersion": "eks-pod-identity.fn.crossplane.io/v1beta1",
         "kind": "Input",
@@ -100,7 +100,7 @@ fn run(xr: Value, input: Option<Value>) -> (Vec<String>, Option<Value>) {
 }
 
 /// Merges `edits` into the base parameters; null removes a key.
-fn with(edits: &Value) -> Value {
+pub(crate) fn with(edits: &Value) -> Value {
     let mut parameters = parameters();
     for (key, value) in edits.as_object().unwrap() {
         if value.is_null() {
@@ -331,6 +331,22 @@ fn rules() -> Vec<Rule> {
             refused: &["spec.parameters.podIdentityAgent.install: true is refused by guardrails.podIdentityAgent: the platform team installs the agent"],
         },
         Rule {
+            name: "agent from a claim",
+            reason: "a cluster-scoped XR made for a claim is a tenant's too",
+            xr: Xr::Claim("team-a"),
+            edits: json!({"podIdentityAgent": {"install": true}}),
+            guardrails: json!({"podIdentityAgent": false}),
+            refused: &["spec.parameters.podIdentityAgent.install: true is refused by guardrails.podIdentityAgent: the platform team installs the agent"],
+        },
+        Rule {
+            name: "agent from an XR made without a claim",
+            reason: "the platform installs the agent from its own XRs",
+            xr: Xr::Direct,
+            edits: json!({"podIdentityAgent": {"install": true}}),
+            guardrails: json!({"podIdentityAgent": false}),
+            refused: &[],
+        },
+        Rule {
             name: "agent not asked for",
             reason: "install: false is always fine",
             xr: Xr::Claim("team-a"),
@@ -517,7 +533,7 @@ fn malformed_guardrails_are_fatal_at_their_path() {
     let cases = [
         (
             json!({"managedPolicyArn": {"deny": []}}),
-            "input.guardrails.managedPolicyArn: unknown guardrail; known are serviceAccountNamespaces, clusterNames, managedPolicyArns, inlinePolicies, permissionsBoundaryArn, rolePath, targetRoleArns, podIdentityAgent",
+            "input.guardrails.managedPolicyArn: unknown guardrail; known are serviceAccountNamespaces, clusterNames, managedPolicyArns, inlinePolicies, permissionsBoundaryArn, rolePath, targetRoleArns, podIdentityAgent, roleNames, allowAssociationId, providerConfigNames, deletionPolicies, managementPolicies, tags",
         ),
         (
             json!({"managedPolicyArns": {"deny": ["arn:aws:iam:policy/AdministratorAccess"], "alow": []}}),
@@ -558,12 +574,15 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn read(relative: &str) -> String {
+pub(crate) fn read(relative: &str) -> String {
     let path = root().join(relative);
     std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
-fn render_with(xr: &str, composition: &str) -> function_eks_pod_identity::render::Rendered {
+pub(crate) fn render_with(
+    xr: &str,
+    composition: &str,
+) -> function_eks_pod_identity::render::Rendered {
     render(&Function::default(), xr, None, Some(composition)).unwrap()
 }
 
@@ -574,12 +593,18 @@ fn upbounds_examples_compose_under_the_legacy_baseline() {
         read("tests/fixtures/anchors/upbound-configuration-aws-eks-pod-identity/v0.1.0-example-xr.yaml"),
         read("examples/upbound-v0.1.0-xr.yaml"),
         read("examples/claim.yaml"),
-        read("examples/cross-account-xr.yaml"),
     ] {
         let rendered = render_with(&xr, &composition);
         assert!(rendered.fatal.is_empty(), "{:?}", rendered.fatal);
         assert!(rendered.resources.contains_key("iamRole"));
     }
+    // Cross-account chaining waits for the platform team to list the role;
+    // nothing else of the example is refused.
+    let chained = render_with(&read("examples/cross-account-xr.yaml"), &composition);
+    assert_eq!(
+        chained.fatal,
+        [format!("{PREFIX}spec.parameters.targetRoleArn: arn:aws:iam::444455556666:role/billing-readonly is refused by guardrails.targetRoleArns: nothing is allowed")]
+    );
 }
 
 #[test]
@@ -613,9 +638,23 @@ fn the_strict_example_passes_one_xr_and_refuses_the_other() {
     let composition = read("examples/guardrails/composition.yaml");
     let allowed = render_with(&read("examples/guardrails/allowed-xr.yaml"), &composition);
     assert!(allowed.fatal.is_empty(), "{:?}", allowed.fatal);
-    let role = &allowed.resources["iamRole"]["spec"]["forProvider"];
-    assert_eq!(role["permissionsBoundary"], json!(BOUNDARY));
-    assert_eq!(role["path"], json!("/workloads/"));
+    let role = &allowed.resources["iamRole"];
+    assert_eq!(
+        role["spec"]["forProvider"]["permissionsBoundary"],
+        json!(BOUNDARY)
+    );
+    assert_eq!(role["spec"]["forProvider"]["path"], json!("/workloads/"));
+    assert_eq!(
+        role["metadata"]["annotations"]["crossplane.io/external-name"],
+        json!("team-a.orders-api")
+    );
+    for key in ["iamRole", "podIdentityAssociation"] {
+        assert_eq!(
+            allowed.resources[key]["spec"]["forProvider"]["tags"],
+            json!({"team": "orders", "tenant": "team-a"}),
+            "{key}"
+        );
+    }
     assert_eq!(allowed.resources.len(), 6, "{:?}", allowed.resources.keys());
 
     let refused = render_with(&read("examples/guardrails/refused-xr.yaml"), &composition);
@@ -630,6 +669,8 @@ fn the_strict_example_passes_one_xr_and_refuses_the_other() {
                 "spec.parameters.managedPolicyArns[0]: arn:aws:iam::aws:policy/AdministratorAccess is refused by guardrails.managedPolicyArns.deny \"arn:aws:iam::aws:policy/AdministratorAccess\"",
                 "spec.parameters.inlinePolicy[0].policy: Statement[0] Action \"iam:Pass*\" can grant \"iam:*\", refused by guardrails.inlinePolicies.denyActions",
                 "spec.parameters.permissionsBoundaryArn: arn:aws:iam::111122223333:policy/anything-goes is refused by guardrails.permissionsBoundaryArn: every role carries arn:aws:iam::111122223333:policy/workload-boundary; leave the field out or give that ARN",
+                "spec.parameters.roleName: OrganizationAccountAccessRole is refused by guardrails.roleNames: want one of \"team-a.*\"; leave roleName out for a generated, unique name",
+                "spec.parameters.tags.Tenant: the key \"Tenant\" is refused by guardrails.tags.deniedKeys \"tenant\" (tag keys compare without case)",
             ]
             .join("; ")
         )]

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod activation;
 mod bad_input;
 mod composition;
 mod crd_validation;
@@ -22,6 +23,8 @@ mod properties;
 mod protocol_versions;
 mod python_interop;
 mod shutdown;
+mod takeover;
 mod tls;
 mod topologies;
 mod topology_examples;
+mod well_known;

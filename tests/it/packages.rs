@@ -107,6 +107,9 @@ struct World {
     provider_version: &'static str,
     /// Parameters only this world declares.
     extra_parameters: &'static [&'static str],
+    /// Package files besides `crossplane.yaml` and the XRD and Composition
+    /// under `apis/`.
+    extra_files: &'static [&'static str],
     anchor_definition: &'static str,
     anchor_example: &'static str,
     /// The example claims and XRs of this world (paths from the crate root).
@@ -127,6 +130,9 @@ const LEGACY: World = World {
     crossplane_version: ">=v1.14.1",
     provider_version: ">=v1.11.0",
     extra_parameters: &[],
+    // Crossplane 1.x knows no activation policy: the one for this world on
+    // Crossplane v2 is an example to apply (examples/activation/).
+    extra_files: &[],
     anchor_definition: "v0.1.0-definition.yaml",
     anchor_example: "v0.1.0-example-xr.yaml",
     examples: &[
@@ -152,9 +158,12 @@ const NAMESPACED: World = World {
     xr_kind: "PodIdentity",
     claim_kind: None,
     namespaced: true,
-    crossplane_version: ">=v2.0.0",
+    // The first release that accepts an activation policy in a package.
+    crossplane_version: ">=v2.1.0",
     provider_version: ">=v2.0.0",
     extra_parameters: &["providerConfigKind"],
+    // The ManagedResourceActivationPolicy; tests/activation.rs checks it.
+    extra_files: &["apis/activation.yaml"],
     anchor_definition: "v2-definition.yaml",
     anchor_example: "v2-example-xr.yaml",
     examples: &[
@@ -330,11 +339,13 @@ fn every_example_file_is_checked_by_these_tests() {
             expected.insert(format!("examples/topologies/{dir}/{file}"));
         }
     }
-    for dir in ["usages", "usages-v2"] {
+    for dir in ["usages", "usages-v2", "adoption"] {
         expected.insert(format!("examples/topologies/{dir}/composition.yaml"));
     }
     // Checked by tests/deployment_runtime_config.rs.
     expected.insert("examples/deployment-runtime-config.yaml".to_owned());
+    // Checked by tests/activation.rs and tests/crossplane_crds.rs.
+    expected.insert("examples/activation/cluster-scoped-mrap.yaml".to_owned());
     let found: BTreeSet<String> = files_under("examples")
         .into_iter()
         .map(|file| format!("examples/{file}"))
@@ -494,11 +505,21 @@ fn input_crd_describes_the_step_input() {
             "rolePath",
             "targetRoleArns",
             "podIdentityAgent",
+            "roleNames",
+            "allowAssociationId",
+            "providerConfigNames",
+            "deletionPolicies",
+            "managementPolicies",
+            "tags",
         ])
     );
     assert_eq!(
         keys("/properties/managedPolicyArns/properties"),
         sorted(&["allow", "deny"])
+    );
+    assert_eq!(
+        keys("/properties/tags/properties"),
+        sorted(&["deniedKeys", "forced"])
     );
     assert_eq!(
         keys("/properties/inlinePolicies/properties"),
@@ -526,6 +547,15 @@ fn full_guardrails() -> Value {
         "rolePath": "/workloads/",
         "targetRoleArns": ["arn:aws:iam::444455556666:role/data-*"],
         "podIdentityAgent": false,
+        "roleNames": ["{namespace}.*", "shared-*"],
+        "allowAssociationId": false,
+        "providerConfigNames": ["default"],
+        "deletionPolicies": ["Delete"],
+        "managementPolicies": ["*"],
+        "tags": {
+            "deniedKeys": ["tenant", "team*"],
+            "forced": {"tenant": "{namespace}"},
+        },
     })
 }
 
@@ -553,6 +583,15 @@ fn input_crd_and_function_agree_on_guardrails() {
         ("/guardrails/clusterNames", json!("prod-*")),
         ("/guardrails/inlinePolicies/allowNotAction", json!("no")),
         ("/guardrails/permissionsBoundaryArn", json!(["arn"])),
+        ("/guardrails/roleName", json!(["{namespace}.*"])),
+        ("/guardrails/roleNames", json!("{namespace}.*")),
+        ("/guardrails/allowAssociationId", json!("false")),
+        ("/guardrails/providerConfigNames", json!("default")),
+        ("/guardrails/deletionPolicies", json!(["Keep"])),
+        ("/guardrails/managementPolicies", json!(["All"])),
+        ("/guardrails/tags/deniedKey", json!(["tenant"])),
+        ("/guardrails/tags/forced", json!({"tenant": 7})),
+        ("/guardrails/tags", json!(["tenant"])),
     ] {
         let mut input = full.clone();
         set(&mut input, pointer, bad);
@@ -644,18 +683,15 @@ fn remove(value: &mut Value, pointer: &str) {
 // The Configuration packages
 
 #[test]
-fn configuration_packages_hold_only_metadata_xrd_and_composition() {
+fn configuration_packages_hold_only_metadata_xrd_composition_and_activation() {
     for world in WORLDS {
-        assert_eq!(
-            files_under(world.package),
-            sorted(&[
-                "crossplane.yaml",
-                "apis/definition.yaml",
-                "apis/composition.yaml"
-            ]),
-            "{}",
-            world.package
-        );
+        let mut expected = sorted(&[
+            "crossplane.yaml",
+            "apis/definition.yaml",
+            "apis/composition.yaml",
+        ]);
+        expected.extend(world.extra_files.iter().map(|file| (*file).to_owned()));
+        assert_eq!(files_under(world.package), expected, "{}", world.package);
     }
 }
 

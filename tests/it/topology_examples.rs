@@ -33,9 +33,10 @@ const EXAMPLES: [Example; 5] = [
         associations: 2,
         usages: 0,
     },
+    // The baseline with allowAssociationId: true.
     Example {
         dir: "adoption",
-        composition: "composition.yaml",
+        composition: "adoption/composition.yaml",
         associations: 1,
         usages: 0,
     },
@@ -132,6 +133,51 @@ fn topology_examples_render_ready_with_every_association_in_the_status() {
             }
         }
         assert_eq!(usages, example.usages, "{name}: Usages");
+    }
+}
+
+/// Each topology Composition is its package's, changed only where its
+/// example needs it, so the examples show what the shipped baseline does.
+#[test]
+fn topology_compositions_are_the_packaged_ones_but_for_what_their_example_needs() {
+    let document = |path: &Path| {
+        let mut documents = crate::support::crd::yaml_documents(&read(path))
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        assert_eq!(documents.len(), 1, "{}", path.display());
+        documents.remove(0)
+    };
+    let cases = [
+        ("composition.yaml", "package/configuration", json!({})),
+        (
+            "usages/composition.yaml",
+            "package/configuration",
+            json!({"usages": true}),
+        ),
+        (
+            "usages-v2/composition.yaml",
+            "package/configuration-v2",
+            json!({"usages": true}),
+        ),
+        (
+            "adoption/composition.yaml",
+            "package/configuration",
+            json!({"guardrails": {"allowAssociationId": true}}),
+        ),
+    ];
+    for (file, package, changes) in cases {
+        let mut want = document(&root().join(package).join("apis/composition.yaml"));
+        let input = &mut want["spec"]["pipeline"][0]["input"];
+        for (key, value) in changes.as_object().unwrap() {
+            match value.as_object() {
+                Some(fields) => {
+                    for (field, value) in fields {
+                        input[key][field] = value.clone();
+                    }
+                }
+                None => input[key] = value.clone(),
+            }
+        }
+        assert_eq!(want, document(&topologies().join(file)), "{file}");
     }
 }
 

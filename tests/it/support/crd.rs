@@ -9,7 +9,7 @@
 //!   the function composes;
 //! - [`Source::Crossplane`], `crossplane-v2.4/`: Crossplane's own kinds
 //!   (`Composition`, `CompositeResourceDefinition`, `DeploymentRuntimeConfig`,
-//!   `Usage`, `ClusterUsage`).
+//!   `Usage`, `ClusterUsage`, `ManagedResourceActivationPolicy`).
 //!
 //! For an object this module:
 //!
@@ -146,6 +146,19 @@ pub fn source_of(object: &Value) -> Option<Source> {
         .map(|crd| crd.source)
 }
 
+/// Where the CRD that defines `kind` in the API group `group` comes from,
+/// and its name, `<spec.names.plural>.<group>`: for a provider's CRD also the
+/// name of the `ManagedResourceDefinition` Crossplane v2 makes of it, which is
+/// what a `ManagedResourceActivationPolicy` lists. `None` when no vendored CRD
+/// defines the kind.
+pub fn crd_name(group: &str, kind: &str) -> Option<(Source, &'static str)> {
+    let catalog = CATALOG.as_ref().ok()?;
+    catalog
+        .kinds
+        .get(&(group.to_owned(), kind.to_owned()))
+        .map(|crd| (crd.source, crd.name.as_str()))
+}
+
 /// What the object is, which decides what its `metadata` and `status` may
 /// hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +182,9 @@ struct Catalog {
 struct Crd {
     file: String,
     source: Source,
+    /// `<plural>.<group>`: the CRD's name, and that of the
+    /// `ManagedResourceDefinition` Crossplane v2 makes of a provider's CRD.
+    name: String,
     namespaced: bool,
     versions: BTreeMap<String, Version>,
 }
@@ -359,6 +375,12 @@ fn load_crd(
     }
     let group = text("/spec/group")?.to_owned();
     let kind = text("/spec/names/kind")?.to_owned();
+    let name = format!("{}.{group}", text("/spec/names/plural")?);
+    if text("/metadata/name")? != name {
+        return Err(format!(
+            "metadata.name is not <spec.names.plural>.<spec.group> ({name})"
+        ));
+    }
     let namespaced = match text("/spec/scope")? {
         "Namespaced" => true,
         "Cluster" => false,
@@ -381,6 +403,7 @@ fn load_crd(
     let crd = Crd {
         file: file.to_owned(),
         source,
+        name,
         namespaced,
         versions,
     };

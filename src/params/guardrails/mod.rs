@@ -5,6 +5,14 @@
 //! author controls the input. Every rule is optional and an absent rule
 //! restricts nothing, but a rule that cannot be read is an error rather
 //! than no rule, so a typo never disables a guardrail.
+//!
+//! The rules on what a claim could take over rather than create are in
+//! `ownership`, those on tags in `tags`, and patterns naming the claim's
+//! namespace in `templates`.
+
+mod ownership;
+mod tags;
+mod templates;
 
 use std::borrow::Cow;
 use std::fmt::{self, Write};
@@ -46,7 +54,7 @@ pub const MAX_ACTION_CHARS: usize = 128;
 pub const MAX_POLICY_ACTION_CHARS: usize = 256;
 
 /// The keys `guardrails` may hold.
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 14] = [
     "serviceAccountNamespaces",
     "clusterNames",
     "managedPolicyArns",
@@ -55,6 +63,12 @@ const KEYS: [&str; 8] = [
     "rolePath",
     "targetRoleArns",
     "podIdentityAgent",
+    "roleNames",
+    "allowAssociationId",
+    "providerConfigNames",
+    "deletionPolicies",
+    "managementPolicies",
+    "tags",
 ];
 
 /// Which namespaces a service account may be in.
@@ -90,6 +104,8 @@ pub struct Guardrails {
     role_path: Option<RolePath>,
     target_role_arns: Option<Vec<Glob>>,
     agent_allowed: Option<bool>,
+    ownership: ownership::Ownership,
+    tags: Option<tags::Tags>,
 }
 
 /// The claim's side of the checks that are not in its parameters.
@@ -169,6 +185,10 @@ impl Guardrails {
                         problems.add(path, format!("want true or false, got {}", describe(other)));
                     }
                 },
+                "tags" => rules.tags = Some(tags::Tags::read(value, &path, &mut problems)),
+                key if ownership::KEYS.contains(&key) => {
+                    rules.ownership.read(key, value, &path, &mut problems);
+                }
                 _ => problems.add(
                     path,
                     format!("unknown guardrail; known are {}", KEYS.join(", ")),
@@ -183,7 +203,8 @@ impl Guardrails {
     }
 
     /// Checks `parameters` against every rule, reporting every violation;
-    /// then forces the boundary and path onto the role.
+    /// then forces the boundary and path onto the role and the forced tags
+    /// onto every taggable resource.
     pub fn check(&self, parameters: &mut Parameters, claim: Claim<'_>) -> Result<(), Problems> {
         let mut problems = Problems::default();
         self.check_namespace(parameters, claim, &mut problems);
@@ -237,14 +258,21 @@ impl Guardrails {
                 );
             }
         }
+        // The platform installs the agent from its defaults or from XRs made
+        // without a claim, whose authors have cluster-wide rights.
         if self.agent_allowed == Some(false)
             && parameters.agent.is_some()
             && !claim.agent_by_default
+            && claim.namespace.is_some()
         {
             problems.add(
                 format!("{PARAMETERS_PATH}.podIdentityAgent.install"),
                 "true is refused by guardrails.podIdentityAgent: the platform team installs the agent",
             );
+        }
+        self.ownership.check(parameters, claim, &mut problems);
+        if let Some(tags) = &self.tags {
+            tags.apply(parameters, claim.namespace, &mut problems);
         }
         if problems.0.is_empty() {
             Ok(())
