@@ -13,10 +13,13 @@
 //! listener settings, runtime and allocator, answering `RunFunction` by
 //! echoing the desired state, with what tonic-prost-build generates by
 //! default around it, prost's own codec decoding the whole request. The
-//! function's codec decodes only what the function reads, so the function
-//! can beat the floor; `cargo bench --bench compose` counts that codec
-//! around an echo too. With two or more cores allowed, both servers run
-//! pinned to the first and the load generator to the second.
+//! function's codec decodes the whole request too, with prost, after
+//! measuring its nesting on the wire (the one extra pass), and then the
+//! function composes; so the floor is what the function cannot beat, and
+//! the gap is the price of that pass and of composing.
+//! `cargo bench --bench compose` counts the codec around an echo too. With
+//! two or more cores allowed, both servers run pinned to the first and the
+//! load generator to the second.
 //!
 //! Measured for each server: spawn to the first answered call; calls per
 //! second, p50, p90 and p99 latency and server CPU time per call, for 1

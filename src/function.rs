@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use prost_types::Struct;
 
-use crate::compose::observed::AdoptedRole;
+use crate::compose::observed::{self, AdoptedRole, RunningRole};
 use crate::compose::status::{self, PodIdentityStatus};
-use crate::compose::{self, Composed};
+use crate::compose::{self, synced, Composed, KeptRole, Layout};
 use crate::params::guardrails::{self, Claim};
 use crate::params::input::FunctionInput;
 use crate::params::reader::PARAMETERS_PATH;
@@ -30,6 +30,22 @@ pub const INVALID_PARAMETERS: &str = "InvalidParameters";
 
 /// The reason of the Warning that a composed role existed before its XR.
 pub const ROLE_ADOPTED: &str = "RoleAdopted";
+
+/// The reason of the Warning that the claim asks to rename a running role,
+/// which IAM cannot do: the function keeps its name.
+pub const ROLE_NAME_KEPT: &str = "RoleNameKept";
+
+/// The reason of the Warning that the claim asks to move a running role to
+/// another path, which IAM cannot do: the function keeps its path.
+pub const ROLE_PATH_KEPT: &str = "RolePathKept";
+
+/// The reason of the Warning that an association EKS says already exists
+/// was adopted (`adoptConflictingAssociations`).
+pub const ASSOCIATION_ADOPTED: &str = "AssociationAdopted";
+
+/// The reason of the Warning that the claim's `associationId` names
+/// another association than the running one, which the function keeps.
+pub const ASSOCIATION_ID_KEPT: &str = "AssociationIdKept";
 
 /// Where the function reports on the XR: `status.podIdentity`.
 pub const STATUS_PATH: &[&str] = &["podIdentity"];
@@ -111,6 +127,21 @@ struct Planned {
     status: PodIdentityStatus,
     /// Real problems the claim's author should see, as Warning results.
     warnings: Vec<Warning>,
+    /// Conditions for the composite and its claim.
+    conditions: Vec<Condition>,
+}
+
+/// One condition for the composite and its claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Condition {
+    /// Its type, in Pascal case.
+    kind: &'static str,
+    /// Whether it holds.
+    holds: bool,
+    /// Its reason, in Pascal case.
+    reason: &'static str,
+    /// What it means, when there is more to say.
+    message: Option<String>,
 }
 
 /// One Warning result for the composite and its claim.
@@ -153,22 +184,48 @@ fn plan(
     }
     compose::trust::check_size(&parameters)
         .map_err(|message| refusal(format!("{PARAMETERS_PATH}.serviceAccounts: {message}")))?;
-    let observed_association = observed
-        .get(compose::keys::ASSOCIATION)
-        .and_then(|resource| resource.resource.as_ref());
-    let options = compose::Options {
-        usages: input.usages,
-        namespace: xr.namespace,
-        observed_association,
-    };
-    let pairs = compose::pairs(&parameters, observed_association);
-    let status = PodIdentityStatus::observe(observed, &pairs);
+    let layout = Layout::new(&parameters, observed);
+    let status = PodIdentityStatus::observe(observed, &layout.pairs);
     let mut warnings = Vec::new();
     let observed_role = observed
         .get(compose::keys::ROLE)
         .and_then(|resource| resource.resource.as_ref());
-    if let Some(adopted) = observed_role
-        .zip(xr.created)
+    let kept = read_role(observed_role, xr.created, &parameters, &mut warnings);
+    let association_ids = association_ids(
+        &layout,
+        &parameters,
+        input.adopt_conflicting_associations,
+        observed,
+        &mut warnings,
+    );
+    let options = compose::Options {
+        usages: input.usages,
+        namespace: xr.namespace,
+        layout: &layout,
+        role: kept,
+        association_ids: &association_ids,
+    };
+    let composed = compose::compose(&parameters, scope, options);
+    let conditions = vec![explain_failures(&composed, observed, &mut warnings)];
+    Ok(Planned {
+        composed,
+        status,
+        warnings,
+        conditions,
+    })
+}
+
+/// What the observed role says: whether it was adopted, and the name and
+/// path it keeps whatever the claim now asks (each change it refuses is a
+/// Warning).
+fn read_role<'o>(
+    role: Option<&'o Struct>,
+    xr_created: Option<&str>,
+    parameters: &params::Parameters,
+    warnings: &mut Vec<Warning>,
+) -> KeptRole<'o> {
+    if let Some(adopted) = role
+        .zip(xr_created)
         .and_then(|(role, created)| AdoptedRole::of(role, created))
     {
         warnings.push(Warning {
@@ -176,11 +233,108 @@ fn plan(
             message: adopted.message(),
         });
     }
-    Ok(Planned {
-        composed: compose::compose(&parameters, scope, options),
-        status,
-        warnings,
-    })
+    let settings = role
+        .and_then(RunningRole::of)
+        .map(|running| running.keep(&parameters.role))
+        .unwrap_or_default();
+    for (reason, message) in [
+        (ROLE_NAME_KEPT, settings.name),
+        (ROLE_PATH_KEPT, settings.path),
+    ] {
+        if let Some(message) = message {
+            warnings.push(Warning { reason, message });
+        }
+    }
+    settings.kept
+}
+
+/// The id each association keeps or adopts, by key: a running
+/// association keeps its own (a differing `associationId` is a Warning);
+/// with `adopt`, one EKS says already exists adopts the id EKS names (each
+/// adoption a Warning).
+fn association_ids(
+    layout: &Layout<'_>,
+    parameters: &params::Parameters,
+    adopt: bool,
+    observed: &BTreeMap<String, Resource>,
+    warnings: &mut Vec<Warning>,
+) -> BTreeMap<String, String> {
+    let mut ids = BTreeMap::new();
+    for pair in &layout.pairs {
+        let Some(running) = observed
+            .get(&pair.key)
+            .and_then(|resource| resource.resource.as_ref())
+            .and_then(observed::running_association_id)
+        else {
+            continue;
+        };
+        if let Some(asked) = parameters
+            .association_id
+            .as_ref()
+            .filter(|asked| asked.as_str() != running)
+        {
+            warnings.push(Warning {
+                reason: ASSOCIATION_ID_KEPT,
+                message: observed::association_id_kept(&pair.key, running, asked.as_str()),
+            });
+        }
+        ids.insert(pair.key.clone(), running.to_owned());
+    }
+    if !adopt || parameters.association_id.is_some() {
+        return ids;
+    }
+    let unnamed = layout
+        .pairs
+        .iter()
+        .map(|pair| pair.key.as_str())
+        .filter(|key| !ids.contains_key(*key));
+    for (key, id) in observed::adoptions(unnamed, observed) {
+        warnings.push(Warning {
+            reason: ASSOCIATION_ADOPTED,
+            message: format!(
+                "{key}: EKS refuses to create this association because {id} already serves its cluster, namespace and service account (the provider lost the id of the association it created, and would retry forever); adopting {id} through crossplane.io/external-name, as the Composition's input.adoptConflictingAssociations allows"
+            ),
+        });
+        ids.insert(key, id);
+    }
+    ids
+}
+
+/// `ResourcesSynced`, and a Warning per composed resource that fails.
+fn explain_failures(
+    composed: &[Composed],
+    observed: &BTreeMap<String, Resource>,
+    warnings: &mut Vec<Warning>,
+) -> Condition {
+    let kinds = composed.iter().map(|resource| {
+        (
+            resource.key.as_str(),
+            path::text(&resource.body, &["kind"]).unwrap_or("resource"),
+        )
+    });
+    let failures = synced::failures(kinds, observed);
+    if failures.is_empty() {
+        return Condition {
+            kind: synced::CONDITION,
+            holds: true,
+            reason: synced::SYNCED,
+            message: None,
+        };
+    }
+    warnings.extend(
+        synced::warnings(&failures)
+            .into_iter()
+            .map(|message| Warning {
+                reason: synced::FAILING,
+                message,
+            }),
+    );
+    Condition {
+        kind: synced::CONDITION,
+        holds: false,
+        reason: synced::FAILING,
+        message: Some(synced::condition_message(&failures)),
+    }
 }
 
 /// The step inputs read last, each with what it reads as.
@@ -275,9 +429,19 @@ fn apply(
         composed,
         status,
         warnings,
+        conditions,
     } = planned;
     for Warning { reason, message } in warnings {
         response::warning(answer, reason, message);
+    }
+    for Condition {
+        kind,
+        holds,
+        reason,
+        message,
+    } in conditions
+    {
+        response::condition(answer, kind, holds, reason, message);
     }
     let desired = answer.desired.get_or_insert_with(State::default);
     for Composed {

@@ -10,9 +10,11 @@
 //!   reflection, and the Prometheus metrics and their HTTP endpoint.
 //! - [`function`]: one call, request in, response out, in named stages.
 //!   [`render`] runs the same call offline, from YAML files.
-//! - [`compose`]: the desired managed resources for checked parameters:
-//!   the cluster x service account topology, their keys, the trust policy,
-//!   Usages, readiness and the XR's status.
+//! - [`compose`]: the desired managed resources for checked parameters
+//!   and what already runs: the cluster x service account topology, their
+//!   keys (kept by what runs, moved where AWS fixes a field), the trust
+//!   policy, Usages, readiness, the XR's status, and what observed state
+//!   tells the claim (a kept role name, an adopted association, failures).
 //! - [`params`]: the XR's `spec.parameters` and the step's input, read into
 //!   typed values and checked against AWS's and Kubernetes' rules and
 //!   the platform team's guardrails.

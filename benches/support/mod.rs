@@ -14,6 +14,8 @@ use serde_json::{json, Map, Value};
 const ACCOUNT: &str = "123456789012";
 const CLUSTER: &str = "configuration-aws-eks-pod-identity";
 const TIME: &str = "2025-06-02T09:14:27Z";
+/// The id EKS gave the association.
+const ASSOCIATION_ID: &str = "a-8ywe3qbcd7zhvu9kz";
 
 /// The inline policy of Upbound's example, as its YAML block scalar reads.
 const KMS_POLICY: &str = r#"{
@@ -254,7 +256,14 @@ fn as_observed(
         .get("metadata")
         .and_then(|metadata| metadata.pointer("/annotations/crossplane.io~1external-name"))
         .and_then(Value::as_str)
-        .map_or_else(|| name.clone(), str::to_owned);
+        .map_or_else(
+            // The provider names an association by the id EKS gave it.
+            || match kind.as_str() {
+                "PodIdentityAssociation" => ASSOCIATION_ID.to_owned(),
+                _ => name.clone(),
+            },
+            str::to_owned,
+        );
     let for_provider = spec
         .get("forProvider")
         .cloned()
@@ -347,10 +356,10 @@ fn provider_fields(kind: &str, external_name: &str) -> Value {
         }
         "RolePolicy" => json!({"id": format!("role:{external_name}"), "role": "role"}),
         "PodIdentityAssociation" => json!({
-            "associationArn": format!("arn:aws:eks:us-west-2:{ACCOUNT}:podidentityassociation/{CLUSTER}/a-8ywe3qbcd7zhvu9kz"),
-            "associationId": "a-8ywe3qbcd7zhvu9kz",
+            "associationArn": format!("arn:aws:eks:us-west-2:{ACCOUNT}:podidentityassociation/{CLUSTER}/{ASSOCIATION_ID}"),
+            "associationId": ASSOCIATION_ID,
             "clusterName": CLUSTER,
-            "id": format!("{CLUSTER},a-8ywe3qbcd7zhvu9kz"),
+            "id": ASSOCIATION_ID,
             "roleArn": role_arn,
         }),
         _ => json!({

@@ -1,5 +1,7 @@
 //! The desired managed resources for one set of checked parameters: the
-//! role, its permissions, the association and, when asked for, the agent.
+//! role, its permissions, the association and, when asked for, the agent;
+//! laid out over what already runs, so that nothing AWS fixes at creation
+//! is ever asked of a running resource ([`topology`], [`observed`]).
 //!
 //! Bodies are built directly as `google.protobuf.Struct`s, the form the
 //! response carries, with no JSON in between.
@@ -10,6 +12,7 @@
 pub mod keys;
 pub mod observed;
 pub mod status;
+pub mod synced;
 pub mod topology;
 pub mod trust;
 
@@ -19,14 +22,14 @@ use prost_types::value::Kind;
 use prost_types::{Struct, Value};
 use serde::Serialize;
 
-use crate::params::aws::PolicyDocument;
+use crate::params::aws::{AssociationId, PolicyDocument, RoleName, RolePath};
 use crate::params::{
     Cluster, ClusterTarget, DeletionPolicy, ManagementPolicy, Parameters, ResolveConflicts, Scope,
     ServiceAccount, TARGET_ROLE_POLICY_NAME,
 };
 use crate::protocol::{path, structs};
 
-pub use topology::{pairs, Pair};
+pub use topology::{Layout, Pair};
 pub use trust::trust_policy;
 
 /// The label that names a composed resource within its XR, so that a
@@ -62,14 +65,30 @@ impl Composed {
 }
 
 /// What, besides the parameters, decides the composed resources.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Options<'a> {
     /// Whether to compose a `Usage` per resource that uses the role.
     pub usages: bool,
     /// The XR's namespace, when it is namespaced.
     pub namespace: Option<&'a str>,
-    /// The observed `podIdentityAssociation`, which keeps its pair.
-    pub observed_association: Option<&'a Struct>,
+    /// The associations and agents, each under its key.
+    pub layout: &'a Layout<'a>,
+    /// What the running role fixes, whatever the parameters ask.
+    pub role: KeptRole<'a>,
+    /// The id each association must keep or adopt, by key, over the
+    /// parameters' `associationId`: a running association's own, or the
+    /// one EKS says already serves it.
+    pub association_ids: &'a BTreeMap<String, String>,
+}
+
+/// The name and path of a running role, which IAM fixed at creation and
+/// the composed role keeps; `None` composes what the parameters ask.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeptRole<'a> {
+    /// Its name in AWS, the external name.
+    pub name: Option<&'a str>,
+    /// Its IAM path.
+    pub path: Option<&'a str>,
 }
 
 /// The fields of an object being built.
@@ -119,8 +138,12 @@ impl Scope {
 #[must_use]
 pub fn compose(parameters: &Parameters, scope: Scope, options: Options<'_>) -> Vec<Composed> {
     let groups = scope.groups();
-    let builder = Builder { parameters, scope };
-    let pairs = topology::pairs(parameters, options.observed_association);
+    let builder = Builder {
+        parameters,
+        scope,
+        role: options.role,
+    };
+    let pairs = &options.layout.pairs;
     let mut composed = Vec::with_capacity(
         2 + 2
             * (pairs.len()
@@ -159,17 +182,18 @@ pub fn compose(parameters: &Parameters, scope: Scope, options: Options<'_>) -> V
             builder.inline_policy(groups.iam, TARGET_ROLE_POLICY_NAME, &document),
         ));
     }
-    for pair in &pairs {
+    for pair in pairs {
         users.push((pair.key.clone(), groups.eks, "PodIdentityAssociation"));
+        let id = options.association_ids.get(&pair.key).map(String::as_str);
         composed.push(Composed::new(
             pair.key.clone(),
-            builder.association(groups.eks, pair.target, pair.account),
+            builder.association(groups.eks, pair.target, pair.account, id),
         ));
     }
     if parameters.agent.is_some() {
-        for agent in topology::agents(parameters, pairs.first()) {
+        for agent in &options.layout.agents {
             composed.push(Composed::new(
-                agent.key,
+                agent.key.clone(),
                 builder.agent(groups.eks, agent.target),
             ));
         }
@@ -215,6 +239,7 @@ fn label(body: &mut Struct, labels: &BTreeMap<String, String>, own: Option<&str>
 struct Builder<'a> {
     parameters: &'a Parameters,
     scope: Scope,
+    role: KeptRole<'a>,
 }
 
 impl Builder<'_> {
@@ -233,16 +258,16 @@ impl Builder<'_> {
             #[allow(clippy::cast_precision_loss)]
             for_provider.insert("maxSessionDuration".into(), (seconds as f64).into());
         }
-        if let Some(path) = &role.path {
-            for_provider.insert("path".into(), path.as_str().into());
+        if let Some(path) = self.role.path.or(role.path.as_ref().map(RolePath::as_str)) {
+            for_provider.insert("path".into(), path.into());
         }
         if let Some(boundary) = &role.permissions_boundary {
             for_provider.insert("permissionsBoundary".into(), boundary.as_str().into());
         }
         self.insert_tags(&mut for_provider);
         let mut resource = self.managed(api_version, "Role", for_provider);
-        if let Some(name) = &role.name {
-            external_name(&mut resource, name.as_str());
+        if let Some(name) = self.role.name.or(role.name.as_ref().map(RoleName::as_str)) {
+            external_name(&mut resource, name);
         }
         resource
     }
@@ -269,6 +294,7 @@ impl Builder<'_> {
         api_version: &str,
         target: &ClusterTarget,
         account: &ServiceAccount,
+        id: Option<&str>,
     ) -> Struct {
         let parameters = self.parameters;
         let mut for_provider = Self::regional(target);
@@ -283,9 +309,13 @@ impl Builder<'_> {
         }
         self.insert_tags(&mut for_provider);
         let mut resource = self.managed(api_version, "PodIdentityAssociation", for_provider);
-        if let Some(id) = &parameters.association_id {
-            // The provider adopts the association EKS knows by this id.
-            external_name(&mut resource, id.as_str());
+        // The provider adopts (or keeps) the association EKS knows by this id.
+        if let Some(id) = id.or(parameters
+            .association_id
+            .as_ref()
+            .map(AssociationId::as_str))
+        {
+            external_name(&mut resource, id);
         }
         resource
     }

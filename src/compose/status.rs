@@ -8,7 +8,7 @@ use prost_types::Struct;
 use serde::Serialize;
 
 use crate::compose::keys;
-use crate::compose::topology::Pair;
+use crate::compose::topology::{running_association, Pair};
 use crate::params::Cluster;
 use crate::protocol::path::{self, text};
 use crate::protocol::v1::Resource;
@@ -76,9 +76,12 @@ pub struct AssociationStatus {
 }
 
 impl PodIdentityStatus {
-    /// Reads the identifiers off the observed role and associations; the
-    /// single fields describe the first pair's, under
-    /// [`keys::ASSOCIATION`].
+    /// Reads the identifiers off the observed role and associations. An
+    /// association's id and ARN are reported only beside the cluster,
+    /// namespace and service account it reports itself: a pair whose key
+    /// still holds an association serving something else (one being
+    /// replaced) shows no id until its own is observed. The single fields
+    /// describe the first pair's (see [`crate::compose::Layout::pairs`]).
     #[must_use]
     pub fn observe(observed: &BTreeMap<String, Resource>, pairs: &[Pair<'_>]) -> Self {
         let body = |key: &str| {
@@ -87,16 +90,20 @@ impl PodIdentityStatus {
                 .and_then(|resource| resource.resource.as_ref())
         };
         let role = body(keys::ROLE);
-        let association = body(keys::ASSOCIATION);
         let at = |resource: Option<&Struct>, field: &str| {
             resource
                 .and_then(|resource| text(resource, &["status", "atProvider", field]))
                 .map(str::to_owned)
         };
+        let serving = |pair: &Pair<'_>| {
+            body(&pair.key).filter(|resource| {
+                running_association(resource).as_deref() == Some(pair.identity.as_str())
+            })
+        };
         let mut associations: Vec<AssociationStatus> = pairs
             .iter()
             .map(|pair| {
-                let resource = body(&pair.key);
+                let resource = serving(pair);
                 let literal = match &pair.target.cluster {
                     Cluster::Name(name) => Some(name.clone()),
                     Cluster::Reference(_) | Cluster::Selector(_) => None,
@@ -111,14 +118,15 @@ impl PodIdentityStatus {
             })
             .collect();
         associations.sort();
+        let first = pairs.first().and_then(serving);
         Self {
             associations,
             role_arn: at(role, "arn"),
             // The provider reports a role's name as its id.
             role_name: at(role, "id"),
-            association_id: at(association, "associationId"),
-            association_arn: at(association, "associationArn"),
-            cluster_name: at(association, "clusterName"),
+            association_id: at(first, "associationId"),
+            association_arn: at(first, "associationArn"),
+            cluster_name: at(first, "clusterName"),
         }
     }
 

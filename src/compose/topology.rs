@@ -1,12 +1,26 @@
 //! Which associations and agents the clusters and service accounts make,
 //! and under which keys: one association per cluster and service account,
-//! keyed by what it is, never by where it sits in a list.
+//! keyed by what it is, never by where it sits in a list, and never under a
+//! key whose running resource serves something else.
+//!
+//! EKS fixes an association's cluster, region, namespace and service
+//! account at creation, and an add-on's cluster and region; Crossplane
+//! never replaces a managed resource, it updates in place what is desired
+//! under a key it already has. So a key keeps only the identity its running
+//! resource serves: an identity not running anywhere gets a key that no
+//! running resource of another identity holds, and Crossplane deletes the
+//! old resource and creates the new one.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use prost_types::value::Kind;
 use prost_types::Struct;
+use serde_json::{json, Value as Json};
 
 use crate::compose::keys;
 use crate::params::{Cluster, ClusterTarget, Parameters, ServiceAccount};
-use crate::protocol::{path, structs};
+use crate::protocol::path::{self, text};
+use crate::protocol::v1::Resource;
 
 /// One association to compose.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +31,8 @@ pub struct Pair<'a> {
     pub target: &'a ClusterTarget,
     /// The service account it serves.
     pub account: &'a ServiceAccount,
+    /// What fixes it at creation, as [`association_identity`] writes it.
+    pub identity: String,
 }
 
 /// One agent add-on to compose: one per cluster.
@@ -28,114 +44,419 @@ pub struct AgentTarget<'a> {
     pub target: &'a ClusterTarget,
 }
 
-/// The associations, the first under [`keys::ASSOCIATION`].
-///
-/// Which pair is first does not depend on the lists' order, so that
-/// reordering them moves nothing: it is the pair the observed
-/// `podIdentityAssociation` already serves, so that a single-cluster claim
-/// that grows a list keeps its association, and otherwise the least pair
-/// in (cluster, region, namespace, name) order. The others follow in that
-/// order.
-#[must_use]
-pub fn pairs<'a>(parameters: &'a Parameters, observed_first: Option<&Struct>) -> Vec<Pair<'a>> {
-    let mut targets: Vec<(String, &ClusterTarget)> = parameters
-        .clusters
-        .iter()
-        .map(|target| (target.identity(), target))
-        .collect();
-    targets.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut accounts: Vec<&ServiceAccount> = parameters.service_accounts.iter().collect();
-    accounts.sort();
-    let mut ordered: Vec<(&String, &ClusterTarget, &ServiceAccount)> =
-        Vec::with_capacity(targets.len() * accounts.len());
-    for (identity, target) in &targets {
-        for account in &accounts {
-            ordered.push((identity, target, account));
-        }
-    }
-    let first = observed_first
-        .and_then(|observed| {
-            ordered
-                .iter()
-                .position(|(_, target, account)| serves(observed, target, account))
-        })
-        .unwrap_or(0);
-    let mut pairs = Vec::with_capacity(ordered.len());
-    if first < ordered.len() {
-        let (_, target, account) = ordered.remove(first);
-        pairs.push(Pair {
-            key: keys::ASSOCIATION.to_owned(),
-            target,
-            account,
-        });
-    }
-    for (identity, target, account) in ordered {
-        let readable = format!(
-            "{}-{}-{}",
-            target.readable(),
-            account.namespace,
-            account.name
-        );
-        let identity = format!("{identity}\n{}/{}", account.namespace, account.name);
-        pairs.push(Pair {
-            key: keys::association(&readable, &identity),
-            target,
-            account,
-        });
-    }
-    pairs
+/// The associations and agents of one call, each under its key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout<'a> {
+    /// The associations: the one under [`keys::ASSOCIATION`] first when
+    /// there is one, which the XR's single status fields describe, then the
+    /// others in (cluster, region, namespace, name) order.
+    pub pairs: Vec<Pair<'a>>,
+    /// The agents, sorted by key; empty unless the agent is asked for.
+    pub agents: Vec<AgentTarget<'a>>,
 }
 
-/// The agents: the first pair's cluster's under [`keys::AGENT`], the other
-/// clusters' after it.
-#[must_use]
-pub fn agents<'a>(parameters: &'a Parameters, first: Option<&Pair<'a>>) -> Vec<AgentTarget<'a>> {
-    let first_identity = first.map(|pair| pair.target.identity());
-    let mut agents = Vec::with_capacity(parameters.clusters.len());
-    for target in &parameters.clusters {
-        let identity = target.identity();
-        let key = if Some(&identity) == first_identity.as_ref() {
-            keys::AGENT.to_owned()
+impl<'a> Layout<'a> {
+    /// Keys every association and agent the parameters ask for, keeping
+    /// each key whose observed resource serves what is asked under it.
+    ///
+    /// The keys of a fresh claim are the ones it always had: the least pair
+    /// gets [`keys::ASSOCIATION`], its cluster's agent [`keys::AGENT`], the
+    /// others keys derived from what they are. Later, whatever is running
+    /// keeps its key; an association or agent not running anywhere takes
+    /// the Upbound key only when nothing asked for runs under any key and
+    /// that key serves nothing else, and otherwise its derived key. So a
+    /// claim whose one service account changes moves to a derived key (the
+    /// old association is deleted, the new one created) and keeps it.
+    #[must_use]
+    pub fn new(parameters: &'a Parameters, observed: &BTreeMap<String, Resource>) -> Self {
+        let mut targets: Vec<(String, &ClusterTarget)> = parameters
+            .clusters
+            .iter()
+            .map(|target| (target.identity(), target))
+            .collect();
+        targets.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut accounts: Vec<&ServiceAccount> = parameters.service_accounts.iter().collect();
+        accounts.sort();
+
+        let mut wanted: Vec<(&String, &ClusterTarget, &ServiceAccount, String)> =
+            Vec::with_capacity(targets.len() * accounts.len());
+        for (hashed, target) in &targets {
+            for account in &accounts {
+                wanted.push((
+                    hashed,
+                    target,
+                    account,
+                    association_identity(target, account),
+                ));
+            }
+        }
+        let identities: Vec<&str> = wanted
+            .iter()
+            .map(|(.., identity)| identity.as_str())
+            .collect();
+        let running = running(observed, keys::ASSOCIATION, "assoc-", running_association);
+        let pair_keys = assign(
+            &identities,
+            &running,
+            keys::ASSOCIATION,
+            0,
+            |index, salt| {
+                let (hashed, target, account, _) = &wanted[index];
+                let readable = format!(
+                    "{}-{}-{}",
+                    target.readable(),
+                    account.namespace,
+                    account.name
+                );
+                let hashed = format!("{hashed}\n{}/{}", account.namespace, account.name);
+                keys::association(&readable, &salted(&hashed, salt))
+            },
+        );
+        let mut pairs: Vec<Pair<'a>> = wanted
+            .into_iter()
+            .zip(pair_keys)
+            .map(|((_, target, account, identity), key)| Pair {
+                key,
+                target,
+                account,
+                identity,
+            })
+            .collect();
+        if let Some(first) = pairs.iter().position(|pair| pair.key == keys::ASSOCIATION) {
+            let pair = pairs.remove(first);
+            pairs.insert(0, pair);
+        }
+
+        let agents = if parameters.agent.is_some() {
+            agents(&targets, pairs.first(), observed)
         } else {
-            keys::agent(target.readable(), &identity)
+            Vec::new()
         };
-        agents.push(AgentTarget { key, target });
+        Self { pairs, agents }
     }
+}
+
+/// One agent per cluster, keyed like the associations: the cluster of the
+/// association under [`keys::ASSOCIATION`] (else the least cluster) is
+/// the one that may take [`keys::AGENT`].
+fn agents<'a>(
+    targets: &[(String, &'a ClusterTarget)],
+    first: Option<&Pair<'a>>,
+    observed: &BTreeMap<String, Resource>,
+) -> Vec<AgentTarget<'a>> {
+    let identities: Vec<String> = targets
+        .iter()
+        .map(|(_, target)| agent_identity(target))
+        .collect();
+    let borrowed: Vec<&str> = identities.iter().map(String::as_str).collect();
+    let preferred = first
+        .filter(|pair| pair.key == keys::ASSOCIATION)
+        .and_then(|pair| {
+            targets
+                .iter()
+                .position(|(_, target)| *target == pair.target)
+        })
+        .unwrap_or(0);
+    let running = running(observed, keys::AGENT, "agent-", running_agent);
+    let agent_keys = assign(
+        &borrowed,
+        &running,
+        keys::AGENT,
+        preferred,
+        |index, salt| {
+            let (hashed, target) = &targets[index];
+            keys::agent(target.readable(), &salted(hashed, salt))
+        },
+    );
+    let mut agents: Vec<AgentTarget<'a>> = targets
+        .iter()
+        .zip(agent_keys)
+        .map(|((_, target), key)| AgentTarget { key, target })
+        .collect();
     agents.sort_by(|a, b| a.key.cmp(&b.key));
     agents
 }
 
-/// Whether the observed association serves `account` on `target`.
-fn serves(observed: &Struct, target: &ClusterTarget, account: &ServiceAccount) -> bool {
-    let Some(spec) = path::object(observed, &["spec", "forProvider"]) else {
-        return false;
-    };
-    let as_json = |key: &str| {
-        path::object(spec, &[key]).and_then(|object| structs::struct_to_json(object).ok())
-    };
-    let cluster = match &target.cluster {
-        Cluster::Name(name) => {
-            path::text(spec, &["clusterName"]) == Some(name.as_str())
-                && path::get(spec, &["clusterNameRef"]).is_none()
-                && path::get(spec, &["clusterNameSelector"]).is_none()
-        }
-        Cluster::Reference(reference) => {
-            serde_json::to_value(reference).ok().and_then(object_of) == as_json("clusterNameRef")
-        }
-        Cluster::Selector(selector) => {
-            serde_json::to_value(selector).ok().and_then(object_of)
-                == as_json("clusterNameSelector")
-        }
-    };
-    cluster
-        && path::text(spec, &["region"]) == Some(target.region.as_str())
-        && path::text(spec, &["namespace"]) == Some(account.namespace.as_str())
-        && path::text(spec, &["serviceAccount"]) == Some(account.name.as_str())
+/// The text a derived key hashes: the identity alone, as keys always
+/// were, or with a salt when that key is taken.
+fn salted(hashed: &str, salt: usize) -> String {
+    if salt == 0 {
+        hashed.to_owned()
+    } else {
+        format!("{hashed}\n{salt}")
+    }
 }
 
-fn object_of(value: serde_json::Value) -> Option<serde_json::Map<String, serde_json::Value>> {
-    match value {
-        serde_json::Value::Object(object) => Some(object),
-        _ => None,
+/// The observed resources that may hold one of these keys (`upbound`, or
+/// one starting with `prefix`), each with the identity it serves; `None`
+/// for one whose identity cannot be read, which therefore serves nothing
+/// asked for and hands its key to nothing else.
+fn running<'o>(
+    observed: &'o BTreeMap<String, Resource>,
+    upbound: &str,
+    prefix: &str,
+    identity: fn(&Struct) -> Option<String>,
+) -> BTreeMap<&'o str, Option<String>> {
+    observed
+        .iter()
+        .filter(|(key, _)| key.as_str() == upbound || key.starts_with(prefix))
+        .filter_map(|(key, resource)| {
+            let body = resource.resource.as_ref()?;
+            Some((key.as_str(), identity(body)))
+        })
+        .collect()
+}
+
+/// Gives each wanted identity its key (see [`Layout::new`]): the key of a
+/// running resource that serves it; else `upbound` for the wanted one at
+/// `preferred` when nothing wanted runs and `upbound` is not observed; else
+/// `derive(index, 0)`, or `derive(index, n)` for the least `n` whose key no
+/// other identity holds. `n log n` in the identities and observed keys.
+fn assign(
+    wanted: &[&str],
+    running: &BTreeMap<&str, Option<String>>,
+    upbound: &str,
+    preferred: usize,
+    derive: impl Fn(usize, usize) -> String,
+) -> Vec<String> {
+    // The Upbound key first, so that it wins when two keys serve the same.
+    let mut serving: BTreeMap<&str, &str> = BTreeMap::new();
+    let ordered = running
+        .get_key_value(upbound)
+        .into_iter()
+        .chain(running.iter().filter(|(key, _)| **key != upbound));
+    for (key, identity) in ordered {
+        if let Some(identity) = identity {
+            serving.entry(identity.as_str()).or_insert(key);
+        }
+    }
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    let mut assigned: Vec<Option<String>> = wanted
+        .iter()
+        .map(|identity| {
+            let key = serving.remove(identity)?;
+            used.insert(key.to_owned());
+            Some(key.to_owned())
+        })
+        .collect();
+    let nothing_runs = used.is_empty();
+    if nothing_runs && !running.contains_key(upbound) {
+        if let Some(slot) = assigned.get_mut(preferred) {
+            *slot = Some(upbound.to_owned());
+            used.insert(upbound.to_owned());
+        }
+    }
+    let blocked = used.len() + running.len();
+    assigned
+        .into_iter()
+        .enumerate()
+        .map(|(index, key)| {
+            if let Some(key) = key {
+                return key;
+            }
+            let mut key = derive(index, 0);
+            // Each salt changes the hash; at most `blocked` keys are taken.
+            for salt in 1..=blocked {
+                if !used.contains(&key) && !running.contains_key(key.as_str()) {
+                    break;
+                }
+                key = derive(index, salt);
+            }
+            used.insert(key.clone());
+            key
+        })
+        .collect()
+}
+
+/// What fixes an association at creation (cluster, region, namespace,
+/// service account), as text that compares equal exactly when two
+/// associations are the same to EKS.
+#[must_use]
+pub fn association_identity(target: &ClusterTarget, account: &ServiceAccount) -> String {
+    json!([
+        cluster_identity(&target.cluster),
+        target.region.as_str(),
+        account.namespace,
+        account.name
+    ])
+    .to_string()
+}
+
+/// What fixes an agent add-on at creation: its cluster and region.
+fn agent_identity(target: &ClusterTarget) -> String {
+    json!([cluster_identity(&target.cluster), target.region.as_str()]).to_string()
+}
+
+/// How the cluster is found. A reference or selector's resolution policy
+/// is left out: it changes how the cluster is looked up, not which one it
+/// is, and the API server fills in its defaults.
+fn cluster_identity(cluster: &Cluster) -> Json {
+    match cluster {
+        Cluster::Name(name) => json!(["name", name]),
+        Cluster::Reference(reference) => json!(["ref", reference.name, reference.namespace]),
+        Cluster::Selector(selector) => json!([
+            "selector",
+            selector.match_controller_ref.unwrap_or(false),
+            selector.match_labels.clone().unwrap_or_default(),
+            selector.namespace
+        ]),
+    }
+}
+
+/// The identity an observed association serves, as
+/// [`association_identity`] writes it: what the provider reports in
+/// `status.atProvider`, and what was asked in `spec.forProvider` where it
+/// reports nothing.
+#[must_use]
+pub fn running_association(body: &Struct) -> Option<String> {
+    let reported = Reported::of(body)?;
+    Some(
+        json!([
+            reported.cluster()?,
+            reported.field("region")?,
+            reported.field("namespace")?,
+            reported.field("serviceAccount")?
+        ])
+        .to_string(),
+    )
+}
+
+/// The identity an observed agent add-on serves, as [`agent_identity`]
+/// writes it.
+fn running_agent(body: &Struct) -> Option<String> {
+    let reported = Reported::of(body)?;
+    Some(json!([reported.cluster()?, reported.field("region")?]).to_string())
+}
+
+/// What a managed resource reports of itself, and what it was asked for.
+struct Reported<'b> {
+    asked: &'b Struct,
+    at_provider: Option<&'b Struct>,
+}
+
+impl<'b> Reported<'b> {
+    fn of(body: &'b Struct) -> Option<Self> {
+        Some(Self {
+            asked: path::object(body, &["spec", "forProvider"])?,
+            at_provider: path::object(body, &["status", "atProvider"]),
+        })
+    }
+
+    /// A field as the provider reports it, else as it was asked for.
+    fn field(&self, name: &str) -> Option<&'b str> {
+        self.at_provider
+            .and_then(|at| text(at, &[name]))
+            .or_else(|| text(self.asked, &[name]))
+    }
+
+    /// The cluster, in the form it was asked for (a reference or selector
+    /// is read from `forProvider`, where it only ever is).
+    fn cluster(&self) -> Option<Json> {
+        if let Some(reference) = path::object(self.asked, &["clusterNameRef"]) {
+            return Some(json!([
+                "ref",
+                text(reference, &["name"])?,
+                text(reference, &["namespace"])
+            ]));
+        }
+        if let Some(selector) = path::object(self.asked, &["clusterNameSelector"]) {
+            let match_controller_ref = match path::get(selector, &["matchControllerRef"]) {
+                None => false,
+                Some(Kind::BoolValue(value)) => *value,
+                Some(_) => return None,
+            };
+            let mut labels = BTreeMap::new();
+            if let Some(listed) = path::object(selector, &["matchLabels"]) {
+                for (key, value) in &listed.fields {
+                    let Some(Kind::StringValue(value)) = &value.kind else {
+                        return None;
+                    };
+                    labels.insert(key.as_str(), value.as_str());
+                }
+            }
+            return Some(json!([
+                "selector",
+                match_controller_ref,
+                labels,
+                text(selector, &["namespace"])
+            ]));
+        }
+        Some(json!(["name", self.field("clusterName")?]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::assign;
+
+    fn running(entries: &[(&'static str, Option<&str>)]) -> BTreeMap<&'static str, Option<String>> {
+        entries
+            .iter()
+            .map(|(key, identity)| (*key, identity.map(str::to_owned)))
+            .collect()
+    }
+
+    fn derive(index: usize, salt: usize) -> String {
+        format!("d-{index}-{salt}")
+    }
+
+    #[test]
+    fn keys_follow_what_runs() {
+        struct Case {
+            name: &'static str,
+            wanted: &'static [&'static str],
+            running: &'static [(&'static str, Option<&'static str>)],
+            want: &'static [&'static str],
+        }
+        let cases = [
+            Case {
+                name: "fresh: the least takes the Upbound key",
+                wanted: &["a", "b"],
+                running: &[],
+                want: &["up", "d-1-0"],
+            },
+            Case {
+                name: "running keep their keys, wherever they are",
+                wanted: &["a", "b"],
+                running: &[("up", Some("b")), ("d-0-0", Some("a"))],
+                want: &["d-0-0", "up"],
+            },
+            Case {
+                name: "the Upbound key serving another: the new one is derived",
+                wanted: &["b"],
+                running: &[("up", Some("a"))],
+                want: &["d-0-0"],
+            },
+            Case {
+                name: "something runs: the new one is derived even with the Upbound key free",
+                wanted: &["a", "b"],
+                running: &[("d-1-0", Some("b"))],
+                want: &["d-0-0", "d-1-0"],
+            },
+            Case {
+                name: "an unreadable Upbound key is not reused",
+                wanted: &["a"],
+                running: &[("up", None)],
+                want: &["d-0-0"],
+            },
+            Case {
+                name: "a derived key serving another identity is salted away",
+                wanted: &["a", "b"],
+                running: &[("up", Some("b")), ("d-0-0", Some("z"))],
+                want: &["d-0-1", "up"],
+            },
+            Case {
+                name: "two keys serving one identity: the Upbound key wins",
+                wanted: &["a"],
+                running: &[("d-0-0", Some("a")), ("up", Some("a"))],
+                want: &["up"],
+            },
+        ];
+        for case in cases {
+            let got = assign(case.wanted, &running(case.running), "up", 0, derive);
+            assert_eq!(got, case.want, "{}", case.name);
+        }
     }
 }

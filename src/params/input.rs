@@ -15,6 +15,11 @@ pub struct FunctionInput {
     /// role, so that deletion goes in order. Off by default: `Usage` is
     /// beta only from Crossplane 1.19.
     pub usages: bool,
+    /// Whether to adopt an association EKS says already exists when the
+    /// provider lost its id (`adoptConflictingAssociations`). Off by
+    /// default: adopting takes over an association something else may
+    /// have made.
+    pub adopt_conflicting_associations: bool,
     /// What claims may grant, under `guardrails`.
     pub guardrails: Option<Guardrails>,
 }
@@ -27,11 +32,13 @@ impl FunctionInput {
             Some(Value::Object(defaults)) => Some(defaults.clone()),
             Some(_) => return Err(format!("{DEFAULTS_PATH}: want an object")),
         };
-        let usages = match input.and_then(|input| input.get("usages")) {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(usages)) => *usages,
-            Some(_) => return Err("input.usages: want true or false".to_owned()),
+        let switch = |name: &str| match input.and_then(|input| input.get(name)) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(on)) => Ok(*on),
+            Some(_) => Err(format!("input.{name}: want true or false")),
         };
+        let usages = switch("usages")?;
+        let adopt_conflicting_associations = switch("adoptConflictingAssociations")?;
         let guardrails = match input.and_then(|input| input.get("guardrails")) {
             None | Some(Value::Null) => None,
             Some(guardrails) => Some(
@@ -42,6 +49,7 @@ impl FunctionInput {
         Ok(Self {
             defaults,
             usages,
+            adopt_conflicting_associations,
             guardrails,
         })
     }

@@ -141,6 +141,17 @@ fn entry(body: Value, ready: bool) -> Value {
     entry
 }
 
+/// The condition every call that composes sets: every observed resource
+/// reports `Synced=True` (or nothing yet).
+fn synced() -> Value {
+    json!([{
+        "type": "ResourcesSynced",
+        "status": "STATUS_CONDITION_TRUE",
+        "reason": "Synced",
+        "target": "TARGET_COMPOSITE_AND_CLAIM",
+    }])
+}
+
 fn xr_status(status: Value) -> Value {
     let mut composite = json!({"resource": {
         "apiVersion": "aws.platform.upbound.io/v1alpha1",
@@ -207,6 +218,7 @@ fn reconcile_steps() {
             },
             want: json!({
                 "meta": {"tag": "tag-1", "ttl": "60s"},
+                "conditions": synced(),
                 "desired": {"resources": {
                     "iamRole": entry(upbound_role(), false),
                     CNI_KEY: entry(upbound_attachment(), false),
@@ -225,6 +237,7 @@ fn reconcile_steps() {
             },
             want: json!({
                 "meta": {"tag": "tag-1", "ttl": "60s"},
+                "conditions": synced(),
                 "desired": {
                     "composite": xr_status(json!({
                         "roleArn": ROLE_ARN,
@@ -257,6 +270,7 @@ fn reconcile_steps() {
             },
             want: json!({
                 "meta": {"tag": "tag-1", "ttl": "60s"},
+                "conditions": synced(),
                 "desired": {
                     "composite": xr_status(full_status()),
                     "resources": {
@@ -281,6 +295,7 @@ fn reconcile_steps() {
             },
             want: json!({
                 "meta": {"tag": "tag-1", "ttl": "60s"},
+                "conditions": synced(),
                 "desired": {
                     "composite": xr_status(full_status()),
                     "resources": {
@@ -316,6 +331,7 @@ fn pass_through() {
             },
             want: json!({
                 "meta": {"tag": "tag-1", "ttl": "60s"},
+                "conditions": synced(),
                 "desired": {"resources": {
                     "configMap": {"resource": earlier.clone()},
                     "iamRole": entry(upbound_role(), false),

@@ -10,6 +10,7 @@ mod bad_input;
 mod composition;
 mod crd_validation;
 mod crossplane_crds;
+mod day_two;
 mod deployment_runtime_config;
 mod examples;
 mod guardrails;

@@ -1065,7 +1065,9 @@ fn xrd_declares_the_exactly_one_cluster_rule() {
         let rules = parameters_schema(&definition)["x-kubernetes-validations"]
             .as_array()
             .expect("x-kubernetes-validations on spec.parameters");
-        assert_eq!(rules.len(), 2, "{}", world.xrd_name);
+        // Two creation rules, then the transition rules that fix the role's
+        // name and path (xrds_fix_the_role_name_and_path_on_update).
+        assert_eq!(rules.len(), 4, "{}", world.xrd_name);
         let rule = normalized_rule(&rules[0]);
         assert_eq!(rule, EXACTLY_ONE_CLUSTER_RULE);
         assert!(text(&rules[0], "/message")
@@ -1159,6 +1161,142 @@ fn exactly_one_cluster_logic_matches_the_rule_on_examples() {
     assert!(exactly_one_service_account(&both));
     both.as_object_mut().unwrap().remove("serviceAccounts");
     assert!(!exactly_one_service_account(&both));
+}
+
+/// The role's transition rules as they are written.
+fn check_role_rules(world: &World, parameters: &Value) {
+    let rules: Vec<String> = parameters["x-kubernetes-validations"]
+        .as_array()
+        .expect("rules on spec.parameters")
+        .iter()
+        .map(normalized_rule)
+        .collect();
+    for field in ["roleName", "rolePath"] {
+        assert!(
+            rules.contains(&format!("has(self.{field}) == has(oldSelf.{field})")),
+            "{}: {rules:?}",
+            world.xrd_name
+        );
+        let own: Vec<String> = parameters["properties"][field]["x-kubernetes-validations"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}: no rule on {field}", world.xrd_name))
+            .iter()
+            .map(normalized_rule)
+            .collect();
+        assert_eq!(own, ["self == oldSelf"], "{}: {field}", world.xrd_name);
+    }
+}
+
+/// The transition rules that fix the role's name and path once the claim
+/// exists: each field may not change (`self == oldSelf`), nor appear or
+/// disappear (a rule on `parameters`), since IAM can neither rename a role
+/// nor move it to another path.
+#[test]
+// One table reads best in one piece.
+#[allow(clippy::too_many_lines)]
+fn xrds_fix_the_role_name_and_path_on_update() {
+    for world in WORLDS {
+        let definition = xrd(world);
+        let schema = openapi(&definition);
+        check_role_rules(world, parameters_schema(&definition));
+        let claim = document(world.examples[0]);
+        let with = |edits: &[(&str, Option<&str>)]| {
+            let mut object = json!({"spec": claim["spec"].clone()});
+            let parameters = object["spec"]["parameters"].as_object_mut().unwrap();
+            for (field, value) in edits {
+                match value {
+                    Some(value) => parameters.insert((*field).to_owned(), json!(value)),
+                    None => parameters.remove(*field),
+                };
+            }
+            object
+        };
+        let named = [("roleName", Some("shop.app")), ("rolePath", Some("/apps/"))];
+        let unnamed = [("roleName", None), ("rolePath", None)];
+        let cases: [(&str, Value, Value, Option<&str>); 10] = [
+            ("nothing changes", with(&named), with(&named), None),
+            (
+                "neither set, before or after",
+                with(&unnamed),
+                with(&unnamed),
+                None,
+            ),
+            (
+                "another parameter changes",
+                with(&named),
+                with(&[
+                    ("roleName", Some("shop.app")),
+                    ("rolePath", Some("/apps/")),
+                    ("region", Some("eu-west-1")),
+                ]),
+                None,
+            ),
+            (
+                "roleName changed",
+                with(&named),
+                with(&[
+                    ("roleName", Some("shop.orders")),
+                    ("rolePath", Some("/apps/")),
+                ]),
+                Some("spec.parameters.roleName: roleName is immutable"),
+            ),
+            (
+                "roleName added",
+                with(&unnamed),
+                with(&[("roleName", Some("shop.app")), ("rolePath", None)]),
+                Some("spec.parameters: roleName cannot be added or removed"),
+            ),
+            (
+                "roleName removed",
+                with(&named),
+                with(&[("roleName", None), ("rolePath", Some("/apps/"))]),
+                Some("spec.parameters: roleName cannot be added or removed"),
+            ),
+            (
+                "rolePath changed",
+                with(&named),
+                with(&[
+                    ("roleName", Some("shop.app")),
+                    ("rolePath", Some("/teams/")),
+                ]),
+                Some("spec.parameters.rolePath: rolePath is immutable"),
+            ),
+            (
+                "rolePath added",
+                with(&unnamed),
+                with(&[("roleName", None), ("rolePath", Some("/apps/"))]),
+                Some("spec.parameters: rolePath cannot be added or removed"),
+            ),
+            (
+                "rolePath removed",
+                with(&named),
+                with(&[("roleName", Some("shop.app")), ("rolePath", None)]),
+                Some("spec.parameters: rolePath cannot be added or removed"),
+            ),
+            (
+                "both changed",
+                with(&named),
+                with(&[
+                    ("roleName", Some("shop.orders")),
+                    ("rolePath", Some("/teams/")),
+                ]),
+                Some("spec.parameters.rolePath: rolePath is immutable"),
+            ),
+        ];
+        for (name, old, new, refused) in cases {
+            let what = format!("{}: {name}", world.xrd_name);
+            match (crd::check_transitions(schema, &old, &new), refused) {
+                (Ok(()), None) => {}
+                (Err(errors), Some(want)) => assert!(
+                    errors.iter().any(|error| error.starts_with(want)),
+                    "{what}: want {want:?} in {errors:#?}"
+                ),
+                (got, want) => panic!("{what}: want {want:?}, got {got:?}"),
+            }
+            // Creating the new object is never refused by these rules.
+            assert_eq!(crd::check_transitions(schema, &new, &new), Ok(()), "{what}");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -2041,6 +2179,49 @@ fn compositions_wire_the_xrd_to_the_function() {
             "{name} input"
         );
     }
+}
+
+/// Both shipped Compositions heal the provider's lost-id loop, which the
+/// Input CRD documents and the function reads; a value that is not a
+/// boolean is refused by both.
+#[test]
+fn shipped_compositions_adopt_associations_eks_says_exist() {
+    let read = |input: &Value| {
+        function_eks_pod_identity::params::input::FunctionInput::read(input.as_object())
+    };
+    for world in WORLDS {
+        let input = &composition(world)["spec"]["pipeline"][0]["input"];
+        assert_eq!(
+            input["adoptConflictingAssociations"],
+            json!(true),
+            "{}",
+            world.composition_name
+        );
+        assert!(read(input).is_ok_and(|input| input.adopt_conflicting_associations));
+    }
+    let crd = input_crd();
+    let field = &openapi(&crd)["properties"]["adoptConflictingAssociations"];
+    assert_eq!(field["type"], json!("boolean"));
+    let description = text(field, "/description");
+    for part in [
+        "Association already exists",
+        "a-stubassocid123456",
+        "Off by default",
+    ] {
+        assert!(description.contains(part), "{description}");
+    }
+    let validator = strict_validator(openapi(&crd));
+    let bad = json!({
+        "apiVersion": INPUT_API_VERSION,
+        "kind": INPUT_KIND,
+        "adoptConflictingAssociations": "yes",
+    });
+    assert!(!schema_errors(&validator, &bad).is_empty());
+    let refused = read(&bad).expect_err("the function refuses it too");
+    assert!(
+        refused.contains("input.adoptConflictingAssociations"),
+        "{refused}"
+    );
 }
 
 #[test]

@@ -3,15 +3,13 @@
 //! validates against its CRD, and a single-cluster claim that gains a second
 //! cluster keeps its association.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::render::{render, Rendered};
 use serde_json::{json, Value};
 
-/// Where the Usage CRDs are vendored, unchanged, relative to the crate.
-const CROSSPLANE_CRDS: &str = "tests/fixtures/crds/crossplane-v2.4";
+use crate::support::crd;
 
 /// One example: its folder, the Composition it renders with (relative to
 /// `examples/topologies/`), and how many associations it composes.
@@ -82,106 +80,10 @@ fn render_example(example: &Example) -> Rendered {
 }
 
 // ---------------------------------------------------------------------------
-// Usage CRDs
-
-/// A vendored Crossplane CRD, with its schema closed to unknown fields as
-/// `support::crd` closes the provider CRDs.
-struct UsageCrd {
-    namespaced: bool,
-    validator: jsonschema::Validator,
-}
-
-fn usage_crd(group: &str) -> UsageCrd {
-    let path = root()
-        .join(CROSSPLANE_CRDS)
-        .join(format!("{group}_usages.yaml"));
-    let mut documents = crate::support::crd::yaml_documents(&read(&path))
-        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-    assert_eq!(documents.len(), 1, "{}: one CRD", path.display());
-    let crd = documents.remove(0);
-    assert_eq!(crd["spec"]["group"], json!(group));
-    assert_eq!(crd["spec"]["names"]["kind"], json!("Usage"));
-    let version = crd["spec"]["versions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|version| version["name"] == json!("v1beta1"))
-        .unwrap_or_else(|| panic!("{group}: no v1beta1"));
-    assert_eq!(version["served"], json!(true), "{group}: v1beta1 is served");
-    let schema = crate::support::crd::closed_schema(&version["schema"]["openAPIV3Schema"]);
-    let validator = jsonschema::draft4::options()
-        .build(&schema)
-        .unwrap_or_else(|error| panic!("{group}: compiling the schema: {error}"));
-    UsageCrd {
-        namespaced: crd["spec"]["scope"] == json!("Namespaced"),
-        validator,
-    }
-}
-
-/// Every problem of a desired Usage: its schema, the CRD's CEL rules (each
-/// written out, as the rules are few and fixed) and its scope.
-fn usage_errors(crd: &UsageCrd, usage: &Value) -> Vec<String> {
-    let mut errors: Vec<String> = crd
-        .validator
-        .iter_errors(usage)
-        .map(|error| {
-            format!(
-                "{}: {error}",
-                crate::support::crd::display_pointer(error.instance_path().as_str())
-            )
-        })
-        .collect();
-    let spec = &usage["spec"];
-    if spec.get("by").is_none() && spec.get("reason").is_none() {
-        errors.push("spec: either spec.by or spec.reason must be specified".to_owned());
-    }
-    for side in ["of", "by"] {
-        if let Some(resource) = spec.get(side) {
-            if resource.get("resourceRef").is_none() && resource.get("resourceSelector").is_none() {
-                errors.push(format!(
-                    "spec.{side}: either a resource reference or a resource selector"
-                ));
-            }
-        }
-    }
-    if usage.pointer("/metadata/namespace").is_some() != crd.namespaced {
-        errors.push(format!(
-            "metadata.namespace: want one exactly when namespaced ({})",
-            crd.namespaced
-        ));
-    }
-    if usage.pointer("/metadata/name").is_some() {
-        errors.push("metadata.name: Crossplane names composed resources".to_owned());
-    }
-    errors
-}
-
-/// The Usage CRD of an emitted Usage's `apiVersion`.
-fn crd_of<'c>(crds: &'c BTreeMap<&str, UsageCrd>, usage: &Value) -> &'c UsageCrd {
-    let api_version = usage["apiVersion"].as_str().unwrap_or_default();
-    let group = api_version.split('/').next().unwrap_or_default();
-    assert_eq!(
-        api_version,
-        format!("{group}/v1beta1"),
-        "Usages are v1beta1"
-    );
-    crds.get(group)
-        .unwrap_or_else(|| panic!("no Usage CRD for {api_version}"))
-}
-
-fn usage_crds() -> BTreeMap<&'static str, UsageCrd> {
-    ["apiextensions.crossplane.io", "protection.crossplane.io"]
-        .into_iter()
-        .map(|group| (group, usage_crd(group)))
-        .collect()
-}
-
-// ---------------------------------------------------------------------------
 // Tests
 
 #[test]
 fn topology_examples_render_ready_with_every_association_in_the_status() {
-    let crds = usage_crds();
     for example in &EXAMPLES {
         let name = example.dir;
         let rendered = render_example(example);
@@ -224,9 +126,9 @@ fn topology_examples_render_ready_with_every_association_in_the_status() {
         for (key, resource) in &rendered.resources {
             if resource["kind"] == json!("Usage") {
                 usages += 1;
-                let errors = usage_errors(crd_of(&crds, resource), resource);
-                assert!(errors.is_empty(), "{name}: {key}: {errors:#?}");
-            } else if let Err(errors) = crate::support::crd::validate(resource) {
+            }
+            // Usages too: Crossplane's CRDs are in the same catalog.
+            if let Err(errors) = crd::validate(resource) {
                 panic!("{name}: {key} is invalid: {errors:#?}");
             }
         }
@@ -283,7 +185,7 @@ fn topology_compositions_are_the_packaged_ones_but_for_what_their_example_needs(
 fn topology_observed_resources_validate_against_the_provider_crds() {
     for example in &EXAMPLES {
         let path = topologies().join(example.dir).join("observed.yaml");
-        let observed = crate::support::crd::yaml_documents(&read(&path)).expect("a YAML stream");
+        let observed = crd::yaml_documents(&read(&path)).expect("a YAML stream");
         let rendered = render_example(example);
         let managed = rendered
             .resources
@@ -297,7 +199,7 @@ fn topology_observed_resources_validate_against_the_provider_crds() {
             example.dir
         );
         for resource in &observed {
-            if let Err(errors) = crate::support::crd::validate_observed(resource) {
+            if let Err(errors) = crd::validate_observed(resource) {
                 panic!("{}: {errors:#?}", path.display());
             }
         }
@@ -306,9 +208,6 @@ fn topology_observed_resources_validate_against_the_provider_crds() {
 
 #[test]
 fn usages_take_the_scope_of_their_xr() {
-    let crds = usage_crds();
-    assert!(!crds["apiextensions.crossplane.io"].namespaced);
-    assert!(crds["protection.crossplane.io"].namespaced);
     for (example, group, namespace) in [
         (&EXAMPLES[3], "apiextensions.crossplane.io", None),
         (&EXAMPLES[4], "protection.crossplane.io", Some("analytics")),
@@ -333,7 +232,6 @@ fn usages_take_the_scope_of_their_xr() {
 
 #[test]
 fn the_usage_check_refuses_mistakes() {
-    let crds = usage_crds();
     let rendered = render_example(&EXAMPLES[4]);
     let usage = rendered
         .resources
@@ -341,37 +239,49 @@ fn the_usage_check_refuses_mistakes() {
         .find(|resource| resource["kind"] == json!("Usage"))
         .expect("a Usage")
         .clone();
-    let crd = crd_of(&crds, &usage);
-    assert_eq!(usage_errors(crd, &usage), Vec::<String>::new());
+    assert_eq!(crd::validate(&usage), Ok(()));
+    let errors = |usage: &Value| crd::validate(usage).expect_err("refused");
 
     let mut misspelled = usage.clone();
     let spec = misspelled["spec"].as_object_mut().expect("spec");
     let value = spec.remove("replayDeletion").expect("replayDeletion");
     spec.insert("replayDeletions".to_owned(), value);
-    let errors = usage_errors(crd, &misspelled);
+    let found = errors(&misspelled);
     assert!(
-        errors.iter().any(|error| error.contains("replayDeletions")),
-        "{errors:#?}"
+        found.iter().any(|error| error.contains("replayDeletions")),
+        "{found:#?}"
     );
 
     let mut misspelled_selector = usage.clone();
     misspelled_selector["spec"]["of"]["resourceSelector"]["matchLabel"] = json!({"a": "b"});
-    assert!(!usage_errors(crd, &misspelled_selector).is_empty());
+    errors(&misspelled_selector);
 
     let mut neither = usage.clone();
     neither["spec"].as_object_mut().expect("spec").remove("by");
-    assert!(usage_errors(crd, &neither)
-        .iter()
-        .any(|error| error.contains("spec.by or spec.reason")));
+    let found = errors(&neither);
+    assert!(
+        found
+            .iter()
+            .any(|error| error.contains("\"spec.by\" or \"spec.reason\"")),
+        "{found:#?}"
+    );
 
     let mut cluster_scoped = usage.clone();
     cluster_scoped["apiVersion"] = json!("apiextensions.crossplane.io/v1beta1");
-    let errors = usage_errors(crd_of(&crds, &cluster_scoped), &cluster_scoped);
+    let found = errors(&cluster_scoped);
     assert!(
-        errors
+        found
             .iter()
             .any(|error| error.contains("metadata.namespace")),
-        "a cluster-scoped Usage in a namespace: {errors:#?}"
+        "a cluster-scoped Usage in a namespace: {found:#?}"
+    );
+
+    let mut named = usage.clone();
+    named["metadata"]["name"] = json!("reports-usage");
+    let found = errors(&named);
+    assert!(
+        found.iter().any(|error| error.contains("metadata.name")),
+        "{found:#?}"
     );
 }
 
@@ -444,14 +354,12 @@ fn a_single_cluster_claim_gaining_a_second_cluster_keeps_its_association() {
 fn the_render_stream_keeps_the_labels_the_usages_select_by() {
     let example = &EXAMPLES[3];
     let xr_text = read(&topologies().join(example.dir).join("xr.yaml"));
-    let xr = crate::support::crd::yaml_documents(&xr_text)
-        .expect("the XR")
-        .remove(0);
+    let xr = crd::yaml_documents(&xr_text).expect("the XR").remove(0);
     let Value::Object(xr) = xr else {
         panic!("the XR is an object")
     };
     let stream = render_example(example).to_yaml(&xr).expect("YAML");
-    let documents = crate::support::crd::yaml_documents(&stream).expect("a YAML stream");
+    let documents = crd::yaml_documents(&stream).expect("a YAML stream");
     let role = documents
         .iter()
         .find(|document| document["kind"] == json!("Role"))

@@ -1,11 +1,13 @@
-//! The part of CEL that Crossplane's CRDs write their
-//! `x-kubernetes-validations` rules in, parsed and evaluated so that the tests
-//! apply those rules as an API server would when an object is created.
+//! The part of CEL that Crossplane's CRDs, and the transition rules of this
+//! project's XRDs, write their `x-kubernetes-validations` rules in, parsed
+//! and evaluated so that the tests apply those rules as an API server would
+//! when an object is created or updated.
 //!
 //! ```text
 //! rule     := and ("||" and)*
 //! and      := unary ("&&" unary)*
-//! unary    := "!" unary | "(" rule ")" | "has(" field ")" | operand "==" operand
+//! unary    := "!" unary | "(" rule ")" | has ("==" has)? | operand "==" operand
+//! has      := "has(" field ")"
 //! operand  := field | field ".lowerAscii()" | 'text' | "text"
 //! field    := ("self" | "oldSelf") ("." name)*
 //! ```
@@ -13,7 +15,8 @@
 //! Anything else fails to parse, so that [`super::crd`] refuses to load a CRD
 //! with a rule it cannot evaluate rather than skip the rule. A rule that
 //! names `oldSelf` is a transition rule: it applies only when an object is
-//! updated, never when it is created.
+//! updated, never when it is created, and then with `oldSelf` bound to the
+//! old value ([`Rule::holds_on_update`]).
 //!
 //! Evaluation follows CEL: selecting an absent field is an error, `has()`
 //! tests presence, and `||` and `&&` are commutative over errors
@@ -34,6 +37,8 @@ enum Expression {
     And(Box<Expression>, Box<Expression>),
     Not(Box<Expression>),
     Has(Field),
+    /// Two tests that hold alike (`has(a) == has(b)`).
+    Same(Box<Expression>, Box<Expression>),
     Equals(Operand, Operand),
 }
 
@@ -47,7 +52,16 @@ enum Operand {
 /// The field names (unescaped) after `self` or `oldSelf`.
 #[derive(Debug)]
 struct Field {
+    /// Whether it starts from `oldSelf`.
+    old: bool,
     names: Vec<String>,
+}
+
+/// What `self` and `oldSelf` are bound to.
+#[derive(Debug, Clone, Copy)]
+struct Binding<'v> {
+    new: &'v Value,
+    old: Option<&'v Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,11 +109,30 @@ impl Rule {
         if self.transition {
             return Err("a transition rule needs oldSelf, which a new object has not".to_owned());
         }
-        evaluate(&self.expression, value)
+        evaluate(
+            &self.expression,
+            Binding {
+                new: value,
+                old: None,
+            },
+        )
+    }
+
+    /// Evaluates the rule on an update, with `self` bound to the new value
+    /// and `oldSelf` to the old one (an API server evaluates a transition
+    /// rule only where both exist).
+    pub fn holds_on_update(&self, new: &Value, old: &Value) -> Result<bool, String> {
+        evaluate(
+            &self.expression,
+            Binding {
+                new,
+                old: Some(old),
+            },
+        )
     }
 }
 
-fn evaluate(expression: &Expression, value: &Value) -> Result<bool, String> {
+fn evaluate(expression: &Expression, value: Binding<'_>) -> Result<bool, String> {
     match expression {
         Expression::Or(left, right) => match (evaluate(left, value), evaluate(right, value)) {
             (Ok(true), _) | (_, Ok(true)) => Ok(true),
@@ -114,19 +147,31 @@ fn evaluate(expression: &Expression, value: &Value) -> Result<bool, String> {
         Expression::Not(inner) => evaluate(inner, value).map(|holds| !holds),
         Expression::Has(field) => {
             let (last, parents) = field.names.split_last().expect("has() names a field");
-            match select(value, parents)? {
+            match select(root(field, value)?, parents)? {
                 Value::Object(fields) => Ok(fields.contains_key(last)),
                 other => Err(format!("has({last}) on a {}", type_name(other))),
             }
         }
+        Expression::Same(left, right) => Ok(evaluate(left, value)? == evaluate(right, value)?),
         Expression::Equals(left, right) => Ok(operand(left, value)? == operand(right, value)?),
     }
 }
 
-fn operand(operand: &Operand, value: &Value) -> Result<Value, String> {
+/// The value a field starts from.
+fn root<'v>(field: &Field, value: Binding<'v>) -> Result<&'v Value, String> {
+    if field.old {
+        value
+            .old
+            .ok_or_else(|| "oldSelf is bound only on an update".to_owned())
+    } else {
+        Ok(value.new)
+    }
+}
+
+fn operand(operand: &Operand, value: Binding<'_>) -> Result<Value, String> {
     match operand {
-        Operand::Field(field) => select(value, &field.names).cloned(),
-        Operand::LowerAscii(field) => match select(value, &field.names)? {
+        Operand::Field(field) => select(root(field, value)?, &field.names).cloned(),
+        Operand::LowerAscii(field) => match select(root(field, value)?, &field.names)? {
             Value::String(text) => Ok(Value::String(text.to_ascii_lowercase())),
             other => Err(format!("lowerAscii() on a {}", type_name(other))),
         },
@@ -259,14 +304,13 @@ impl Parser<'_> {
                 Ok(inner)
             }
             Some(Token::Name(name)) if name == "has" => {
-                self.at += 1;
-                self.expect(&Token::Open)?;
-                let field = self.field()?;
-                if field.names.is_empty() {
-                    return Err("has() wants a field, not self".to_owned());
+                let left = self.has()?;
+                if self.peek() != Some(&Token::Equals) {
+                    return Ok(left);
                 }
-                self.expect(&Token::Close)?;
-                Ok(Expression::Has(field))
+                self.at += 1;
+                let right = self.has()?;
+                Ok(Expression::Same(Box::new(left), Box::new(right)))
             }
             _ => {
                 let left = self.operand()?;
@@ -275,6 +319,20 @@ impl Parser<'_> {
                 Ok(Expression::Equals(left, right))
             }
         }
+    }
+
+    fn has(&mut self) -> Result<Expression, String> {
+        match self.next()? {
+            Token::Name(name) if name == "has" => {}
+            other => return Err(format!("want has(...), got {other:?}")),
+        }
+        self.expect(&Token::Open)?;
+        let field = self.field()?;
+        if field.names.is_empty() {
+            return Err("has() wants a field, not self".to_owned());
+        }
+        self.expect(&Token::Close)?;
+        Ok(Expression::Has(field))
     }
 
     fn operand(&mut self) -> Result<Operand, String> {
@@ -298,11 +356,14 @@ impl Parser<'_> {
     }
 
     fn field(&mut self) -> Result<Field, String> {
-        match self.next()? {
-            Token::Name(root) if root == "self" => {}
-            Token::Name(root) if root == "oldSelf" => self.transition = true,
+        let old = match self.next()? {
+            Token::Name(root) if root == "self" => false,
+            Token::Name(root) if root == "oldSelf" => {
+                self.transition = true;
+                true
+            }
             other => return Err(format!("want self or oldSelf, got {other:?}")),
-        }
+        };
         let mut names = Vec::new();
         while self.peek() == Some(&Token::Dot) {
             self.at += 1;
@@ -311,7 +372,7 @@ impl Parser<'_> {
                 other => return Err(format!("want a field name after '.', got {other:?}")),
             }
         }
-        Ok(Field { names })
+        Ok(Field { old, names })
     }
 }
 
@@ -410,6 +471,48 @@ mod tests {
     }
 
     #[test]
+    fn transition_rules_compare_old_and_new() {
+        let immutable = Rule::parse("self == oldSelf").unwrap();
+        assert_eq!(
+            immutable.holds_on_update(&json!("x"), &json!("x")),
+            Ok(true)
+        );
+        assert_eq!(
+            immutable.holds_on_update(&json!("y"), &json!("x")),
+            Ok(false)
+        );
+        assert_eq!(
+            immutable.holds_on_update(&json!({"a": [1]}), &json!({"a": [1]})),
+            Ok(true)
+        );
+
+        let fixed = Rule::parse("has(self.name) == has(oldSelf.name)").unwrap();
+        assert!(fixed.is_transition());
+        for (new, old, holds) in [
+            (json!({"name": "a"}), json!({"name": "b"}), true),
+            (json!({}), json!({}), true),
+            (json!({"name": "a"}), json!({}), false),
+            (json!({}), json!({"name": "a"}), false),
+        ] {
+            assert_eq!(
+                fixed.holds_on_update(&new, &old),
+                Ok(holds),
+                "{new} <- {old}"
+            );
+        }
+        assert!(fixed.holds(&json!({})).is_err(), "no oldSelf on creation");
+
+        let field = Rule::parse("self.a == oldSelf.a").unwrap();
+        assert_eq!(
+            field.holds_on_update(&json!({"a": "x"}), &json!({"a": "x"})),
+            Ok(true)
+        );
+        assert!(field
+            .holds_on_update(&json!({"a": "x"}), &json!({}))
+            .is_err());
+    }
+
+    #[test]
     fn refuses_what_it_cannot_evaluate() {
         for rule in [
             "self.size() > 0",
@@ -421,6 +524,8 @@ mod tests {
             "self.a",
             "has(self.a) ||",
             "other.a == 'x'",
+            "has(self.a) == self.b",
+            "has(self.a) == has(self.b) == has(self.c)",
         ] {
             assert!(Rule::parse(rule).is_err(), "{rule} parsed");
         }

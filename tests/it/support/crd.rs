@@ -33,7 +33,8 @@
 //!    the small part of CEL that [`super::cel`] evaluates, on the object after
 //!    the schema's defaults are applied (as an API server applies them before
 //!    it validates). Transition rules (those naming `oldSelf`) apply only to
-//!    updates, so they are not evaluated;
+//!    updates, so they are not evaluated here; [`check_transitions`]
+//!    evaluates them on an old and a new object;
 //! 5. applies what distinguishes the provider's namespaced
 //!    (`*.aws.m.upbound.io`) kinds: no `spec.deletionPolicy`, and a
 //!    `providerConfigRef.kind` that is one of the two provider config kinds.
@@ -945,4 +946,59 @@ pub fn known_kinds() -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Evaluates the transition rules (those naming `oldSelf`) of a schema, an
+/// XRD's or a CRD's `openAPIV3Schema`, on an update from `old` to `new`, as
+/// an API server does: a rule applies at each object field both versions
+/// have, with `self` the new value and `oldSelf` the old one. Lists are not
+/// correlated (the project's rules sit on object fields). A rule naming
+/// `oldSelf` that [`cel`] cannot evaluate is an error; others are creation
+/// rules, which [`validate`] and the packages' tests check.
+pub fn check_transitions(schema: &Value, old: &Value, new: &Value) -> Result<(), Vec<String>> {
+    let mut errors = Vec::new();
+    transitions(schema, old, new, "", &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+fn transitions(schema: &Value, old: &Value, new: &Value, path: &str, errors: &mut Vec<String>) {
+    let here = if path.is_empty() { "(root)" } else { path };
+    for rule in schema
+        .get("x-kubernetes-validations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let text = rule.get("rule").and_then(Value::as_str).unwrap_or_default();
+        if !text.contains("oldSelf") {
+            continue;
+        }
+        let message = rule.get("message").and_then(Value::as_str).unwrap_or(text);
+        match cel::Rule::parse(text).and_then(|parsed| parsed.holds_on_update(new, old)) {
+            Ok(true) => {}
+            Ok(false) => errors.push(format!("{here}: {message} (CEL rule {text:?})")),
+            Err(error) => errors.push(format!(
+                "{here}: {message} (CEL rule {text:?} could not be evaluated: {error})"
+            )),
+        }
+    }
+    if let (Value::Object(old_fields), Value::Object(new_fields)) = (old, new) {
+        for (name, new_child) in new_fields {
+            if let (Some(old_child), Some(child_schema)) =
+                (old_fields.get(name), field_schema(schema, name))
+            {
+                transitions(
+                    child_schema,
+                    old_child,
+                    new_child,
+                    &join(path, name),
+                    errors,
+                );
+            }
+        }
+    }
 }

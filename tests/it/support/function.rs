@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 use function_eks_pod_identity::protocol::structs::{json_to_struct, struct_to_json};
 use function_eks_pod_identity::protocol::v1::{
-    Ready, RequestMeta, Resource, RunFunctionRequest, RunFunctionResponse, Severity, State,
+    Ready, RequestMeta, Resource, RunFunctionRequest, RunFunctionResponse, Severity, State, Status,
+    Target,
 };
 use serde_json::{json, Value};
 
@@ -126,6 +127,27 @@ pub fn response_json(response: &RunFunctionResponse) -> Value {
             })
             .collect();
         out.insert("results".into(), Value::Array(results));
+    }
+    if !response.conditions.is_empty() {
+        let conditions = response
+            .conditions
+            .iter()
+            .map(|condition| {
+                let mut out = json!({
+                    "type": condition.r#type,
+                    "status": Status::try_from(condition.status).unwrap().as_str_name(),
+                    "reason": condition.reason,
+                });
+                if let Some(message) = &condition.message {
+                    out["message"] = json!(message);
+                }
+                if let Some(target) = condition.target {
+                    out["target"] = json!(Target::try_from(target).unwrap().as_str_name());
+                }
+                out
+            })
+            .collect();
+        out.insert("conditions".into(), Value::Array(conditions));
     }
     if let Some(context) = &response.context {
         out.insert(

@@ -3,5 +3,6 @@
 pub mod cel;
 pub mod crd;
 pub mod function;
+pub mod provider;
 pub mod raw;
 pub mod server;
