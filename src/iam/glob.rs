@@ -45,6 +45,44 @@ impl Glob {
         }
     }
 
+    /// A pattern read from a template, as AWS writes ARN formats
+    /// (`arn:${Partition}:s3:::${BucketName}`) and condition keys
+    /// (`aws:RequestTag/${TagKey}`), and as policies write variables
+    /// (`${aws:username}`): each `${...}` stands for any run of
+    /// characters, like `*`. An unclosed `${` is read as written.
+    #[must_use]
+    pub fn template(text: &str, case: Case) -> Self {
+        let mut tokens = Vec::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let Some(length) = rest[start..].find('}') else {
+                break;
+            };
+            tokens.extend(rest[..start].chars().map(|c| token(c, case)));
+            tokens.push(Token::Star);
+            rest = &rest[start + length + 1..];
+        }
+        tokens.extend(rest.chars().map(|c| token(c, case)));
+        Self {
+            text: text.to_owned(),
+            tokens,
+            case,
+        }
+    }
+
+    /// How many positions the pattern has: what matching and overlap cost
+    /// grows with.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Whether the pattern is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
     /// The pattern as written.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -281,6 +319,22 @@ mod tests {
             assert_eq!(action(a).overlaps(&action(b)), want, "{a} & {b}");
             assert_eq!(action(b).overlaps(&action(a)), want, "{b} & {a}");
         }
+    }
+
+    #[test]
+    fn templates_read_placeholders_as_stars() {
+        let format = Glob::template(
+            "arn:${Partition}:s3:::${BucketName}/${ObjectName}",
+            Case::Sensitive,
+        );
+        assert!(format.matches("arn:aws:s3:::orders/2026/01.json"));
+        assert!(!format.matches("arn:aws:s3:::orders"));
+        assert!(format.overlaps(&arn("arn:aws:s3:::orders/*")));
+        assert!(!format.overlaps(&arn("arn:aws:sqs:us-west-2:111122223333:orders")));
+        let key = Glob::template("aws:RequestTag/${TagKey}", Case::Insensitive);
+        assert!(key.matches("AWS:requesttag/team"));
+        assert!(Glob::template("a${b", Case::Sensitive).matches("a${b"));
+        assert_eq!(Glob::template("x${y}z", Case::Sensitive).len(), 3);
     }
 
     #[test]
