@@ -15,6 +15,7 @@ use prost_types::Struct;
 use crate::compose::observed::AdoptedRole;
 use crate::compose::status::{self, PodIdentityStatus};
 use crate::compose::{self, Composed};
+use crate::iam::lint::{Finding, Severity};
 use crate::params::guardrails::{self, Claim};
 use crate::params::input::FunctionInput;
 use crate::params::reader::PARAMETERS_PATH;
@@ -30,6 +31,17 @@ pub const INVALID_PARAMETERS: &str = "InvalidParameters";
 
 /// The reason of the Warning that a composed role existed before its XR.
 pub const ROLE_ADOPTED: &str = "RoleAdopted";
+
+/// The reason of the Warnings for what the policy lint found.
+pub const POLICY_LINT: &str = "PolicyLint";
+
+/// The most lint findings shown as Warning results; the rest are counted
+/// in one more.
+pub const MAX_FINDING_RESULTS: usize = 5;
+
+/// The longest message of one such Warning, so that all of them together
+/// stay within 16 KiB.
+pub const MAX_FINDING_MESSAGE_BYTES: usize = 2 * 1024;
 
 /// Where the function reports on the XR: `status.podIdentity`.
 pub const STATUS_PATH: &[&str] = &["podIdentity"];
@@ -73,8 +85,18 @@ impl Function {
     /// Answers one call. Bad input leaves the desired state as it came and
     /// adds one FATAL result.
     #[must_use]
-    pub fn run(&self, mut request: RunFunctionRequest) -> RunFunctionResponse {
+    pub fn run(&self, request: RunFunctionRequest) -> RunFunctionResponse {
+        self.run_reporting(request).response
+    }
+
+    /// Answers one call, and says what the policy lint found in the claim's
+    /// inline policies (also when the claim is refused): the answer holds
+    /// only a few of them, as Warnings; `render`, `lint` and the metrics
+    /// want every one.
+    #[must_use]
+    pub fn run_reporting(&self, mut request: RunFunctionRequest) -> Outcome {
         let mut answer = response::to(&mut request, self.ttl);
+        let mut findings = Vec::new();
         let observed = request.observed.unwrap_or_default();
         // Without an XR there is nothing to compose (and nothing to refuse).
         let Some(composite) = observed
@@ -82,19 +104,115 @@ impl Function {
             .as_ref()
             .and_then(|xr| xr.resource.as_ref())
         else {
-            return answer;
+            return Outcome {
+                response: answer,
+                findings,
+            };
         };
         match plan(
             composite,
             &self.inputs,
             request.input.as_ref(),
             &observed.resources,
+            &mut findings,
         ) {
             Ok(planned) => apply(planned, composite, &observed.resources, &mut answer),
             Err(message) => response::fatal(&mut answer, INVALID_PARAMETERS, message),
         }
-        answer
+        Outcome {
+            response: answer,
+            findings,
+        }
     }
+}
+
+/// A call's answer, and every lint finding in the claim's inline policies.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The answer for Crossplane.
+    pub response: RunFunctionResponse,
+    /// What the lint found, policy by policy, in document order.
+    pub findings: Vec<PolicyFinding>,
+}
+
+/// One lint finding in one of the claim's inline policies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyFinding {
+    /// The policy's position in `spec.parameters.inlinePolicy`.
+    pub policy: usize,
+    /// What was found, where in the document.
+    pub finding: Finding,
+}
+
+impl PolicyFinding {
+    /// The claim's field that holds the document:
+    /// `spec.parameters.inlinePolicy[N].policy`.
+    #[must_use]
+    pub fn field(&self) -> String {
+        format!("{PARAMETERS_PATH}.inlinePolicy[{}].policy", self.policy)
+    }
+
+    /// Its severity's name: `ERROR`, `SECURITY_WARNING`, `WARNING` or
+    /// `SUGGESTION`.
+    #[must_use]
+    pub fn severity(&self) -> &'static str {
+        self.finding.severity().as_str()
+    }
+
+    /// Its check's name, one of a fixed set.
+    #[must_use]
+    pub fn check(&self) -> &'static str {
+        self.finding.check.as_str()
+    }
+
+    /// Its severity and check names, as metrics label them.
+    #[must_use]
+    pub fn labels(&self) -> (&'static str, &'static str) {
+        (self.severity(), self.check())
+    }
+
+    /// Whether it is an ERROR.
+    #[must_use]
+    pub fn is_error(&self) -> bool {
+        self.finding.severity() == Severity::Error
+    }
+
+    /// Whether the claim's author sees it as a Warning result: `ERROR` and
+    /// `SECURITY_WARNING` findings.
+    #[must_use]
+    pub fn is_shown(&self) -> bool {
+        self.finding.severity() <= Severity::SecurityWarning
+    }
+}
+
+impl std::fmt::Display for PolicyFinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field(), self.finding)
+    }
+}
+
+/// The Warnings for a claim's findings: a few of those the author must
+/// see, each cut short, and one counting the rest.
+fn finding_warnings(findings: &[PolicyFinding]) -> Vec<Warning> {
+    let shown: Vec<&PolicyFinding> = findings.iter().filter(|found| found.is_shown()).collect();
+    let mut warnings: Vec<Warning> = shown
+        .iter()
+        .take(MAX_FINDING_RESULTS)
+        .map(|found| Warning {
+            reason: POLICY_LINT,
+            message: response::cut_to(found.to_string(), MAX_FINDING_MESSAGE_BYTES),
+        })
+        .collect();
+    if shown.len() > MAX_FINDING_RESULTS {
+        warnings.push(Warning {
+            reason: POLICY_LINT,
+            message: format!(
+                "{} more ERROR and SECURITY_WARNING findings in {PARAMETERS_PATH}.inlinePolicy; `function-eks-pod-identity lint` lists them all",
+                shown.len() - MAX_FINDING_RESULTS
+            ),
+        });
+    }
+    warnings
 }
 
 /// The one FATAL message for input the function cannot compose.
@@ -128,6 +246,7 @@ fn plan(
     inputs: &Inputs,
     input: Option<&Struct>,
     observed: &BTreeMap<String, Resource>,
+    findings: &mut Vec<PolicyFinding>,
 ) -> Result<Planned, String> {
     let xr = Composite::read(composite);
     let scope = if xr.namespace.is_some() {
@@ -144,6 +263,12 @@ fn plan(
     let input = inputs.read(input)?;
     let mut parameters =
         params::read(parameters.as_ref(), input.defaults.as_ref(), scope).map_err(refusal)?;
+    for (policy, inline) in parameters.inline_policies.iter().enumerate() {
+        findings.extend(inline.findings.iter().map(|finding| PolicyFinding {
+            policy,
+            finding: finding.clone(),
+        }));
+    }
     if let Some(rules) = &input.guardrails {
         let claim = Claim {
             namespace: xr.namespace.or(xr.claim_namespace),
@@ -163,7 +288,7 @@ fn plan(
     };
     let pairs = compose::pairs(&parameters, observed_association);
     let status = PodIdentityStatus::observe(observed, &pairs);
-    let mut warnings = Vec::new();
+    let mut warnings = finding_warnings(findings);
     let observed_role = observed
         .get(compose::keys::ROLE)
         .and_then(|resource| resource.resource.as_ref());
