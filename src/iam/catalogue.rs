@@ -179,20 +179,36 @@ impl Catalogue {
         if let Some(first) = lines.next() {
             catalogue.header = read_header(first);
         }
+        let count = |name: &str| {
+            catalogue
+                .header
+                .field(name)
+                .and_then(|value| value.parse::<usize>().ok())
+                .unwrap_or_default()
+        };
+        let (services, actions, resources) =
+            (count("services"), count("actions"), count("resources"));
+        catalogue.services.reserve(services);
+        catalogue.actions.reserve(actions);
+        catalogue.resources.reserve(resources);
         // Per-service resource numbers are made global as they are read.
         for line in lines {
             if !catalogue.read_line(line) {
                 catalogue.rejected += 1;
             }
         }
+        // The script writes services and actions sorted (a test checks
+        // it). Actions out of order are sorted here rather than searched
+        // wrong; services cannot be, since actions refer to them by number.
         let Self {
             services, actions, ..
         } = &mut catalogue;
-        services.sort_by(|one, other| cmp_folded(one.prefix, other.prefix));
         for service in services.iter() {
             let (start, end) = service.actions;
             if let Some(slice) = actions.get_mut(start as usize..end as usize) {
-                slice.sort_by(|one, other| cmp_folded(one.name, other.name));
+                if !slice.is_sorted_by(|one, other| cmp_folded(one.name, other.name).is_le()) {
+                    slice.sort_by(|one, other| cmp_folded(one.name, other.name));
+                }
             }
         }
         catalogue

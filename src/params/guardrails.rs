@@ -796,12 +796,20 @@ fn check_action_levels(
     work: &Budget,
     problems: &mut Problems,
 ) {
+    // Past the bound the first action was refused for it; the rest are not
+    // listed one by one.
+    if work.exhausted() {
+        return;
+    }
     let catalogue = catalogue::get();
     let rule = "refused by guardrails.inlinePolicies.denyAccessLevels";
-    if let Some(granted) = catalogue
-        .matching(action, Some(work))
-        .find(|granted| denied.contains(&granted.level()))
-    {
+    // One search tells both: an action of a denied level, or any at all.
+    let mut known = false;
+    let granted = catalogue.matching(action, Some(work)).find(|granted| {
+        known = true;
+        denied.contains(&granted.level())
+    });
+    if let Some(granted) = granted {
         problems.add(
             path,
             format!(
@@ -812,9 +820,9 @@ fn check_action_levels(
     } else if work.exhausted() {
         problems.add(
             path,
-            format!("Statement[{position}] Action {action:?} costs more to expand than guardrails.inlinePolicies.denyAccessLevels allows, {rule}"),
+            format!("Statement[{position}] Action {action:?} (and any after it) costs more to expand than guardrails.inlinePolicies.denyAccessLevels allows, {rule}"),
         );
-    } else if catalogue.matching(action, Some(work)).next().is_none() && !work.exhausted() {
+    } else if !known {
         problems.add(
             path,
             format!(
@@ -835,6 +843,9 @@ fn check_not_action_levels(
     work: &Budget,
     problems: &mut Problems,
 ) {
+    if work.exhausted() {
+        return;
+    }
     let rule = "refused by guardrails.inlinePolicies.denyAccessLevels";
     let excluded: Vec<Glob> = excluded
         .texts()

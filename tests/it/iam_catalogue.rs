@@ -35,6 +35,28 @@ fn the_file_agrees_with_its_recorded_version_counts_and_checksum() {
             .sum::<usize>()
     );
     assert_eq!(count("globals"), catalogue.global_keys().count());
+    // Looked up by binary search: services by prefix, actions by name,
+    // both without case.
+    let folded = |text: &str| text.to_ascii_lowercase();
+    let prefixes: Vec<String> = catalogue
+        .services()
+        .map(|service| folded(service.prefix()))
+        .collect();
+    assert!(
+        prefixes.windows(2).all(|pair| pair[0] < pair[1]),
+        "services out of order"
+    );
+    for service in catalogue.services() {
+        let names: Vec<String> = service
+            .actions()
+            .map(|action| folded(action.name()))
+            .collect();
+        assert!(
+            names.windows(2).all(|pair| pair[0] < pair[1]),
+            "{} out of order",
+            service.prefix()
+        );
+    }
     // The release's version is its date: 0.1.YYYYMMDDN.
     let date: String = header
         .updated
