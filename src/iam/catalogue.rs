@@ -164,9 +164,14 @@ pub struct Catalogue {
 
 /// Compares ASCII text without case, as IAM compares prefixes and actions.
 fn cmp_folded(one: &str, other: &str) -> Ordering {
-    one.bytes()
-        .map(|b| b.to_ascii_lowercase())
-        .cmp(other.bytes().map(|b| b.to_ascii_lowercase()))
+    let (one, other) = (one.as_bytes(), other.as_bytes());
+    for (a, b) in one.iter().zip(other) {
+        match a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase()) {
+            Ordering::Equal => {}
+            unequal => return unequal,
+        }
+    }
+    one.len().cmp(&other.len())
 }
 
 impl Catalogue {
@@ -578,6 +583,12 @@ impl fmt::Display for Action<'_> {
 }
 
 impl Catalogue {
+    /// The action numbered `number` (see [`Action::number`]).
+    #[must_use]
+    pub fn action_numbered(&self, number: usize) -> Option<Action<'_>> {
+        (number < self.actions.len()).then(|| self.action_at(number))
+    }
+
     /// The resource type numbered `number` (see
     /// [`Action::resource_type_numbers`]).
     #[must_use]

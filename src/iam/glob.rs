@@ -139,6 +139,50 @@ impl Glob {
     }
 }
 
+/// Whether `subject` matches `template` (read as [`Glob::template`] reads
+/// it), letters compared without case, without building a pattern: what
+/// comparing a literal ARN with an ARN format takes.
+#[must_use]
+pub fn template_matches(template: &str, subject: &str) -> bool {
+    // ARN formats are short; longer text is compiled as usual.
+    let mut small = [Token::Star; 256];
+    let mut length = 0;
+    let mut rest = template;
+    let mut fits = true;
+    let mut push = |token: Token| {
+        if length < small.len() {
+            small[length] = token;
+            length += 1;
+        } else {
+            fits = false;
+        }
+    };
+    while let Some(start) = rest.find("${") {
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        rest[..start]
+            .chars()
+            .for_each(|c| push(token(c, Case::Insensitive)));
+        push(Token::Star);
+        rest = &rest[start + end + 1..];
+    }
+    rest.chars().for_each(|c| push(token(c, Case::Insensitive)));
+    if !fits {
+        return Glob::template(template, Case::Insensitive).matches(subject);
+    }
+    let pattern = &small[..length];
+    if subject.is_ascii() {
+        let bytes = subject.as_bytes();
+        match_tokens(pattern, bytes.len(), |at| {
+            char::from(bytes[at]).to_ascii_lowercase()
+        })
+    } else {
+        let chars: Vec<char> = subject.chars().map(|c| c.to_ascii_lowercase()).collect();
+        match_tokens(pattern, chars.len(), |at| chars[at])
+    }
+}
+
 /// Whether two patterns, read from the same end, have different letters
 /// at one position before either has a wildcard: then no string matches
 /// both, since both fix that position to their own letter.
@@ -331,6 +375,18 @@ mod tests {
         assert!(!format.matches("arn:aws:s3:::orders"));
         assert!(format.overlaps(&arn("arn:aws:s3:::orders/*")));
         assert!(!format.overlaps(&arn("arn:aws:sqs:us-west-2:111122223333:orders")));
+        assert!(super::template_matches(
+            "arn:${Partition}:s3:::${BucketName}/${ObjectName}",
+            "ARN:aws:s3:::orders/a.json"
+        ));
+        assert!(!super::template_matches(
+            "${BucketName}/${ObjectName}",
+            "orders"
+        ));
+        assert!(super::template_matches(
+            "log-group:${Name}:log-stream:${Stream}",
+            "log-group:a:log-stream:b"
+        ));
         let key = Glob::template("aws:RequestTag/${TagKey}", Case::Insensitive);
         assert!(key.matches("AWS:requesttag/team"));
         assert!(Glob::template("a${b", Case::Sensitive).matches("a${b"));

@@ -13,7 +13,7 @@ use std::fmt;
 
 use super::budget::Budget;
 use super::catalogue::{self, AccessLevel, Catalogue, Service};
-use super::glob::{Case, Glob};
+use super::glob::{template_matches, Case, Glob};
 use super::policy::{statement_path, Document, Field, Shape, ShapeKind, Statement, Strings};
 use super::similar;
 
@@ -334,8 +334,9 @@ fn shape_finding(shape: &Shape) -> Finding {
 enum Resolved {
     /// `*`, or a prefix with wildcards: it reaches across services.
     Broad,
-    /// One known service, matching at least one action.
-    Known(usize),
+    /// One known service, matching at least one action: this one, when
+    /// the entry names one action.
+    Known(usize, Option<usize>),
     /// Reported as unknown.
     Unknown,
     /// Not decided: the budget ran out.
@@ -403,7 +404,7 @@ impl StatementLint<'_> {
             let mut services: Vec<usize> = resolved
                 .iter()
                 .filter_map(|entry| match entry {
-                    Resolved::Known(service) => Some(*service),
+                    Resolved::Known(service, _) => Some(*service),
                     _ => None,
                 })
                 .collect();
@@ -601,10 +602,10 @@ impl StatementLint<'_> {
         if wild(name) {
             return self
                 .any_match(text)
-                .map(|()| Resolved::Known(service.number()));
+                .map(|()| Resolved::Known(service.number(), None));
         }
-        if service.action(name).is_some() {
-            return Ok(Resolved::Known(service.number()));
+        if let Some(action) = service.action(name) {
+            return Ok(Resolved::Known(service.number(), Some(action.number())));
         }
         let names = service.actions().map(|action| action.name());
         let suggestion = similar::closest(name, names, self.hints);
@@ -652,7 +653,7 @@ impl StatementLint<'_> {
         let mut seen: HashSet<String> = HashSet::new();
         let mut found = Vec::new();
         for ((position, text), resolution) in actions.items.iter().zip(resolved) {
-            if text.contains(['*', '?']) || !matches!(resolution, Resolved::Known(_)) {
+            if text.contains(['*', '?']) || !matches!(resolution, Resolved::Known(..)) {
                 continue;
             }
             if !seen.insert(text.to_ascii_lowercase()) {
@@ -782,12 +783,20 @@ impl StatementLint<'_> {
         // Unknown actions were reported; broad ones act on nearly anything.
         if resolved
             .iter()
-            .any(|entry| !matches!(entry, Resolved::Known(_)))
+            .any(|entry| !matches!(entry, Resolved::Known(..)))
         {
             return;
         }
         let mut types: Vec<usize> = Vec::new();
-        for (_, text) in &actions.items {
+        for ((_, text), resolution) in actions.items.iter().zip(resolved) {
+            // One action was found when it was resolved; a pattern is
+            // expanded.
+            if let Resolved::Known(_, Some(number)) = resolution {
+                if let Some(action) = self.catalogue.action_numbered(*number) {
+                    types.extend(action.resource_type_numbers());
+                }
+                continue;
+            }
             for action in self.catalogue.matching(text, Some(self.budget)) {
                 types.extend(action.resource_type_numbers());
             }
@@ -801,25 +810,31 @@ impl StatementLint<'_> {
             if resource == "*" || resource.len() > MAX_RESOURCE_CHARS {
                 continue;
             }
-            let path = resources.path(&self.element("Resource"), *position);
-            let fields: Vec<&str> = resource.splitn(6, ':').collect();
-            let [arn, _, service, _, _, _] = fields.as_slice() else {
+            // Spelt out only for a finding: most resources apply.
+            let path = || resources.path(&self.element("Resource"), *position);
+            let mut fields = resource.splitn(6, ':');
+            let (Some(arn), Some(_), Some(service), Some(_), Some(_), Some(_)) = (
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+            ) else {
                 self.report(
                     Check::ResourceMismatch,
-                    path,
+                    path(),
                     resource,
-                    "not an ARN (want arn:partition:service:region:account:resource, or \"*\")"
-                        .to_owned(),
+                    NOT_AN_ARN.to_owned(),
                 );
                 continue;
             };
             if !arn.eq_ignore_ascii_case("arn") {
                 self.report(
                     Check::ResourceMismatch,
-                    path,
+                    path(),
                     resource,
-                    "not an ARN (want arn:partition:service:region:account:resource, or \"*\")"
-                        .to_owned(),
+                    NOT_AN_ARN.to_owned(),
                 );
                 continue;
             }
@@ -834,7 +849,7 @@ impl StatementLint<'_> {
                     } else {
                         "no action of the statement acts on a resource of this kind, so it grants nothing here; check the ARN's service and resource type".to_owned()
                     };
-                    self.report(Check::ResourceMismatch, path, resource, message);
+                    self.report(Check::ResourceMismatch, path(), resource, message);
                 }
                 None => return,
             }
@@ -844,35 +859,46 @@ impl StatementLint<'_> {
     /// Whether `resource` could name a resource of one of `types`; `None`
     /// when the budget ran out. ARNs are compared field by field (a
     /// wildcard does not reach into the next field), the resource part
-    /// whole.
+    /// whole; only what has wildcards on both sides is compiled.
     fn applies(&self, resource: &str, types: &[usize]) -> Option<bool> {
-        let fields: Vec<Glob> = resource
-            .splitn(6, ':')
-            .map(|field| Glob::template(field, Case::Insensitive))
-            .collect();
+        let ours = arn_fields(resource);
+        // Compiled on first need, once for all formats.
+        let mut ours_rest: Option<Glob> = None;
         for number in types {
             let Some(resource_type) = self.catalogue.resource_type(*number) else {
                 continue;
             };
             for format in resource_type.arn_formats() {
-                let theirs: Vec<&str> = format.splitn(6, ':').collect();
-                if theirs.len() != fields.len() {
+                let theirs = arn_fields(format);
+                let (Some(ours), Some(theirs)) = (ours, theirs) else {
+                    continue;
+                };
+                let leading = ours[..5]
+                    .iter()
+                    .zip(&theirs[..5])
+                    .all(|(ours, theirs)| field_overlaps(ours, theirs));
+                if !leading {
                     continue;
                 }
-                let mut all = true;
-                for (ours, theirs) in fields.iter().zip(&theirs) {
-                    let theirs = Glob::template(theirs, Case::Insensitive);
-                    let cells =
-                        u64::try_from((ours.len() + 1) * (theirs.len() + 1)).unwrap_or(u64::MAX);
-                    if !self.budget.spend(cells) {
-                        return None;
-                    }
-                    if !ours.overlaps(&theirs) {
-                        all = false;
-                        break;
-                    }
+                let (ours_last, theirs_last) = (ours[5], theirs[5]);
+                if is_wild_field(theirs_last) {
+                    return Some(true);
                 }
-                if all {
+                let cells = u64::try_from((ours_last.len() + 1) * (theirs_last.len() + 1))
+                    .unwrap_or(u64::MAX);
+                if !self.budget.spend(cells) {
+                    return None;
+                }
+                // Most policy ARNs name resources literally: matching them
+                // against the format costs no pattern of their own.
+                let overlaps = if has_wildcards(ours_last) {
+                    let ours_glob = ours_rest
+                        .get_or_insert_with(|| Glob::template(ours_last, Case::Insensitive));
+                    ours_glob.overlaps(&Glob::template(theirs_last, Case::Insensitive))
+                } else {
+                    template_matches(theirs_last, ours_last)
+                };
+                if overlaps {
                     return Some(true);
                 }
             }
@@ -963,6 +989,54 @@ impl StatementLint<'_> {
                 )),
             },
         }
+    }
+}
+
+const NOT_AN_ARN: &str =
+    "not an ARN (want arn:partition:service:region:account:resource, or \"*\")";
+
+/// The six fields of an ARN (the resource part whole, colons and all).
+fn arn_fields(arn: &str) -> Option<[&str; 6]> {
+    let mut fields = [""; 6];
+    let mut start = 0;
+    let mut colons = arn
+        .bytes()
+        .enumerate()
+        .filter(|(_, byte)| *byte == b':')
+        .map(|(at, _)| at);
+    // ':' is ASCII, so every split falls on a character boundary.
+    for field in &mut fields[..5] {
+        let colon = colons.next()?;
+        *field = &arn[start..colon];
+        start = colon + 1;
+    }
+    fields[5] = &arn[start..];
+    Some(fields)
+}
+
+/// Whether an ARN field holds `*`, `?` or a `${...}` placeholder.
+fn has_wildcards(field: &str) -> bool {
+    field.contains(['*', '?']) || field.contains("${")
+}
+
+/// Whether a field matches anything: `*`, or one placeholder alone.
+fn is_wild_field(field: &str) -> bool {
+    field == "*"
+        || (field.starts_with("${") && field.ends_with('}') && field.matches('}').count() == 1)
+}
+
+/// Whether two short ARN fields (partition, service, region, account) can
+/// name the same text; compiled as patterns only when both have wildcards.
+fn field_overlaps(ours: &str, theirs: &str) -> bool {
+    if is_wild_field(ours) || is_wild_field(theirs) {
+        return true;
+    }
+    match (has_wildcards(ours), has_wildcards(theirs)) {
+        (false, false) => ours.eq_ignore_ascii_case(theirs),
+        (false, true) => template_matches(theirs, ours),
+        (true, false) => template_matches(ours, theirs),
+        (true, true) => Glob::template(ours, Case::Insensitive)
+            .overlaps(&Glob::template(theirs, Case::Insensitive)),
     }
 }
 

@@ -177,14 +177,14 @@ fn kind_of(value: &Value) -> &'static str {
 
 /// An object's entries grouped by the element name they stand for
 /// (without case); unknown names and case duplicates are shape problems.
-fn elements<'v>(
-    object: &'v Map<String, Value>,
+fn elements(
+    object: Map<String, Value>,
     known: &'static [&'static str],
     statement: Option<usize>,
     base: &str,
     shapes: &mut Vec<Shape>,
-) -> Vec<(&'static str, Vec<&'v Value>)> {
-    let mut found: Vec<(&'static str, Vec<&'v Value>)> = Vec::new();
+) -> Vec<(&'static str, Vec<Value>)> {
+    let mut found: Vec<(&'static str, Vec<Value>)> = Vec::new();
     let path = |key: &str| {
         if base.is_empty() {
             key.to_owned()
@@ -196,12 +196,12 @@ fn elements<'v>(
         let Some(name) = known
             .iter()
             .copied()
-            .find(|name| name.eq_ignore_ascii_case(key))
+            .find(|name| name.eq_ignore_ascii_case(&key))
         else {
             shapes.push(Shape {
                 kind: ShapeKind::UnknownElement,
                 statement,
-                path: path(key),
+                path: path(&key),
                 message: format!(
                     "IAM knows no element {key:?} here; it knows {}",
                     known.join(", ")
@@ -214,7 +214,7 @@ fn elements<'v>(
                 shapes.push(Shape {
                     kind: ShapeKind::DuplicateKey,
                     statement,
-                    path: path(key),
+                    path: path(&key),
                     message: format!("{name} is given twice, in different cases"),
                 });
                 values.push(value);
@@ -244,16 +244,26 @@ impl Document {
     /// Reads a parsed JSON document.
     #[must_use]
     pub fn read(value: &Value) -> Self {
+        Self::from_value(value.clone())
+    }
+
+    /// Reads a parsed JSON document, taking its strings rather than
+    /// copying them.
+    #[must_use]
+    pub fn from_value(value: Value) -> Self {
         let mut document = Self::default();
-        let Some(object) = value.as_object() else {
-            shape(
-                &mut document.shapes,
-                None,
-                String::new(),
-                "an object",
-                value,
-            );
-            return document;
+        let object = match value {
+            Value::Object(object) => object,
+            other => {
+                shape(
+                    &mut document.shapes,
+                    None,
+                    String::new(),
+                    "an object",
+                    &other,
+                );
+                return document;
+            }
         };
         for (name, values) in elements(object, &TOP, None, "", &mut document.shapes) {
             for value in values {
@@ -276,10 +286,10 @@ impl Document {
 
     /// Parses JSON text and reads it; `Err` only for text that is not JSON.
     pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str::<Value>(text).map(|value| Self::read(&value))
+        serde_json::from_str::<Value>(text).map(Self::from_value)
     }
 
-    fn read_statements(&mut self, value: &Value) {
+    fn read_statements(&mut self, value: Value) {
         match value {
             Value::Array(items) => {
                 for item in items {
@@ -298,22 +308,25 @@ impl Document {
                 None,
                 "Statement".to_owned(),
                 "an object or a list of objects",
-                other,
+                &other,
             ),
         }
     }
 }
 
-fn read_statement(value: &Value, index: usize, shapes: &mut Vec<Shape>) -> Statement {
+fn read_statement(value: Value, index: usize, shapes: &mut Vec<Shape>) -> Statement {
     let mut statement = Statement::default();
     let base = statement_path(index);
-    let Some(object) = value.as_object() else {
-        shape(shapes, Some(index), base, "an object", value);
-        // Nothing of it can be read: count it as malformed throughout.
-        statement.effect = Field::Malformed;
-        statement.action = Field::Malformed;
-        statement.resource = Field::Malformed;
-        return statement;
+    let object = match value {
+        Value::Object(object) => object,
+        other => {
+            shape(shapes, Some(index), base, "an object", &other);
+            // Nothing of it can be read: count it as malformed throughout.
+            statement.effect = Field::Malformed;
+            statement.action = Field::Malformed;
+            statement.resource = Field::Malformed;
+            return statement;
+        }
     };
     let at = Some(index);
     for (name, values) in elements(object, &STATEMENT, at, &base, shapes) {
@@ -382,29 +395,29 @@ fn merge(into: &mut Field<Strings>, more: Field<Strings>) {
 }
 
 fn read_text(
-    value: &Value,
+    value: Value,
     statement: Option<usize>,
     path: String,
     shapes: &mut Vec<Shape>,
 ) -> Field<String> {
     match value {
-        Value::String(text) => Field::Given(text.clone()),
+        Value::String(text) => Field::Given(text),
         other => {
-            shape(shapes, statement, path, "a string", other);
+            shape(shapes, statement, path, "a string", &other);
             Field::Malformed
         }
     }
 }
 
 fn read_strings(
-    value: &Value,
+    value: Value,
     statement: Option<usize>,
     path: &str,
     shapes: &mut Vec<Shape>,
 ) -> Field<Strings> {
     match value {
         Value::String(text) => Field::Given(Strings {
-            items: vec![(0, text.clone())],
+            items: vec![(0, text)],
             listed: false,
         }),
         Value::Array(items) => {
@@ -412,15 +425,15 @@ fn read_strings(
                 items: Vec::with_capacity(items.len()),
                 listed: true,
             };
-            for (position, item) in items.iter().enumerate() {
+            for (position, item) in items.into_iter().enumerate() {
                 match item {
-                    Value::String(text) => strings.items.push((position, text.clone())),
+                    Value::String(text) => strings.items.push((position, text)),
                     other => shape(
                         shapes,
                         statement,
                         format!("{path}[{position}]"),
                         "a string",
-                        other,
+                        &other,
                     ),
                 }
             }
@@ -432,7 +445,7 @@ fn read_strings(
                 statement,
                 path.to_owned(),
                 "a string or a list of strings",
-                other,
+                &other,
             );
             Field::Malformed
         }
@@ -440,30 +453,36 @@ fn read_strings(
 }
 
 fn read_conditions(
-    value: &Value,
+    value: Value,
     statement: Option<usize>,
     path: &str,
     shapes: &mut Vec<Shape>,
 ) -> Field<Vec<Condition>> {
-    let Some(operators) = value.as_object() else {
-        shape(shapes, statement, path.to_owned(), "an object", value);
-        return Field::Malformed;
+    let operators = match value {
+        Value::Object(operators) => operators,
+        other => {
+            shape(shapes, statement, path.to_owned(), "an object", &other);
+            return Field::Malformed;
+        }
     };
     let mut conditions = Vec::with_capacity(operators.len());
     for (operator, keys) in operators {
-        let Some(keys) = keys.as_object() else {
-            shape(
-                shapes,
-                statement,
-                format!("{path}.{operator}"),
-                "an object",
-                keys,
-            );
-            continue;
+        let keys = match keys {
+            Value::Object(keys) => keys,
+            other => {
+                shape(
+                    shapes,
+                    statement,
+                    format!("{path}.{operator}"),
+                    "an object",
+                    &other,
+                );
+                continue;
+            }
         };
         conditions.push(Condition {
-            operator: operator.clone(),
-            keys: keys.keys().cloned().collect(),
+            operator,
+            keys: keys.into_iter().map(|(key, _)| key).collect(),
         });
     }
     Field::Given(conditions)

@@ -323,7 +323,7 @@ impl PolicyDocument {
         Ok(Self {
             text: text.to_owned(),
             counted,
-            read: Document::read(&value),
+            read: Document::from_value(value),
         })
     }
 
