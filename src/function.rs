@@ -15,7 +15,7 @@ use prost_types::Struct;
 use crate::compose::observed::AdoptedRole;
 use crate::compose::status::{self, PodIdentityStatus};
 use crate::compose::{self, Composed};
-use crate::iam::lint::{Finding, Severity};
+pub use crate::params::findings::PolicyFinding;
 use crate::params::guardrails::{self, Claim};
 use crate::params::input::FunctionInput;
 use crate::params::reader::PARAMETERS_PATH;
@@ -135,62 +135,6 @@ pub struct Outcome {
     pub findings: Vec<PolicyFinding>,
 }
 
-/// One lint finding in one of the claim's inline policies.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyFinding {
-    /// The policy's position in `spec.parameters.inlinePolicy`.
-    pub policy: usize,
-    /// What was found, where in the document.
-    pub finding: Finding,
-}
-
-impl PolicyFinding {
-    /// The claim's field that holds the document:
-    /// `spec.parameters.inlinePolicy[N].policy`.
-    #[must_use]
-    pub fn field(&self) -> String {
-        format!("{PARAMETERS_PATH}.inlinePolicy[{}].policy", self.policy)
-    }
-
-    /// Its severity's name: `ERROR`, `SECURITY_WARNING`, `WARNING` or
-    /// `SUGGESTION`.
-    #[must_use]
-    pub fn severity(&self) -> &'static str {
-        self.finding.severity().as_str()
-    }
-
-    /// Its check's name, one of a fixed set.
-    #[must_use]
-    pub fn check(&self) -> &'static str {
-        self.finding.check.as_str()
-    }
-
-    /// Its severity and check names, as metrics label them.
-    #[must_use]
-    pub fn labels(&self) -> (&'static str, &'static str) {
-        (self.severity(), self.check())
-    }
-
-    /// Whether it is an ERROR.
-    #[must_use]
-    pub fn is_error(&self) -> bool {
-        self.finding.severity() == Severity::Error
-    }
-
-    /// Whether the claim's author sees it as a Warning result: `ERROR` and
-    /// `SECURITY_WARNING` findings.
-    #[must_use]
-    pub fn is_shown(&self) -> bool {
-        self.finding.severity() <= Severity::SecurityWarning
-    }
-}
-
-impl std::fmt::Display for PolicyFinding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.field(), self.finding)
-    }
-}
-
 /// The Warnings for a claim's findings: a few of those the author must
 /// see, each cut short, and one counting the rest.
 fn finding_warnings(findings: &[PolicyFinding]) -> Vec<Warning> {
@@ -263,12 +207,7 @@ fn plan(
     let input = inputs.read(input)?;
     let mut parameters =
         params::read(parameters.as_ref(), input.defaults.as_ref(), scope).map_err(refusal)?;
-    for (policy, inline) in parameters.inline_policies.iter().enumerate() {
-        findings.extend(inline.findings.iter().map(|finding| PolicyFinding {
-            policy,
-            finding: finding.clone(),
-        }));
-    }
+    findings.extend(PolicyFinding::of(&parameters));
     if let Some(rules) = &input.guardrails {
         let claim = Claim {
             namespace: xr.namespace.or(xr.claim_namespace),

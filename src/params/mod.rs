@@ -10,6 +10,7 @@
 //! [`crate::compose`]'s business.
 
 pub mod aws;
+pub mod findings;
 pub mod guardrails;
 pub mod input;
 pub mod reader;
