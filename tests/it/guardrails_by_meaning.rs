@@ -231,3 +231,19 @@ fn a_security_warning_is_a_warning_result_beside_the_composition() {
     );
     assert!(response.desired.unwrap().resources.contains_key("iamRole"));
 }
+
+#[test]
+fn a_statement_the_guardrails_cannot_read_is_refused() {
+    let rule = json!({"denyActions": ["iam:*"]});
+    let statements = json!([{"Effect": "Allow", "Action": 5, "Resource": "*"}]);
+    let fatal = messages(&run(&statements, Some(&rule)), Severity::Fatal);
+    assert_same(
+        "unreadable",
+        "an Action of the wrong type could hide a grant",
+        &json!([format!("{PREFIX}spec.parameters.inlinePolicy[0].policy: Statement[0].Action: want a string or a list of strings, got a number, so guardrails.inlinePolicies cannot check it")]),
+        &json!(fatal),
+    );
+    // Elements the guardrails do not read refuse nothing.
+    let other = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": 5}]);
+    assert!(messages(&run(&other, Some(&rule)), Severity::Fatal).is_empty());
+}
