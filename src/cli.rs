@@ -80,6 +80,10 @@ impl Cli {
 pub enum Command {
     /// Print what the function composes for an XR, like `crossplane render`.
     Render(crate::render::RenderArgs),
+    /// Lint the inline policies of claims or XRs, and check them against
+    /// a Composition's guardrails: exit 0 when clean, 1 on an ERROR finding
+    /// or a refusal, 2 when a file cannot be read.
+    Lint(crate::lint::LintArgs),
 }
 
 /// Parses a whole number of seconds, minutes or hours.

@@ -15,6 +15,7 @@ use prost_types::Struct;
 use crate::compose::observed::{self, AdoptedRole, RunningRole};
 use crate::compose::status::{self, PodIdentityStatus};
 use crate::compose::{self, synced, Composed, KeptRole, Layout};
+pub use crate::params::findings::PolicyFinding;
 use crate::params::guardrails::{self, Claim};
 use crate::params::input::FunctionInput;
 use crate::params::reader::PARAMETERS_PATH;
@@ -46,6 +47,17 @@ pub const ASSOCIATION_ADOPTED: &str = "AssociationAdopted";
 /// The reason of the Warning that the claim's `associationId` names
 /// another association than the running one, which the function keeps.
 pub const ASSOCIATION_ID_KEPT: &str = "AssociationIdKept";
+
+/// The reason of the Warnings for what the policy lint found.
+pub const POLICY_LINT: &str = "PolicyLint";
+
+/// The most lint findings shown as Warning results; the rest are counted
+/// in one more.
+pub const MAX_FINDING_RESULTS: usize = 5;
+
+/// The longest message of one such Warning, so that all of them together
+/// stay within 16 KiB.
+pub const MAX_FINDING_MESSAGE_BYTES: usize = 2 * 1024;
 
 /// Where the function reports on the XR: `status.podIdentity`.
 pub const STATUS_PATH: &[&str] = &["podIdentity"];
@@ -89,8 +101,18 @@ impl Function {
     /// Answers one call. Bad input leaves the desired state as it came and
     /// adds one FATAL result.
     #[must_use]
-    pub fn run(&self, mut request: RunFunctionRequest) -> RunFunctionResponse {
+    pub fn run(&self, request: RunFunctionRequest) -> RunFunctionResponse {
+        self.run_reporting(request).response
+    }
+
+    /// Answers one call, and says what the policy lint found in the claim's
+    /// inline policies (also when the claim is refused): the answer holds
+    /// only a few of them, as Warnings; `render`, `lint` and the metrics
+    /// want every one.
+    #[must_use]
+    pub fn run_reporting(&self, mut request: RunFunctionRequest) -> Outcome {
         let mut answer = response::to(&mut request, self.ttl);
+        let mut findings = Vec::new();
         let observed = request.observed.unwrap_or_default();
         // Without an XR there is nothing to compose (and nothing to refuse).
         let Some(composite) = observed
@@ -98,19 +120,59 @@ impl Function {
             .as_ref()
             .and_then(|xr| xr.resource.as_ref())
         else {
-            return answer;
+            return Outcome {
+                response: answer,
+                findings,
+            };
         };
         match plan(
             composite,
             &self.inputs,
             request.input.as_ref(),
             &observed.resources,
+            &mut findings,
         ) {
             Ok(planned) => apply(planned, composite, &observed.resources, &mut answer),
             Err(message) => response::fatal(&mut answer, INVALID_PARAMETERS, message),
         }
-        answer
+        Outcome {
+            response: answer,
+            findings,
+        }
     }
+}
+
+/// A call's answer, and every lint finding in the claim's inline policies.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The answer for Crossplane.
+    pub response: RunFunctionResponse,
+    /// What the lint found, policy by policy, in document order.
+    pub findings: Vec<PolicyFinding>,
+}
+
+/// The Warnings for a claim's findings: a few of those the author must
+/// see, each cut short, and one counting the rest.
+fn finding_warnings(findings: &[PolicyFinding]) -> Vec<Warning> {
+    let shown: Vec<&PolicyFinding> = findings.iter().filter(|found| found.is_shown()).collect();
+    let mut warnings: Vec<Warning> = shown
+        .iter()
+        .take(MAX_FINDING_RESULTS)
+        .map(|found| Warning {
+            reason: POLICY_LINT,
+            message: response::cut_to(found.to_string(), MAX_FINDING_MESSAGE_BYTES),
+        })
+        .collect();
+    if shown.len() > MAX_FINDING_RESULTS {
+        warnings.push(Warning {
+            reason: POLICY_LINT,
+            message: format!(
+                "{} more ERROR and SECURITY_WARNING findings in {PARAMETERS_PATH}.inlinePolicy; `function-eks-pod-identity lint` lists them all",
+                shown.len() - MAX_FINDING_RESULTS
+            ),
+        });
+    }
+    warnings
 }
 
 /// The one FATAL message for input the function cannot compose.
@@ -159,6 +221,7 @@ fn plan(
     inputs: &Inputs,
     input: Option<&Struct>,
     observed: &BTreeMap<String, Resource>,
+    findings: &mut Vec<PolicyFinding>,
 ) -> Result<Planned, String> {
     let xr = Composite::read(composite);
     let scope = if xr.namespace.is_some() {
@@ -175,6 +238,7 @@ fn plan(
     let input = inputs.read(input)?;
     let mut parameters =
         params::read(parameters.as_ref(), input.defaults.as_ref(), scope).map_err(refusal)?;
+    findings.extend(PolicyFinding::of(&parameters));
     if let Some(rules) = &input.guardrails {
         let claim = Claim {
             namespace: xr.namespace.or(xr.claim_namespace),
@@ -186,7 +250,7 @@ fn plan(
         .map_err(|message| refusal(format!("{PARAMETERS_PATH}.serviceAccounts: {message}")))?;
     let layout = Layout::new(&parameters, observed);
     let status = PodIdentityStatus::observe(observed, &layout.pairs);
-    let mut warnings = Vec::new();
+    let mut warnings = finding_warnings(findings);
     let observed_role = observed
         .get(compose::keys::ROLE)
         .and_then(|resource| resource.resource.as_ref());

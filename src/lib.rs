@@ -9,7 +9,8 @@
 //!   signals, the `FunctionRunnerService` of both protocol versions, health,
 //!   reflection, and the Prometheus metrics and their HTTP endpoint.
 //! - [`function`]: one call, request in, response out, in named stages.
-//!   [`render`] runs the same call offline, from YAML files.
+//!   [`render`] runs the same call offline, from YAML files, and [`lint`]
+//!   runs it over claims for their policy findings and guardrail refusals.
 //! - [`compose`]: the desired managed resources for checked parameters
 //!   and what already runs: the cluster x service account topology, their
 //!   keys (kept by what runs, moved where AWS fixes a field), the trust
@@ -19,7 +20,8 @@
 //!   typed values and checked against AWS's and Kubernetes' rules and
 //!   the platform team's guardrails.
 //! - [`iam`]: what IAM itself knows, apart from any claim or Crossplane:
-//!   action globs and whether two of them overlap.
+//!   policy documents, the action catalogue (embedded, read on first use),
+//!   action globs and their overlap, and the policy lint.
 //! - [`protocol`]: the function protocol itself: generated messages, the
 //!   nesting-bounded codec, `Struct` <-> JSON, reading a `Struct` by path,
 //!   building a response.
@@ -30,6 +32,7 @@ pub mod cli;
 pub mod compose;
 pub mod function;
 pub mod iam;
+pub mod lint;
 pub mod params;
 pub mod protocol;
 pub mod render;

@@ -8,9 +8,9 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use function_eks_pod_identity::cli::{self, Cli, Command};
 use function_eks_pod_identity::function::Function;
-use function_eks_pod_identity::render;
 use function_eks_pod_identity::serve::metrics::Metrics;
 use function_eks_pod_identity::serve::{self as server, metrics_http, runtime, ServerConfig};
+use function_eks_pod_identity::{lint, render};
 
 /// glibc's allocator keeps most of what a thousand closed connections held
 /// (freed, but fragmented below the top of its heap); mimalloc gives it
@@ -20,8 +20,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Render(args)) = &cli.command {
-        return render::main(args, &Function::new(cli.ttl));
+    match &cli.command {
+        Some(Command::Render(args)) => return render::main(args, &Function::new(cli.ttl)),
+        Some(Command::Lint(args)) => return lint::main(args, &Function::new(cli.ttl)),
+        None => {}
     }
     match serve(&cli) {
         Ok(()) => ExitCode::SUCCESS,

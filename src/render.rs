@@ -65,6 +65,9 @@ pub struct Rendered {
     pub ready: BTreeMap<String, bool>,
     /// Messages of FATAL results.
     pub fatal: Vec<String>,
+    /// Every finding of the policy lint, one line each, also when the XR
+    /// was refused.
+    pub findings: Vec<String>,
 }
 
 /// Runs the function on YAML texts: the XR, the observed composed resources
@@ -112,7 +115,9 @@ pub fn render(
         input: input.map(structs::json_to_struct),
         ..RunFunctionRequest::default()
     };
-    let response = function.run(request);
+    let outcome = function.run_reporting(request);
+    let findings = outcome.findings.iter().map(ToString::to_string).collect();
+    let response = outcome.response;
 
     let invalid = |message: String| RenderError::Invalid {
         what: "the function's response".to_owned(),
@@ -151,6 +156,7 @@ pub fn render(
         resources,
         ready,
         fatal,
+        findings,
     })
 }
 
@@ -212,7 +218,7 @@ impl Rendered {
 
 /// The input itself, or the input of a Composition's step that calls this
 /// function.
-fn step_input(document: Map<String, Value>) -> Option<Map<String, Value>> {
+pub(crate) fn step_input(document: Map<String, Value>) -> Option<Map<String, Value>> {
     if document.get("kind").and_then(Value::as_str) != Some("Composition") {
         return Some(document);
     }
@@ -233,14 +239,14 @@ fn step_input(document: Map<String, Value>) -> Option<Map<String, Value>> {
 /// The Function package's name, which Compositions refer to.
 pub const FUNCTION_NAME: &str = "function-eks-pod-identity";
 
-fn resource(body: Map<String, Value>) -> Resource {
+pub(crate) fn resource(body: Map<String, Value>) -> Resource {
     Resource {
         resource: Some(structs::json_to_struct(body)),
         ..Resource::default()
     }
 }
 
-fn yaml_stream(text: &str, what: &str) -> Result<Vec<Value>, RenderError> {
+pub(crate) fn yaml_stream(text: &str, what: &str) -> Result<Vec<Value>, RenderError> {
     let mut documents = Vec::new();
     for document in serde_norway::Deserializer::from_str(text) {
         let value = Value::deserialize(document).map_err(|error| RenderError::Invalid {
@@ -254,7 +260,7 @@ fn yaml_stream(text: &str, what: &str) -> Result<Vec<Value>, RenderError> {
     Ok(documents)
 }
 
-fn yaml_document(text: &str, what: &str) -> Result<Value, RenderError> {
+pub(crate) fn yaml_document(text: &str, what: &str) -> Result<Value, RenderError> {
     let mut documents = yaml_stream(text, what)?;
     match documents.len() {
         1 => Ok(documents.remove(0)),
@@ -265,7 +271,7 @@ fn yaml_document(text: &str, what: &str) -> Result<Value, RenderError> {
     }
 }
 
-fn object_of(value: Value, what: &str) -> Result<Map<String, Value>, RenderError> {
+pub(crate) fn object_of(value: Value, what: &str) -> Result<Map<String, Value>, RenderError> {
     match value {
         Value::Object(object) => Ok(object),
         _ => Err(RenderError::Invalid {
@@ -275,15 +281,15 @@ fn object_of(value: Value, what: &str) -> Result<Map<String, Value>, RenderError
     }
 }
 
-fn read(path: &Path) -> Result<String, RenderError> {
+pub(crate) fn read(path: &Path) -> Result<String, RenderError> {
     std::fs::read_to_string(path).map_err(|source| RenderError::Read {
         path: path.to_owned(),
         source,
     })
 }
 
-/// Runs `render`: the YAML stream on stdout, FATAL results on stderr with a
-/// non-zero exit.
+/// Runs `render`: the YAML stream on stdout; the policy lint's findings,
+/// and FATAL results with a non-zero exit, on stderr.
 #[must_use]
 pub fn main(args: &RenderArgs, function: &Function) -> ExitCode {
     match run(args, function) {
@@ -300,6 +306,9 @@ fn run(args: &RenderArgs, function: &Function) -> Result<ExitCode, RenderError> 
     let observed = args.observed.as_deref().map(read).transpose()?;
     let input = args.input.as_deref().map(read).transpose()?;
     let rendered = render(function, &xr_text, observed.as_deref(), input.as_deref())?;
+    for finding in &rendered.findings {
+        eprintln!("{finding}");
+    }
     if !rendered.fatal.is_empty() {
         for message in &rendered.fatal {
             eprintln!("FATAL: {message}");

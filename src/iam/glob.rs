@@ -76,6 +76,44 @@ impl Glob {
         Self { text, tokens, case }
     }
 
+    /// A pattern read from a template, as AWS writes ARN formats
+    /// (`arn:${Partition}:s3:::${BucketName}`) and condition keys
+    /// (`aws:RequestTag/${TagKey}`), and as policies write variables
+    /// (`${aws:username}`): each `${...}` stands for any run of
+    /// characters, like `*`. An unclosed `${` is read as written.
+    #[must_use]
+    pub fn template(text: &str, case: Case) -> Self {
+        let mut tokens = Vec::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let Some(length) = rest[start..].find('}') else {
+                break;
+            };
+            tokens.extend(rest[..start].chars().map(|c| token(c, case)));
+            tokens.push(Token::Star);
+            rest = &rest[start + length + 1..];
+        }
+        tokens.extend(rest.chars().map(|c| token(c, case)));
+        Self {
+            text: text.to_owned(),
+            tokens,
+            case,
+        }
+    }
+
+    /// How many positions the pattern has: what matching and overlap cost
+    /// grows with.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Whether the pattern is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
     /// The pattern as written.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -129,6 +167,50 @@ impl Glob {
         }
         let text: Vec<Token> = text_tokens().collect();
         overlap(&self.tokens, &text)
+    }
+}
+
+/// Whether `subject` matches `template` (read as [`Glob::template`] reads
+/// it), letters compared without case, without building a pattern: what
+/// comparing a literal ARN with an ARN format takes.
+#[must_use]
+pub fn template_matches(template: &str, subject: &str) -> bool {
+    // ARN formats are short; longer text is compiled as usual.
+    let mut small = [Token::Star; 256];
+    let mut length = 0;
+    let mut rest = template;
+    let mut fits = true;
+    let mut push = |token: Token| {
+        if length < small.len() {
+            small[length] = token;
+            length += 1;
+        } else {
+            fits = false;
+        }
+    };
+    while let Some(start) = rest.find("${") {
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        rest[..start]
+            .chars()
+            .for_each(|c| push(token(c, Case::Insensitive)));
+        push(Token::Star);
+        rest = &rest[start + end + 1..];
+    }
+    rest.chars().for_each(|c| push(token(c, Case::Insensitive)));
+    if !fits {
+        return Glob::template(template, Case::Insensitive).matches(subject);
+    }
+    let pattern = &small[..length];
+    if subject.is_ascii() {
+        let bytes = subject.as_bytes();
+        match_tokens(pattern, bytes.len(), |at| {
+            char::from(bytes[at]).to_ascii_lowercase()
+        })
+    } else {
+        let chars: Vec<char> = subject.chars().map(|c| c.to_ascii_lowercase()).collect();
+        match_tokens(pattern, chars.len(), |at| chars[at])
     }
 }
 
@@ -324,6 +406,34 @@ mod tests {
         assert!(!joined.matches("ab.x"));
         assert_eq!(joined.as_str(), "a*.*");
         assert!(!joined.is_literal());
+    }
+
+    #[test]
+    fn templates_read_placeholders_as_stars() {
+        let format = Glob::template(
+            "arn:${Partition}:s3:::${BucketName}/${ObjectName}",
+            Case::Sensitive,
+        );
+        assert!(format.matches("arn:aws:s3:::orders/2026/01.json"));
+        assert!(!format.matches("arn:aws:s3:::orders"));
+        assert!(format.overlaps(&arn("arn:aws:s3:::orders/*")));
+        assert!(!format.overlaps(&arn("arn:aws:sqs:us-west-2:111122223333:orders")));
+        assert!(super::template_matches(
+            "arn:${Partition}:s3:::${BucketName}/${ObjectName}",
+            "ARN:aws:s3:::orders/a.json"
+        ));
+        assert!(!super::template_matches(
+            "${BucketName}/${ObjectName}",
+            "orders"
+        ));
+        assert!(super::template_matches(
+            "log-group:${Name}:log-stream:${Stream}",
+            "log-group:a:log-stream:b"
+        ));
+        let key = Glob::template("aws:RequestTag/${TagKey}", Case::Insensitive);
+        assert!(key.matches("AWS:requesttag/team"));
+        assert!(Glob::template("a${b", Case::Sensitive).matches("a${b"));
+        assert_eq!(Glob::template("x${y}z", Case::Sensitive).len(), 3);
     }
 
     #[test]

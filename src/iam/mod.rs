@@ -1,9 +1,16 @@
-//! What IAM itself knows, apart from any claim and from Crossplane: action
-//! globs and their overlap.
+//! What IAM itself knows, apart from any claim and from Crossplane: policy
+//! documents, the action catalogue, action globs and their overlap, the
+//! lint that checks a policy against them, and the vetted permission sets
+//! of well-known add-ons.
 //!
 //! May import: nothing of this crate but its own submodules. It never
 //! imports `params`, `compose`, `function` or `protocol`: the layers above
 //! ask it about policies, it knows nothing of them.
 
+pub mod budget;
+pub mod catalogue;
 pub mod glob;
+pub mod lint;
+pub mod policy;
+pub mod similar;
 pub mod well_known;

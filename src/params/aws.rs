@@ -4,8 +4,7 @@
 
 use std::fmt;
 
-use serde::de::IgnoredAny;
-
+use crate::iam::policy::Document;
 use crate::params::reader::shown;
 
 /// IAM partitions whose ARNs this function accepts.
@@ -291,12 +290,14 @@ pub const SESSION_SECONDS: std::ops::RangeInclusive<i64> = 3600..=43_200;
 pub const INLINE_POLICY_BUDGET: usize = 10_240;
 
 /// An IAM policy document: JSON text of an object, in the characters IAM
-/// accepts.
+/// accepts, kept with what it reads as, so that the lint and the
+/// guardrails share one parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyDocument {
     text: String,
     /// Characters that count against [`INLINE_POLICY_BUDGET`].
     counted: usize,
+    read: Document,
 }
 
 impl PolicyDocument {
@@ -312,16 +313,17 @@ impl PolicyDocument {
             }
             counted += usize::from(!c.is_whitespace());
         }
-        // Check the syntax without building a document nobody reads.
-        if let Err(error) = serde_json::from_str::<IgnoredAny>(text) {
-            return Err(format!("is not JSON text: {error}"));
-        }
-        if !text.trim_start().starts_with('{') {
+        let value = match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(value) => value,
+            Err(error) => return Err(format!("is not JSON text: {error}")),
+        };
+        if !value.is_object() {
             return Err("is JSON but not an object; a policy document is a JSON object".to_owned());
         }
         Ok(Self {
             text: text.to_owned(),
             counted,
+            read: Document::from_value(value),
         })
     }
 
@@ -330,7 +332,17 @@ impl PolicyDocument {
     pub fn from_json(document: &serde_json::Value) -> Self {
         let text = document.to_string();
         let counted = text.chars().filter(|c| !c.is_whitespace()).count();
-        Self { text, counted }
+        Self {
+            text,
+            counted,
+            read: Document::read(document),
+        }
+    }
+
+    /// The document's elements, as IAM reads them.
+    #[must_use]
+    pub fn elements(&self) -> &Document {
+        &self.read
     }
 
     /// The document as JSON text.

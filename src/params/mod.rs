@@ -10,6 +10,7 @@
 //! [`crate::compose`]'s business.
 
 pub mod aws;
+pub mod findings;
 pub mod guardrails;
 pub mod input;
 pub mod reader;
@@ -23,6 +24,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::iam::budget::Budget;
+use crate::iam::lint::{self, Finding, Kind};
 
 use self::aws::{
     AssociationId, PolicyArn, PolicyDocument, PolicyName, Region, RoleArn, RoleDescription,
@@ -221,6 +225,8 @@ pub struct InlinePolicy {
     pub name: PolicyName,
     /// The policy document.
     pub document: PolicyDocument,
+    /// What the lint found in it, in document order.
+    pub findings: Vec<Finding>,
 }
 
 /// The IAM role's own settings.
@@ -477,6 +483,14 @@ fn read_managed_policies(reader: &mut Reader<'_>) -> Vec<PolicyArn> {
 /// claim small before any document is read.
 pub const MAX_INLINE_POLICIES: usize = 100;
 
+/// The work the lint (and, apart, the access-level guardrail) may spend on
+/// all inline policies of one claim, in the units of [`Budget`]: about
+/// eleven scans of the whole catalogue with a pattern that starts with a
+/// wildcard, far more than any real policy needs (patterns with a literal
+/// start are searched by binary search). A policy built to be costly is cut
+/// short in tens of milliseconds (`cargo bench --bench catalogue`).
+pub const LINT_BUDGET: u64 = 250_000;
+
 /// Name of the inline policy that lets the role assume a cross-account
 /// target role; users cannot take it.
 pub const TARGET_ROLE_POLICY_NAME: &str = "eks-pod-identity-target-role";
@@ -556,7 +570,11 @@ fn read_inline_policies(
         };
         if let (Some(name), Some(document)) = (name, document) {
             budget_used += document.counted_size();
-            policies.push(InlinePolicy { name, document });
+            policies.push(InlinePolicy {
+                name,
+                document,
+                findings: Vec::new(),
+            });
         }
     }
     if budget_used > aws::INLINE_POLICY_BUDGET {
@@ -567,6 +585,13 @@ fn read_inline_policies(
                 aws::INLINE_POLICY_BUDGET
             ),
         );
+        return Some(policies);
+    }
+    // Linted only once their size is known to be IAM's, with one bound on
+    // the work for all of them.
+    let work = Budget::new(LINT_BUDGET);
+    for policy in &mut policies {
+        policy.findings = lint::lint(policy.document.elements(), Kind::Identity, &work);
     }
     Some(policies)
 }

@@ -139,6 +139,13 @@ struct KindLabels {
     kind: String,
 }
 
+/// A lint finding's labels: both from fixed sets, never from a claim's text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct FindingLabels {
+    severity: &'static str,
+    check: &'static str,
+}
+
 /// Every metric this server keeps, and the registry that encodes them.
 #[derive(Debug)]
 pub struct Metrics {
@@ -150,6 +157,7 @@ pub struct Metrics {
     handling: Family<MethodLabels, Histogram>,
     results: Family<ResultLabels, Counter>,
     composed: Family<KindLabels, Counter>,
+    findings: Family<FindingLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -172,6 +180,7 @@ impl Metrics {
         );
         let results = Family::<ResultLabels, Counter>::default();
         let composed = Family::<KindLabels, Counter>::default();
+        let findings = Family::<FindingLabels, Counter>::default();
         // The encoder appends `_total` to counters' names.
         registry.register(
             "grpc_server_started",
@@ -208,6 +217,11 @@ impl Metrics {
             "Composed resources the function returned, by kind.",
             composed.clone(),
         );
+        registry.register(
+            "function_policy_findings",
+            "Findings of the policy lint in the claims' inline policies, by severity and check.",
+            findings.clone(),
+        );
         registry.register_collector(Box::new(ProcessCollector::new()));
         Self {
             registry,
@@ -218,6 +232,7 @@ impl Metrics {
             handling,
             results,
             composed,
+            findings,
         }
     }
 
@@ -261,6 +276,23 @@ impl Metrics {
                 kind: kind.to_owned(),
             };
             self.composed.get_or_create(&labels).inc_by(count);
+        }
+    }
+
+    /// Counts one call's lint findings, given as (severity, check) names.
+    pub fn count_findings(&self, findings: impl IntoIterator<Item = (&'static str, &'static str)>) {
+        // Tallied first: a policy's findings often repeat one check.
+        let mut tally: Vec<((&'static str, &'static str), u64)> = Vec::new();
+        for labels in findings {
+            match tally.iter_mut().find(|(seen, _)| *seen == labels) {
+                Some((_, count)) => *count += 1,
+                None => tally.push((labels, 1)),
+            }
+        }
+        for ((severity, check), count) in tally {
+            self.findings
+                .get_or_create(&FindingLabels { severity, check })
+                .inc_by(count);
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use prost::Message;
 use tonic::{Request, Response, Status};
 
-use crate::function::{Function, RequestSummary};
+use crate::function::{Function, Outcome, PolicyFinding, RequestSummary};
 use crate::protocol::response;
 use crate::protocol::v1::{RunFunctionRequest, RunFunctionResponse, Severity};
 use crate::protocol::{v1, v1beta1};
@@ -65,11 +65,15 @@ impl FunctionService {
                 .map_err(|_| "a call panicked".to_owned())
         };
         match answer {
-            Ok(answer) => {
+            Ok(Outcome {
+                response: answer,
+                findings,
+            }) => {
                 // Counted as sent: an oversized answer becomes a FATAL first.
                 let answer = response::fit(answer, MAX_ANSWER_BYTES);
                 if let Some(metrics) = &self.metrics {
                     metrics.count_answer(&answer);
+                    metrics.count_findings(findings.iter().map(PolicyFinding::labels));
                 }
                 Ok(Response::new(answer))
             }
@@ -84,7 +88,7 @@ impl FunctionService {
 }
 
 /// Runs one call, logging it at debug level and any FATAL result at warn.
-fn run_logged(function: &Function, request: RunFunctionRequest) -> RunFunctionResponse {
+fn run_logged(function: &Function, request: RunFunctionRequest) -> Outcome {
     let summary = RequestSummary::of(&request);
     tracing::debug!(
         tag = summary.tag,
@@ -98,8 +102,8 @@ fn run_logged(function: &Function, request: RunFunctionRequest) -> RunFunctionRe
         summary.kind.to_owned(),
         summary.name.to_owned(),
     );
-    let answer = function.run(request);
-    for result in &answer.results {
+    let outcome = function.run_reporting(request);
+    for result in &outcome.response.results {
         if result.severity == i32::from(Severity::Fatal) {
             tracing::warn!(
                 tag,
@@ -111,7 +115,7 @@ fn run_logged(function: &Function, request: RunFunctionRequest) -> RunFunctionRe
             );
         }
     }
-    answer
+    outcome
 }
 
 #[tonic::async_trait]

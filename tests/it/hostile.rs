@@ -257,6 +257,52 @@ fn huge_lists_are_refused_at_once_while_others_are_served() {
 }
 
 #[test]
+fn a_policy_built_to_be_costly_is_cut_short_while_others_are_served() {
+    // As many patterns matching nothing across every service as IAM's size
+    // limit allows: each would scan the whole catalogue.
+    let patterns: Vec<String> = (0..700).map(|n| format!("*:*q{n}z*")).collect();
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": patterns, "Resource": "*"}]});
+    let mut parameters = parameters();
+    parameters["inlinePolicy"] = json!([{"name": "costly", "policy": policy.to_string()}]);
+    let linted = xr(&parameters);
+    let mut guarded = linted.clone();
+    let Value::Object(input) =
+        json!({"guardrails": {"inlinePolicies": {"denyAccessLevels": ["Permissions management"]}}})
+    else {
+        unreachable!()
+    };
+    guarded.input = Some(json_to_struct(input));
+    on_server_runtime(async {
+        let server = TestServer::start(plaintext()).await;
+        let answer = while_others_are_served(&server, linted.encode_to_vec())
+            .await
+            .expect("an answer");
+        assert!(
+            answer
+                .results
+                .iter()
+                .any(|result| result.message.contains("ERROR POLICY_TOO_COMPLEX")),
+            "{:?}",
+            answer.results
+        );
+        let answer = while_others_are_served(&server, guarded.encode_to_vec())
+            .await
+            .expect("an answer");
+        let fatal = fatal_of(&answer);
+        assert_eq!(
+            fatal
+                .matches(
+                    "costs more to expand than guardrails.inlinePolicies.denyAccessLevels allows"
+                )
+                .count(),
+            1,
+            "{fatal}"
+        );
+        server.stop().await;
+    });
+}
+
+#[test]
 fn a_fatal_quotes_long_values_shortened_with_their_length() {
     let region: String = (0..2_000_000_u32)
         .map(|index| char::from(u8::try_from(index % 32).unwrap()))

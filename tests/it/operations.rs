@@ -441,6 +441,79 @@ fn metrics_count_both_versions_a_fatal_and_a_transport_error_and_the_log_has_one
     assert_failure_lines(&running, &fatal_result.message);
 }
 
+/// The example XR with a policy of three findings: an `ERROR`, a
+/// `SECURITY_WARNING` and a `WARNING`.
+fn request_with_findings(tag: &str) -> RunFunctionRequest {
+    let mut request = request(tag, None);
+    let xr = request
+        .observed
+        .as_mut()
+        .and_then(|state| state.composite.as_mut())
+        .and_then(|composite| composite.resource.as_mut())
+        .unwrap();
+    let mut json =
+        Value::Object(function_eks_pod_identity::protocol::structs::struct_to_json(xr).unwrap());
+    json["spec"]["parameters"]["inlinePolicy"][0]["policy"] = Value::from(
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:PassRole", "kms:Decryptt"], "Resource": "*"}]}"#,
+    );
+    let Value::Object(json) = json else {
+        panic!("the example XR is not an object")
+    };
+    *xr = json_to_struct(json);
+    request
+}
+
+#[test]
+fn metrics_count_every_policy_finding_by_severity_and_check() {
+    let running = Running::start(
+        &[
+            "--insecure",
+            "--address",
+            "127.0.0.1:0",
+            "--metrics-address",
+            "127.0.0.1:0",
+        ],
+        &[],
+    );
+    let metrics = running
+        .metrics
+        .expect("the binary logged its metrics address");
+    let answers = client_runtime().block_on(async {
+        let mut v1 = V1Client::new(channel(running.address).await);
+        let mut answers = Vec::new();
+        for tag in ["one", "two"] {
+            answers.push(
+                v1.run_function(request_with_findings(tag))
+                    .await
+                    .unwrap()
+                    .into_inner(),
+            );
+        }
+        answers
+    });
+    // The ERROR and SECURITY_WARNING are Warning results; the WARNING is
+    // only counted.
+    assert!(
+        answers.iter().all(|answer| answer.results.len() == 2),
+        "{answers:?}"
+    );
+    let got = samples(&scrape(metrics), "function_policy_findings_total");
+    let want: BTreeMap<String, String> = [
+        ("ERROR", "INVALID_ACTION"),
+        ("SECURITY_WARNING", "PASS_ROLE_WITH_STAR_IN_RESOURCE"),
+        ("WARNING", "RESOURCE_STAR"),
+    ]
+    .into_iter()
+    .map(|(severity, check)| {
+        (
+            format!(r#"function_policy_findings_total{{severity="{severity}",check="{check}"}}"#),
+            "2".to_owned(),
+        )
+    })
+    .collect();
+    assert_same_samples("finding metrics", &want, &got);
+}
+
 /// One line for the refusal and one for the transport error; nothing for
 /// the calls that succeeded.
 fn assert_failure_lines(running: &Running, fatal_message: &str) {

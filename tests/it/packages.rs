@@ -523,7 +523,12 @@ fn input_crd_describes_the_step_input() {
     );
     assert_eq!(
         keys("/properties/inlinePolicies/properties"),
-        sorted(&["denyActions", "allowNotAction"])
+        sorted(&[
+            "denyActions",
+            "allowNotAction",
+            "denyAccessLevels",
+            "refuseLintErrors"
+        ])
     );
 }
 
@@ -542,6 +547,8 @@ fn full_guardrails() -> Value {
         "inlinePolicies": {
             "denyActions": ["iam:*", "organizations:*", "account:*"],
             "allowNotAction": false,
+            "denyAccessLevels": ["Permissions management", "Tagging"],
+            "refuseLintErrors": true,
         },
         "permissionsBoundaryArn": "arn:aws:iam::111122223333:policy/workload-boundary",
         "rolePath": "/workloads/",
@@ -582,6 +589,11 @@ fn input_crd_and_function_agree_on_guardrails() {
         ("/guardrails/podIdentityAgent", json!("false")),
         ("/guardrails/clusterNames", json!("prod-*")),
         ("/guardrails/inlinePolicies/allowNotAction", json!("no")),
+        (
+            "/guardrails/inlinePolicies/denyAccessLevels",
+            json!(["permissions management"]),
+        ),
+        ("/guardrails/inlinePolicies/refuseLintErrors", json!("yes")),
         ("/guardrails/permissionsBoundaryArn", json!(["arn"])),
         ("/guardrails/roleName", json!(["{namespace}.*"])),
         ("/guardrails/roleNames", json!("{namespace}.*")),

@@ -4,7 +4,7 @@
 //! the desired state untouched. The server's codec, with its nesting
 //! bound, accepts exactly the damaged requests prost accepts.
 
-use function_eks_pod_identity::function::Function;
+use function_eks_pod_identity::function::{Function, MAX_FINDING_RESULTS, POLICY_LINT};
 use function_eks_pod_identity::protocol::codec;
 use function_eks_pod_identity::protocol::structs::json_to_struct;
 use function_eks_pod_identity::protocol::v1::{Resource, RunFunctionRequest, Severity, State};
@@ -145,7 +145,21 @@ fn check(request: RunFunctionRequest) {
     let desired_before = request.desired.clone();
     let response = Function::default().run(request);
     let desired = response.desired.expect("desired state");
-    match response.results.as_slice() {
+    // The policy lint's Warnings come beside a composition, never with a
+    // refusal, and are bounded.
+    let (warnings, results): (Vec<_>, Vec<_>) = response
+        .results
+        .iter()
+        .partition(|result| result.severity == i32::from(Severity::Warning));
+    assert!(
+        warnings.len() <= MAX_FINDING_RESULTS + 1,
+        "{} warnings",
+        warnings.len()
+    );
+    assert!(warnings
+        .iter()
+        .all(|warning| warning.reason.as_deref() == Some(POLICY_LINT)));
+    match results.as_slice() {
         [] => {
             assert!(
                 desired.resources.contains_key("iamRole"),
@@ -158,6 +172,7 @@ fn check(request: RunFunctionRequest) {
             );
         }
         [only] => {
+            assert!(warnings.is_empty(), "warnings beside a refusal");
             assert_eq!(only.severity, i32::from(Severity::Fatal));
             assert!(
                 only.message.contains("spec.parameters") || only.message.contains("input.defaults")

