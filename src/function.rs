@@ -249,12 +249,18 @@ fn plan(
     compose::trust::check_size(&parameters)
         .map_err(|message| refusal(format!("{PARAMETERS_PATH}.serviceAccounts: {message}")))?;
     let layout = Layout::new(&parameters, observed);
-    let status = PodIdentityStatus::observe(observed, &layout.pairs);
+    let status = PodIdentityStatus::observe(observed, &layout.pairs, &parameters);
     let mut warnings = finding_warnings(findings);
     let observed_role = observed
         .get(compose::keys::ROLE)
         .and_then(|resource| resource.resource.as_ref());
-    let kept = read_role(observed_role, xr.created, &parameters, &mut warnings);
+    // An existing role (`roleArn`) is not ours to keep or report on; a role
+    // still observed is one Crossplane is deleting.
+    let kept = if parameters.role_arn.is_some() {
+        KeptRole::default()
+    } else {
+        read_role(observed_role, xr.created, &parameters, &mut warnings)
+    };
     let association_ids = association_ids(
         &layout,
         &parameters,

@@ -17,11 +17,12 @@
 //!   policy, Usages, readiness, the XR's status, and what observed state
 //!   tells the claim (a kept role name, an adopted association, failures).
 //! - [`params`]: the XR's `spec.parameters` and the step's input, read into
-//!   typed values and checked against AWS's and Kubernetes' rules and
-//!   the platform team's guardrails.
+//!   typed values (the well-known sets asked for among them) and checked
+//!   against AWS's and Kubernetes' rules and the platform team's guardrails.
 //! - [`iam`]: what IAM itself knows, apart from any claim or Crossplane:
 //!   policy documents, the action catalogue (embedded, read on first use),
-//!   action globs and their overlap, and the policy lint.
+//!   action globs and their overlap, the policy lint, and the vetted
+//!   permission sets of well-known add-ons.
 //! - [`protocol`]: the function protocol itself: generated messages, the
 //!   nesting-bounded codec, `Struct` <-> JSON, reading a `Struct` by path,
 //!   building a response.

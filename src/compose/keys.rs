@@ -28,6 +28,13 @@ pub fn inline_policy(name: &str) -> String {
     derived("inline", name, name)
 }
 
+/// The key of the inline policy of a well-known add-on's set, by the
+/// add-on's claim key: `well-known-externaldns`.
+#[must_use]
+pub fn well_known(claim_name: &str) -> String {
+    format!("well-known-{}", claim_name.to_ascii_lowercase())
+}
+
 /// The key of an association other than the first: the cluster and the
 /// service account for people, the whole pair (`identity`) in the hash.
 #[must_use]

@@ -149,38 +149,14 @@ pub fn compose(parameters: &Parameters, scope: Scope, options: Options<'_>) -> V
             * (pairs.len()
                 + parameters.clusters.len()
                 + parameters.managed_policy_arns.len()
-                + parameters.inline_policies.len()),
+                + parameters.inline_policies.len()
+                + parameters.well_known.len()),
     );
     // Those that use the role: each gets a Usage when asked for.
     let mut users: Vec<(String, &'static str, &'static str)> = Vec::new();
-    composed.push(Composed::new(keys::ROLE, builder.role(groups.iam)));
-    for arn in &parameters.managed_policy_arns {
-        let key = keys::attachment(arn.as_str(), arn.name());
-        users.push((key.clone(), groups.iam, "RolePolicyAttachment"));
-        composed.push(Composed::new(
-            key,
-            builder.attachment(groups.iam, arn.as_str()),
-        ));
-    }
-    for policy in &parameters.inline_policies {
-        let key = keys::inline_policy(policy.name.as_str());
-        users.push((key.clone(), groups.iam, "RolePolicy"));
-        composed.push(Composed::new(
-            key,
-            builder.inline_policy(groups.iam, policy.name.as_str(), &policy.document),
-        ));
-    }
-    if let Some(target) = &parameters.target_role_arn {
-        let document = target.assume_policy();
-        users.push((
-            keys::TARGET_ROLE_POLICY.to_owned(),
-            groups.iam,
-            "RolePolicy",
-        ));
-        composed.push(Composed::new(
-            keys::TARGET_ROLE_POLICY,
-            builder.inline_policy(groups.iam, TARGET_ROLE_POLICY_NAME, &document),
-        ));
+    // An existing role (`roleArn`) is not ours: nothing of it is composed.
+    if parameters.role_arn.is_none() {
+        builder.role_and_permissions(groups.iam, &mut composed, &mut users);
     }
     for pair in pairs {
         users.push((pair.key.clone(), groups.eks, "PodIdentityAssociation"));
@@ -198,7 +174,8 @@ pub fn compose(parameters: &Parameters, scope: Scope, options: Options<'_>) -> V
             ));
         }
     }
-    if options.usages {
+    // A Usage holds the composed role; an existing one has none.
+    if options.usages && parameters.role_arn.is_none() {
         for (user, api_version, kind) in &users {
             let mut usage = Composed::new(
                 keys::usage(user),
@@ -243,6 +220,46 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// The role, its attachments and its inline policies (the claim's, the
+    /// target role's and the well-known sets'), each of the latter also
+    /// listed in `users`.
+    fn role_and_permissions(
+        &self,
+        iam: &'static str,
+        composed: &mut Vec<Composed>,
+        users: &mut Vec<(String, &'static str, &'static str)>,
+    ) {
+        let parameters = self.parameters;
+        composed.push(Composed::new(keys::ROLE, self.role(iam)));
+        for arn in parameters.attached_policies() {
+            let key = keys::attachment(arn.as_str(), arn.name());
+            users.push((key.clone(), iam, "RolePolicyAttachment"));
+            composed.push(Composed::new(key, self.attachment(iam, arn.as_str())));
+        }
+        let mut inline = |key: String, name: &str, document: &PolicyDocument| {
+            users.push((key.clone(), iam, "RolePolicy"));
+            composed.push(Composed::new(key, self.inline_policy(iam, name, document)));
+        };
+        for policy in &parameters.inline_policies {
+            let key = keys::inline_policy(policy.name.as_str());
+            inline(key, policy.name.as_str(), &policy.document);
+        }
+        if let Some(target) = &parameters.target_role_arn {
+            let document = target.assume_policy();
+            inline(
+                keys::TARGET_ROLE_POLICY.to_owned(),
+                TARGET_ROLE_POLICY_NAME,
+                &document,
+            );
+        }
+        for set in &parameters.well_known {
+            if let Some(policy) = &set.inline {
+                let key = keys::well_known(set.add_on.claim_name());
+                inline(key, policy.name.as_str(), &policy.document);
+            }
+        }
+    }
+
     fn role(&self, api_version: &str) -> Struct {
         let role = &self.parameters.role;
         let mut for_provider = Fields::new();
@@ -300,7 +317,14 @@ impl Builder<'_> {
         let mut for_provider = Self::regional(target);
         for_provider.insert("namespace".into(), account.namespace.as_str().into());
         for_provider.insert("serviceAccount".into(), account.name.as_str().into());
-        for_provider.insert("roleArnSelector".into(), match_controller_ref());
+        match &parameters.role_arn {
+            Some(existing) => {
+                for_provider.insert("roleArn".into(), existing.as_str().into());
+            }
+            None => {
+                for_provider.insert("roleArnSelector".into(), match_controller_ref());
+            }
+        }
         if let Some(target) = &parameters.target_role_arn {
             for_provider.insert("targetRoleArn".into(), target.as_str().into());
         }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::compose::keys;
 use crate::compose::topology::{running_association, Pair};
-use crate::params::Cluster;
+use crate::params::{Cluster, Parameters};
 use crate::protocol::path::{self, text};
 use crate::protocol::v1::Resource;
 
@@ -53,6 +53,19 @@ pub struct PodIdentityStatus {
     /// Every association, sorted by cluster, namespace and service account.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub associations: Vec<AssociationStatus>,
+    /// The well-known sets the role holds: those whose every composed
+    /// resource is observed ready, in the order of their add-ons.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub well_known_policies: Vec<WellKnownStatus>,
+}
+
+/// One set in `status.podIdentity.wellKnownPolicies`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WellKnownStatus {
+    /// The add-on, as the claim names it.
+    pub name: String,
+    /// The add-on and the version of the document its set follows.
+    pub source: String,
 }
 
 /// One association in `status.podIdentity.associations`.
@@ -82,8 +95,15 @@ impl PodIdentityStatus {
     /// still holds an association serving something else (one being
     /// replaced) shows no id until its own is observed. The single fields
     /// describe the first pair's (see [`crate::compose::Layout::pairs`]).
+    ///
+    /// With an existing role (`roleArn`) no role is composed, and the role
+    /// ARN is the one the first serving association reports.
     #[must_use]
-    pub fn observe(observed: &BTreeMap<String, Resource>, pairs: &[Pair<'_>]) -> Self {
+    pub fn observe(
+        observed: &BTreeMap<String, Resource>,
+        pairs: &[Pair<'_>],
+        parameters: &Parameters,
+    ) -> Self {
         let body = |key: &str| {
             observed
                 .get(key)
@@ -119,11 +139,37 @@ impl PodIdentityStatus {
             .collect();
         associations.sort();
         let first = pairs.first().and_then(serving);
+        let (role_arn, role_name) = if parameters.role_arn.is_some() {
+            (at(first, "roleArn"), None)
+        } else {
+            // The provider reports a role's name as its id.
+            (at(role, "arn"), at(role, "id"))
+        };
+        let ready = |key: &str| body(key).is_some_and(is_ready);
+        let well_known_policies = if parameters.role_arn.is_some() {
+            Vec::new()
+        } else {
+            parameters
+                .well_known
+                .iter()
+                .filter(|set| {
+                    set.managed_policy_arns
+                        .iter()
+                        .all(|arn| ready(&keys::attachment(arn.as_str(), arn.name())))
+                        && (set.inline.is_none()
+                            || ready(&keys::well_known(set.add_on.claim_name())))
+                })
+                .map(|set| WellKnownStatus {
+                    name: set.add_on.claim_name().to_owned(),
+                    source: set.add_on.source_version().to_owned(),
+                })
+                .collect()
+        };
         Self {
             associations,
-            role_arn: at(role, "arn"),
-            // The provider reports a role's name as its id.
-            role_name: at(role, "id"),
+            role_arn,
+            role_name,
+            well_known_policies,
             association_id: at(first, "associationId"),
             association_arn: at(first, "associationArn"),
             cluster_name: at(first, "clusterName"),
@@ -139,6 +185,7 @@ impl PodIdentityStatus {
             && self.associations.iter().all(|association| {
                 association.association_id.is_none() && association.association_arn.is_none()
             })
+            && self.well_known_policies.is_empty()
     }
 
     /// The fields, named as in `status.podIdentity` (and as this type
@@ -152,6 +199,14 @@ impl PodIdentityStatus {
                 .collect();
             ("associations", prost_types::Value::from(values))
         });
+        let well_known = (!self.well_known_policies.is_empty()).then(|| {
+            let values: Vec<prost_types::Value> = self
+                .well_known_policies
+                .into_iter()
+                .map(WellKnownStatus::into_value)
+                .collect();
+            ("wellKnownPolicies", prost_types::Value::from(values))
+        });
         [
             ("roleArn", self.role_arn),
             ("roleName", self.role_name),
@@ -162,6 +217,17 @@ impl PodIdentityStatus {
         .into_iter()
         .filter_map(|(name, value)| Some((name, prost_types::Value::from(value?))))
         .chain(associations)
+        .chain(well_known)
+    }
+}
+
+impl WellKnownStatus {
+    fn into_value(self) -> prost_types::Value {
+        let fields = [("name", self.name), ("source", self.source)]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), prost_types::Value::from(value)))
+            .collect();
+        Kind::StructValue(Struct { fields }).into()
     }
 }
 
@@ -183,7 +249,7 @@ impl AssociationStatus {
 
 #[cfg(test)]
 mod tests {
-    use super::{AssociationStatus, PodIdentityStatus};
+    use super::{AssociationStatus, PodIdentityStatus, WellKnownStatus};
     use crate::protocol::structs::value_to_json;
 
     #[test]
@@ -200,6 +266,10 @@ mod tests {
                 service_account: "sa".to_owned(),
                 association_id: None,
                 association_arn: Some("association".to_owned()),
+            }],
+            well_known_policies: vec![WellKnownStatus {
+                name: "velero".to_owned(),
+                source: "velero-plugin-for-aws 800bcfb".to_owned(),
             }],
         };
         let partial = PodIdentityStatus {

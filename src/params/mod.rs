@@ -15,6 +15,7 @@ pub mod guardrails;
 pub mod input;
 pub mod reader;
 pub mod targets;
+pub mod well_known;
 
 use self::targets::{
     check_pairs, read_association_id, read_clusters, read_labels, read_service_accounts,
@@ -33,6 +34,7 @@ use self::aws::{
     RoleName, RolePath,
 };
 use self::reader::{child, describe, index, shown, Found, Problems, Reader, PARAMETERS_PATH};
+use self::well_known::WellKnownSet;
 
 /// Whether the XR is cluster-scoped or namespaced; it decides the managed
 /// resource groups.
@@ -344,7 +346,44 @@ pub struct Parameters {
     pub agent: Option<Agent>,
     /// Provider config, deletion and management policies.
     pub management: Management,
+    /// The well-known add-on sets, in the fixed order of their add-ons.
+    pub well_known: Vec<WellKnownSet>,
+    /// An existing role to bind instead of composing one.
+    pub role_arn: Option<RoleArn>,
 }
+
+impl Parameters {
+    /// Every managed policy the role gets: the claim's, then the sets'
+    /// that the claim did not list itself. An ARN keys its attachment, so
+    /// listing a set's policy by hand, or no longer, moves nothing.
+    #[must_use]
+    pub fn attached_policies(&self) -> Vec<&PolicyArn> {
+        let mut seen: HashSet<&str> = HashSet::new();
+        self.managed_policy_arns
+            .iter()
+            .chain(
+                self.well_known
+                    .iter()
+                    .flat_map(|set| &set.managed_policy_arns),
+            )
+            .filter(|arn| seen.insert(arn.as_str()))
+            .collect()
+    }
+}
+
+/// The keys that describe the role the function composes, which a claim
+/// naming an existing role with `roleArn` cannot set.
+pub const ROLE_KEYS: [&str; 9] = [
+    "managedPolicyArns",
+    "inlinePolicy",
+    "wellKnownPolicies",
+    "targetRoleArn",
+    "roleName",
+    "rolePath",
+    "roleDescription",
+    "maxSessionDuration",
+    "permissionsBoundaryArn",
+];
 
 /// Reads and checks `spec.parameters` (given as `parameters`, `None` when
 /// the XR has none) with the Composition's `defaults`.
@@ -395,6 +434,20 @@ pub fn read(
     let managed_policy_arns = read_managed_policies(&mut reader);
     let target_role_arn = reader.checked(reader.own("targetRoleArn"), RoleArn::parse);
     let inline_policies = read_inline_policies(&mut reader, target_role_arn.as_ref());
+    let well_known = well_known::read(&mut reader, region.as_ref());
+    if let Some(inline) = &inline_policies {
+        let others = well_known::Others {
+            managed: &managed_policy_arns,
+            inline,
+            target_size: target_role_arn
+                .as_ref()
+                .map_or(0, |target| target.assume_policy().counted_size()),
+        };
+        well_known::check_limits(&mut reader, &well_known, &others, |position| {
+            format!("{PARAMETERS_PATH}.inlinePolicy[{position}].name")
+        });
+    }
+    let role_arn = read_role_arn(&mut reader);
     let role = read_role(&mut reader);
     let (tags, own_tag_keys) = read_tags(&mut reader);
     let disable_session_tags = reader.boolean(reader.own("disableSessionTags"));
@@ -431,9 +484,26 @@ pub fn read(
             disable_session_tags,
             agent,
             management,
+            well_known,
+            role_arn,
         }),
         _ => Err(reader.problems),
     }
+}
+
+/// Reads `roleArn`, refusing it beside any field of the role the function
+/// would compose: one problem at each such field.
+fn read_role_arn(reader: &mut Reader<'_>) -> Option<RoleArn> {
+    let found = reader.own("roleArn")?;
+    for key in ROLE_KEYS {
+        if reader.own(key).is_some() {
+            reader.problems.add(
+                format!("{PARAMETERS_PATH}.{key}"),
+                "is set together with roleArn, which binds an existing role that the function neither composes nor changes; leave one of them out",
+            );
+        }
+    }
+    reader.checked(Some(found), RoleArn::parse)
 }
 
 /// IAM's hard limit of managed policies per role (the default quota is 10).

@@ -30,7 +30,10 @@ fn composite_files() -> Vec<PathBuf> {
                 let name = path.file_name().unwrap().to_string_lossy();
                 // Guardrails examples include refused XRs: tests/guardrails.rs checks them.
                 // Topology examples come in sets: tests/topology_examples.rs renders them.
-                if !name.starts_with("render") && name != "guardrails" && name != "topologies" {
+                // Well-known examples need their Composition: tests/well_known_claims.rs.
+                if !name.starts_with("render")
+                    && !["guardrails", "topologies", "well-known"].contains(&name.as_ref())
+                {
                     pending.push(path);
                 }
             } else if path.extension().is_some_and(|ext| ext == "yaml")

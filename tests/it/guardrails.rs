@@ -533,7 +533,7 @@ fn malformed_guardrails_are_fatal_at_their_path() {
     let cases = [
         (
             json!({"managedPolicyArn": {"deny": []}}),
-            "input.guardrails.managedPolicyArn: unknown guardrail; known are serviceAccountNamespaces, clusterNames, managedPolicyArns, inlinePolicies, permissionsBoundaryArn, rolePath, targetRoleArns, podIdentityAgent, roleNames, allowAssociationId, providerConfigNames, deletionPolicies, managementPolicies, tags",
+            "input.guardrails.managedPolicyArn: unknown guardrail; known are serviceAccountNamespaces, clusterNames, managedPolicyArns, inlinePolicies, permissionsBoundaryArn, rolePath, targetRoleArns, podIdentityAgent, roleNames, allowAssociationId, providerConfigNames, deletionPolicies, managementPolicies, tags, wellKnownPolicies, roleArns",
         ),
         (
             json!({"managedPolicyArns": {"deny": ["arn:aws:iam:policy/AdministratorAccess"], "alow": []}}),

@@ -32,3 +32,4 @@ mod tls;
 mod topologies;
 mod topology_examples;
 mod well_known;
+mod well_known_claims;

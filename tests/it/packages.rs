@@ -66,7 +66,7 @@ const CROSSPLANE_SPEC_FIELDS: [&str; 13] = [
 ];
 
 /// The parameters both XRDs declare.
-const PARAMETERS: [&str; 23] = [
+const PARAMETERS: [&str; 25] = [
     "region",
     "clusterName",
     "clusterNameRef",
@@ -90,6 +90,8 @@ const PARAMETERS: [&str; 23] = [
     "targetRoleArn",
     "disableSessionTags",
     "podIdentityAgent",
+    "wellKnownPolicies",
+    "roleArn",
 ];
 
 /// One of the two API worlds the packages serve.
@@ -145,6 +147,8 @@ const LEGACY: World = World {
         "examples/topologies/two-service-accounts/xr.yaml",
         "examples/topologies/adoption/xr.yaml",
         "examples/topologies/usages/xr.yaml",
+        "examples/well-known/three-add-ons-xr.yaml",
+        "examples/well-known/existing-role-xr.yaml",
     ],
     render: "examples/render",
     groups: ["iam.aws.upbound.io", "eks.aws.upbound.io"],
@@ -323,6 +327,11 @@ fn every_example_file_is_checked_by_these_tests() {
         "refused-xr.yaml",
     ] {
         expected.insert(format!("examples/guardrails/{file}"));
+    }
+    // The well-known examples' Composition; tests/well_known_claims.rs
+    // renders the XRs with it.
+    for file in ["composition.yaml", "functions.yaml"] {
+        expected.insert(format!("examples/well-known/{file}"));
     }
     // The topology examples; tests/topology_examples.rs renders them.
     for file in ["composition.yaml", "functions.yaml"] {
@@ -511,6 +520,8 @@ fn input_crd_describes_the_step_input() {
             "deletionPolicies",
             "managementPolicies",
             "tags",
+            "wellKnownPolicies",
+            "roleArns",
         ])
     );
     assert_eq!(
@@ -563,6 +574,8 @@ fn full_guardrails() -> Value {
             "deniedKeys": ["tenant", "team*"],
             "forced": {"tenant": "{namespace}"},
         },
+        "wellKnownPolicies": ["externalDNS", "certManager"],
+        "roleArns": ["arn:aws:iam::111122223333:role/{namespace}-*"],
     })
 }
 
@@ -604,6 +617,12 @@ fn input_crd_and_function_agree_on_guardrails() {
         ("/guardrails/tags/deniedKey", json!(["tenant"])),
         ("/guardrails/tags/forced", json!({"tenant": 7})),
         ("/guardrails/tags", json!(["tenant"])),
+        ("/guardrails/wellKnownPolicies", json!(["externalDns"])),
+        ("/guardrails/wellKnownPolicies", json!("*")),
+        (
+            "/guardrails/roleArns",
+            json!("arn:aws:iam::111122223333:role/*"),
+        ),
     ] {
         let mut input = full.clone();
         set(&mut input, pointer, bad);
@@ -955,7 +974,8 @@ fn xrd_parameters_are_the_documented_api() {
                 "associationId",
                 "associationArn",
                 "clusterName",
-                "associations"
+                "associations",
+                "wellKnownPolicies"
             ])
         );
         check_status_associations(world, status);

@@ -7,12 +7,13 @@
 //! than no rule, so a typo never disables a guardrail.
 //!
 //! The rules on what a claim could take over rather than create are in
-//! `ownership`, those on tags in `tags`, and patterns naming the claim's
-//! namespace in `templates`.
+//! `ownership`, those on tags in `tags`, those on well-known add-on sets in
+//! `well_known`, and patterns naming the claim's namespace in `templates`.
 
 mod ownership;
 mod tags;
 mod templates;
+mod well_known;
 
 use std::fmt::{self, Write};
 
@@ -26,7 +27,11 @@ use crate::iam::policy::{Shape, ShapeKind, Strings};
 
 use super::aws::{PolicyArn, RolePath};
 use super::reader::{describe, Problems, PARAMETERS_PATH};
+use super::well_known::KEY as WELL_KNOWN_KEY;
 use super::{Cluster, InlinePolicy, Parameters, LINT_BUDGET};
+use crate::iam::well_known::AddOn;
+
+pub use self::well_known::EVERY_ADD_ON;
 
 /// Where the guardrails sit, as platform teams address them.
 pub const GUARDRAILS_PATH: &str = "input.guardrails";
@@ -55,7 +60,7 @@ pub const MAX_ACTION_CHARS: usize = 128;
 pub const MAX_POLICY_ACTION_CHARS: usize = 256;
 
 /// The keys `guardrails` may hold.
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 16] = [
     "serviceAccountNamespaces",
     "clusterNames",
     "managedPolicyArns",
@@ -70,6 +75,8 @@ const KEYS: [&str; 14] = [
     "deletionPolicies",
     "managementPolicies",
     "tags",
+    "wellKnownPolicies",
+    "roleArns",
 ];
 
 /// Which namespaces a service account may be in.
@@ -112,6 +119,7 @@ pub struct Guardrails {
     agent_allowed: Option<bool>,
     ownership: ownership::Ownership,
     tags: Option<tags::Tags>,
+    well_known: Option<well_known::WellKnownRule>,
 }
 
 /// The claim's side of the checks that are not in its parameters.
@@ -192,6 +200,10 @@ impl Guardrails {
                     }
                 },
                 "tags" => rules.tags = Some(tags::Tags::read(value, &path, &mut problems)),
+                "wellKnownPolicies" => {
+                    rules.well_known =
+                        Some(well_known::WellKnownRule::read(value, &path, &mut problems));
+                }
                 key if ownership::KEYS.contains(&key) => {
                     rules.ownership.read(key, value, &path, &mut problems);
                 }
@@ -216,13 +228,14 @@ impl Guardrails {
         self.check_namespace(parameters, claim, &mut problems);
         self.check_cluster(parameters, &mut problems);
         self.check_managed(parameters, &mut problems);
+        let work = Budget::new(LINT_BUDGET);
         if let Some(inline) = &self.inline {
-            let work = Budget::new(LINT_BUDGET);
             for (position, policy) in parameters.inline_policies.iter().enumerate() {
-                let path = PolicyPath(position);
+                let path = PolicyPath::Inline(position);
                 check_document(inline, policy, path, &work, &mut problems);
             }
         }
+        self.check_well_known(parameters, claim, &work, &mut problems);
         let role = &mut parameters.role;
         if let Some(boundary) = &self.permissions_boundary {
             match &role.permissions_boundary {
@@ -379,25 +392,62 @@ impl Guardrails {
     fn check_managed(&self, parameters: &Parameters, problems: &mut Problems) {
         for (position, arn) in parameters.managed_policy_arns.iter().enumerate() {
             let path = || format!("{PARAMETERS_PATH}.managedPolicyArns[{position}]");
-            let arn = arn.as_str();
-            if let Some(deny) = self.managed_deny.iter().find(|deny| deny.matches(arn)) {
+            self.check_managed_arn(arn, path, problems);
+        }
+    }
+
+    /// Refuses the claim's sets that `wellKnownPolicies` does not name;
+    /// without that rule, checks each set like the claim's own policies.
+    fn check_well_known(
+        &self,
+        parameters: &Parameters,
+        claim: Claim<'_>,
+        work: &Budget,
+        problems: &mut Problems,
+    ) {
+        for set in &parameters.well_known {
+            if let Some(rule) = &self.well_known {
+                // Trusted by name, or the platform's own XR.
+                if !rule.trusts(set.add_on) && claim.namespace.is_some() {
+                    problems.add(set.path(), rule.refusal(set.add_on));
+                }
+                continue;
+            }
+            for arn in &set.managed_policy_arns {
+                self.check_managed_arn(arn, || set.path(), problems);
+            }
+            if let (Some(inline), Some(policy)) = (&self.inline, &set.inline) {
+                let path = PolicyPath::WellKnown(set.add_on);
+                check_document(inline, policy, path, work, problems);
+            }
+        }
+    }
+
+    /// Checks one managed policy the role would get, found at `path`.
+    fn check_managed_arn(
+        &self,
+        arn: &PolicyArn,
+        path: impl Fn() -> String,
+        problems: &mut Problems,
+    ) {
+        let arn = arn.as_str();
+        if let Some(deny) = self.managed_deny.iter().find(|deny| deny.matches(arn)) {
+            problems.add(
+                path(),
+                format!(
+                    "{arn} is refused by guardrails.managedPolicyArns.deny {:?}",
+                    deny.as_str()
+                ),
+            );
+        } else if let Some(allow) = &self.managed_allow {
+            if !allow.iter().any(|pattern| pattern.matches(arn)) {
                 problems.add(
                     path(),
                     format!(
-                        "{arn} is refused by guardrails.managedPolicyArns.deny {:?}",
-                        deny.as_str()
+                        "{arn} is refused by guardrails.managedPolicyArns.allow: {}",
+                        allowed(allow)
                     ),
                 );
-            } else if let Some(allow) = &self.managed_allow {
-                if !allow.iter().any(|pattern| pattern.matches(arn)) {
-                    problems.add(
-                        path(),
-                        format!(
-                            "{arn} is refused by guardrails.managedPolicyArns.allow: {}",
-                            allowed(allow)
-                        ),
-                    );
-                }
             }
         }
     }
@@ -690,13 +740,27 @@ fn action_pattern(text: &str) -> Result<Case, String> {
     }
 }
 
-/// Where an inline policy's document is, written out only for a refusal.
+/// Where a policy document is, written out only for a refusal.
 #[derive(Debug, Clone, Copy)]
-struct PolicyPath(usize);
+enum PolicyPath {
+    /// The claim's inline policy at this position.
+    Inline(usize),
+    /// The set of a well-known add-on.
+    WellKnown(AddOn),
+}
 
 impl fmt::Display for PolicyPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{PARAMETERS_PATH}.inlinePolicy[{}].policy", self.0)
+        match self {
+            Self::Inline(position) => {
+                write!(f, "{PARAMETERS_PATH}.inlinePolicy[{position}].policy")
+            }
+            Self::WellKnown(add_on) => write!(
+                f,
+                "{PARAMETERS_PATH}.{WELL_KNOWN_KEY}.{}",
+                add_on.claim_name()
+            ),
+        }
     }
 }
 

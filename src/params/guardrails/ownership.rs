@@ -18,11 +18,12 @@ use crate::params::reader::{describe, shown, Problems, PARAMETERS_PATH};
 use crate::params::{DeletionPolicy, ManagementPolicy, Origin, Parameters, ProviderConfigKind};
 
 use super::templates::{each_string, Templates};
-use super::{allowed, is_wild, read_patterns, Claim};
+use super::{allowed, is_wild, read_patterns, role_arn_pattern, Claim};
 
 /// The rules this module reads, as `input.guardrails` names them.
-pub(super) const KEYS: [&str; 5] = [
+pub(super) const KEYS: [&str; 6] = [
     "roleNames",
+    "roleArns",
     "allowAssociationId",
     "providerConfigNames",
     "deletionPolicies",
@@ -33,6 +34,7 @@ pub(super) const KEYS: [&str; 5] = [
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Ownership {
     role_names: Option<Templates>,
+    role_arns: Option<Templates>,
     allow_association_id: Option<bool>,
     provider_config_names: Option<Vec<Glob>>,
     deletion_policies: Option<Vec<DeletionPolicy>>,
@@ -53,6 +55,19 @@ impl Ownership {
                     (
                         role_name_pattern,
                         "a role name pattern (want letters, digits, + = , . @ _ -, the wildcards * and ?, and {namespace})",
+                    ),
+                ));
+            }
+            "roleArns" => {
+                self.role_arns = Some(Templates::read(
+                    value,
+                    path,
+                    problems,
+                    // IAM tells role names apart without case.
+                    Case::Insensitive,
+                    (
+                        |text| role_arn_pattern(text).is_ok(),
+                        "an IAM role ARN pattern (want arn:<partition>:iam::<account>:role/<path and name>, with the wildcards * and ?, and {namespace})",
                     ),
                 ));
             }
@@ -91,6 +106,18 @@ impl Ownership {
                     format!("{PARAMETERS_PATH}.roleName"),
                     format!(
                         "{name} is refused by guardrails.roleNames: {}; leave roleName out for a generated, unique name",
+                        rule.wanted(claim.namespace.unwrap_or_default())
+                    ),
+                );
+            }
+        }
+        if let (Some(rule), Some(arn)) = (&self.role_arns, &parameters.role_arn) {
+            let arn = arn.as_str();
+            if !rule.allows(arn, claim.namespace) {
+                problems.add(
+                    format!("{PARAMETERS_PATH}.roleArn"),
+                    format!(
+                        "{arn} is refused by guardrails.roleArns: {}; an existing role's own trust policy decides which pods may use it, so leave roleArn out for a role of the claim's own",
                         rule.wanted(claim.namespace.unwrap_or_default())
                     ),
                 );

@@ -190,7 +190,13 @@ impl Resource<'_> {
     }
 
     fn association(&self, body: &mut Value) -> (String, Value) {
-        body["spec"]["forProvider"]["roleArn"] = json!(self.role_arn);
+        // A literal roleArn (an existing role) needs no resolving.
+        let role_arn = self
+            .asked("roleArn")
+            .as_str()
+            .unwrap_or(self.role_arn)
+            .to_owned();
+        body["spec"]["forProvider"]["roleArn"] = json!(role_arn);
         let resolved = resolved_cluster(&self.desired["spec"]["forProvider"]);
         body["spec"]["forProvider"]["clusterName"] = json!(resolved);
         let id = self
@@ -215,7 +221,7 @@ impl Resource<'_> {
             "serviceAccount": self
                 .fixed("serviceAccount")
                 .unwrap_or_else(|| self.asked("serviceAccount")),
-            "roleArn": self.role_arn,
+            "roleArn": role_arn,
         });
         for field in ["targetRoleArn", "disableSessionTags"] {
             let value = self.asked(field);
