@@ -20,18 +20,20 @@ use serde_json::{json, Value};
 
 use crate::support::function::assert_same;
 
-const ZONE_A: &str = "arn:aws:route53:::hostedzone/Z1D633PJN98FT9";
+/// Scoping values, shared with `well_known_claims.rs`.
+pub(crate) const ZONE_A: &str = "arn:aws:route53:::hostedzone/Z1D633PJN98FT9";
 const ZONE_B: &str = "arn:aws:route53:::hostedzone/Z08130423AH4X0Q4EXAMPLE";
-const KEY_A: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+pub(crate) const KEY_A: &str =
+    "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const KEY_B: &str = "arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
-const BUCKET_A: &str = "arn:aws:s3:::backups-prod";
+pub(crate) const BUCKET_A: &str = "arn:aws:s3:::backups-prod";
 const BUCKET_B: &str = "arn:aws:s3:::backups-staging";
-const SECRETS: &str = "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/*";
-const PARAMETERS: &str = "arn:aws:ssm:us-east-1:111122223333:parameter/prod/*";
-const WORKSPACE: &str =
+pub(crate) const SECRETS: &str = "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/*";
+pub(crate) const PARAMETERS: &str = "arn:aws:ssm:us-east-1:111122223333:parameter/prod/*";
+pub(crate) const WORKSPACE: &str =
     "arn:aws:aps:us-east-1:111122223333:workspace/ws-1234abcd-12ab-34cd-56ef-1234567890ab";
-const QUEUE: &str = "arn:aws:sqs:us-east-1:111122223333:node-termination";
-const AUTHORITY: &str = "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/1234abcd-12ab-34cd-56ef-1234567890ab";
+pub(crate) const QUEUE: &str = "arn:aws:sqs:us-east-1:111122223333:node-termination";
+pub(crate) const AUTHORITY: &str = "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 /// IAM's inline policy budget of one role, white space not counted.
 const INLINE_BUDGET: usize = 10_240;

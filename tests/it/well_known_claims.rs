@@ -21,16 +21,11 @@ use crate::guardrails::{input, render_with, xr, Xr, PREFIX};
 use crate::support::crd;
 use crate::support::function::{assert_same, resource, Call};
 use crate::support::provider;
+use crate::well_known::{
+    AUTHORITY, BUCKET_A as BUCKET, KEY_A as KEY, PARAMETERS, QUEUE, SECRETS, WORKSPACE,
+    ZONE_A as ZONE,
+};
 
-const ZONE: &str = "arn:aws:route53:::hostedzone/Z1D633PJN98FT9";
-const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-const BUCKET: &str = "arn:aws:s3:::backups-prod";
-const SECRETS: &str = "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/*";
-const PARAMETERS: &str = "arn:aws:ssm:us-east-1:111122223333:parameter/prod/*";
-const WORKSPACE: &str =
-    "arn:aws:aps:us-east-1:111122223333:workspace/ws-1234abcd-12ab-34cd-56ef-1234567890ab";
-const QUEUE: &str = "arn:aws:sqs:us-east-1:111122223333:node-termination";
-const AUTHORITY: &str = "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/1234abcd-12ab-34cd-56ef-1234567890ab";
 const SHARED_ROLE: &str = "arn:aws:iam::111122223333:role/shared/team-a-reporting";
 
 /// What one call composed and said.
