@@ -1964,6 +1964,16 @@ fn bad_values() -> Vec<(&'static str, &'static str, Value)> {
         ),
         ("roleName", "spec.parameters.roleName", json!("my role")),
         (
+            "roleArn",
+            "spec.parameters.roleArn",
+            json!("arn:aws:iam::111122223333:policy/reporting"),
+        ),
+        (
+            "wellKnownPolicies",
+            "spec.parameters.wellKnownPolicies",
+            json!(["externalDNS"]),
+        ),
+        (
             "rolePath",
             "spec.parameters.rolePath",
             json!(format!("/{}/", "p".repeat(511))),
