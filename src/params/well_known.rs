@@ -127,6 +127,24 @@ fn read_scoping(
     path: &str,
 ) -> Option<Scoping> {
     let mut scoping = Scoping::new(add_on, partition);
+    // Any more keys than fields are unknown ones: one problem, not one each.
+    if fields.len() > add_on.fields().len().max(1) {
+        reader.problems.add(
+            path,
+            format!(
+                "{} keys, more than the scoping fields of {} ({})",
+                fields.len(),
+                add_on.claim_name(),
+                if add_on.fields().is_empty() {
+                    "none: write true".to_owned()
+                } else {
+                    let names: Vec<&str> = add_on.fields().iter().map(|f| f.name()).collect();
+                    names.join(", ")
+                }
+            ),
+        );
+        return None;
+    }
     let mut fine = true;
     for (name, value) in fields {
         let field_path = format!("{path}.{name}");

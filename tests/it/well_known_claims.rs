@@ -348,6 +348,20 @@ fn bad_arns_and_partitions_are_refused_and_order_changes_nothing() {
         "{fatal}"
     );
 
+    // An object of many keys is one problem, however many.
+    let many: serde_json::Map<String, Value> =
+        (0..1000).map(|n| (format!("k{n}"), json!(true))).collect();
+    let answer = compose(
+        xr(Xr::Direct, with_sets(&json!({"externalDNS": many}))),
+        None,
+    );
+    assert_eq!(
+        answer.fatal,
+        [format!(
+            "{PREFIX}{at}.externalDNS: 1000 keys, more than the scoping fields of externalDNS (hostedZoneArns)"
+        )]
+    );
+
     // A region of a partition the sets are not written for.
     let mut claim = with_sets(&json!({"externalDNS": true}));
     claim["region"] = json!("us-iso-east-1");
