@@ -146,25 +146,22 @@ impl PodIdentityStatus {
             (at(role, "arn"), at(role, "id"))
         };
         let ready = |key: &str| body(key).is_some_and(is_ready);
-        let well_known_policies = if parameters.role_arn.is_some() {
-            Vec::new()
-        } else {
-            parameters
-                .well_known
-                .iter()
-                .filter(|set| {
-                    set.managed_policy_arns
-                        .iter()
-                        .all(|arn| ready(&keys::attachment(arn.as_str(), arn.name())))
-                        && (set.inline.is_none()
-                            || ready(&keys::well_known(set.add_on.claim_name())))
-                })
-                .map(|set| WellKnownStatus {
-                    name: set.add_on.claim_name().to_owned(),
-                    source: set.add_on.source_version().to_owned(),
-                })
-                .collect()
-        };
+        // An existing role (`roleArn`) comes without sets: the parameters
+        // refuse the two together.
+        let well_known_policies = parameters
+            .well_known
+            .iter()
+            .filter(|set| {
+                set.managed_policy_arns
+                    .iter()
+                    .all(|arn| ready(&keys::attachment(arn.as_str(), arn.name())))
+                    && (set.inline.is_none() || ready(&keys::well_known(set.add_on.claim_name())))
+            })
+            .map(|set| WellKnownStatus {
+                name: set.add_on.claim_name().to_owned(),
+                source: set.add_on.source_version().to_owned(),
+            })
+            .collect();
         Self {
             associations,
             role_arn,
@@ -191,22 +188,16 @@ impl PodIdentityStatus {
     /// The fields, named as in `status.podIdentity` (and as this type
     /// serializes), without going through JSON.
     pub fn into_fields(self) -> impl Iterator<Item = (&'static str, prost_types::Value)> {
-        let associations = (!self.associations.is_empty()).then(|| {
-            let values: Vec<prost_types::Value> = self
-                .associations
-                .into_iter()
-                .map(AssociationStatus::into_value)
-                .collect();
-            ("associations", prost_types::Value::from(values))
-        });
-        let well_known = (!self.well_known_policies.is_empty()).then(|| {
-            let values: Vec<prost_types::Value> = self
-                .well_known_policies
-                .into_iter()
-                .map(WellKnownStatus::into_value)
-                .collect();
-            ("wellKnownPolicies", prost_types::Value::from(values))
-        });
+        let associations = list(
+            "associations",
+            self.associations,
+            AssociationStatus::into_value,
+        );
+        let well_known = list(
+            "wellKnownPolicies",
+            self.well_known_policies,
+            WellKnownStatus::into_value,
+        );
         [
             ("roleArn", self.role_arn),
             ("roleName", self.role_name),
@@ -219,6 +210,18 @@ impl PodIdentityStatus {
         .chain(associations)
         .chain(well_known)
     }
+}
+
+/// A list field, left out when empty.
+fn list<T>(
+    name: &'static str,
+    items: Vec<T>,
+    into_value: fn(T) -> prost_types::Value,
+) -> Option<(&'static str, prost_types::Value)> {
+    (!items.is_empty()).then(|| {
+        let values: Vec<prost_types::Value> = items.into_iter().map(into_value).collect();
+        (name, prost_types::Value::from(values))
+    })
 }
 
 impl WellKnownStatus {

@@ -433,19 +433,19 @@ pub fn read(
     let labels = read_labels(&mut reader);
     let managed_policy_arns = read_managed_policies(&mut reader);
     let target_role_arn = reader.checked(reader.own("targetRoleArn"), RoleArn::parse);
-    let inline_policies = read_inline_policies(&mut reader, target_role_arn.as_ref());
+    // The permission for the target role is an inline policy too.
+    let target_size = target_role_arn
+        .as_ref()
+        .map(|target| target.assume_policy().counted_size());
+    let inline_policies = read_inline_policies(&mut reader, target_size);
     let well_known = well_known::read(&mut reader, region.as_ref());
     if let Some(inline) = &inline_policies {
         let others = well_known::Others {
             managed: &managed_policy_arns,
             inline,
-            target_size: target_role_arn
-                .as_ref()
-                .map_or(0, |target| target.assume_policy().counted_size()),
+            target_size: target_size.unwrap_or(0),
         };
-        well_known::check_limits(&mut reader, &well_known, &others, |position| {
-            format!("{PARAMETERS_PATH}.inlinePolicy[{position}].name")
-        });
+        well_known::check_limits(&mut reader, &well_known, &others);
     }
     let role_arn = read_role_arn(&mut reader);
     let role = read_role(&mut reader);
@@ -565,11 +565,13 @@ pub const LINT_BUDGET: u64 = 250_000;
 /// target role; users cannot take it.
 pub const TARGET_ROLE_POLICY_NAME: &str = "eks-pod-identity-target-role";
 
+/// Reads `inlinePolicy`; `target_size` is the size of the target role's
+/// policy, when there is one.
 fn read_inline_policies(
     reader: &mut Reader<'_>,
-    target: Option<&RoleArn>,
+    target_size: Option<usize>,
 ) -> Option<Vec<InlinePolicy>> {
-    let with_target = target.is_some();
+    let with_target = target_size.is_some();
     let Some(found) = reader.own("inlinePolicy") else {
         return Some(Vec::new());
     };
@@ -586,8 +588,7 @@ fn read_inline_policies(
     }
     let mut policies: Vec<InlinePolicy> = Vec::with_capacity(items.len());
     let mut names = HashSet::with_capacity(items.len());
-    // The permission for the target role is an inline policy too.
-    let mut budget_used = target.map_or(0, |target| target.assume_policy().counted_size());
+    let mut budget_used = target_size.unwrap_or(0);
     for (position, value) in items.iter().enumerate() {
         let item = Found {
             value,

@@ -265,12 +265,7 @@ pub(super) struct Others<'p> {
 /// policies: a name taken twice, more managed policies than a role holds,
 /// more inline characters than its budget. Each limit is one problem at
 /// `wellKnownPolicies` that names the sets and what to split.
-pub(super) fn check_limits(
-    reader: &mut Reader<'_>,
-    sets: &[WellKnownSet],
-    others: &Others<'_>,
-    own_inline_path: impl Fn(usize) -> String,
-) {
+pub(super) fn check_limits(reader: &mut Reader<'_>, sets: &[WellKnownSet], others: &Others<'_>) {
     if sets.is_empty() {
         return;
     }
@@ -285,7 +280,7 @@ pub(super) fn check_limits(
             .position(|own| own.name.as_str() == inline.name.as_str())
         {
             reader.problems.add(
-                own_inline_path(position),
+                format!("{PARAMETERS_PATH}.inlinePolicy[{position}].name"),
                 format!(
                     "{:?} is the name of the {} set's inline policy; name yours otherwise",
                     inline.name.as_str(),

@@ -19,7 +19,7 @@ use crate::params::reader::{describe, Problems, PARAMETERS_PATH};
 use crate::params::well_known::KEY as WELL_KNOWN_KEY;
 use crate::params::InlinePolicy;
 
-use super::{is_wild, read_patterns, MAX_PATTERNS};
+use super::{is_wild, read_flag, read_patterns, MAX_PATTERNS};
 
 /// Longest action pattern, in characters: IAM's action names are far
 /// shorter, and the overlap check's cost grows with it.
@@ -61,19 +61,13 @@ pub(super) fn read_inline(value: &Value, path: &str, problems: &mut Problems) ->
             "denyActions" => {
                 inline.deny_actions = read_patterns(value, &path, "", problems, action_pattern).1;
             }
-            "allowNotAction" => match value {
-                Value::Bool(allowed) => inline.allow_not_action = *allowed,
-                other => {
-                    problems.add(path, format!("want true or false, got {}", describe(other)));
-                }
-            },
+            "allowNotAction" => {
+                inline.allow_not_action = read_flag(value, &path, problems).unwrap_or(false);
+            }
             "denyAccessLevels" => inline.deny_levels = read_levels(value, &path, problems),
-            "refuseLintErrors" => match value {
-                Value::Bool(refuse) => inline.refuse_lint_errors = *refuse,
-                other => {
-                    problems.add(path, format!("want true or false, got {}", describe(other)));
-                }
-            },
+            "refuseLintErrors" => {
+                inline.refuse_lint_errors = read_flag(value, &path, problems).unwrap_or(false);
+            }
             _ => problems.add(
                 path,
                 "unknown guardrail; known are denyActions, allowNotAction, denyAccessLevels, refuseLintErrors",

@@ -172,12 +172,7 @@ impl Guardrails {
                         read_patterns(value, &path, "", &mut problems, role_arn_pattern);
                     rules.target_role_arns = Some(patterns);
                 }
-                "podIdentityAgent" => match value {
-                    Value::Bool(allowed) => rules.agent_allowed = Some(*allowed),
-                    other => {
-                        problems.add(path, format!("want true or false, got {}", describe(other)));
-                    }
-                },
+                "podIdentityAgent" => rules.agent_allowed = read_flag(value, &path, &mut problems),
                 "tags" => rules.tags = Some(tags::Tags::read(value, &path, &mut problems)),
                 "wellKnownPolicies" => {
                     rules.well_known =
@@ -430,6 +425,15 @@ impl Guardrails {
             }
         }
     }
+}
+
+/// Reads a rule of `true` or `false`.
+fn read_flag(value: &Value, path: &str, problems: &mut Problems) -> Option<bool> {
+    let flag = value.as_bool();
+    if flag.is_none() {
+        problems.add(path, format!("want true or false, got {}", describe(value)));
+    }
+    flag
 }
 
 /// What a refusing allow-list would have accepted, for its message.

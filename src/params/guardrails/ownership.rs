@@ -14,11 +14,11 @@ use serde_json::Value;
 
 use crate::iam::glob::{Case, Glob};
 use crate::params::aws::is_iam_name_char;
-use crate::params::reader::{describe, shown, Problems, PARAMETERS_PATH};
+use crate::params::reader::{shown, Problems, PARAMETERS_PATH};
 use crate::params::{DeletionPolicy, ManagementPolicy, Origin, Parameters, ProviderConfigKind};
 
 use super::templates::{each_string, Templates};
-use super::{allowed, is_wild, read_patterns, role_arn_pattern, Claim};
+use super::{allowed, is_wild, read_flag, read_patterns, role_arn_pattern, Claim};
 
 /// The rules this module reads, as `input.guardrails` names them.
 pub(super) const KEYS: [&str; 6] = [
@@ -71,12 +71,9 @@ impl Ownership {
                     ),
                 ));
             }
-            "allowAssociationId" => match value {
-                Value::Bool(allowed) => self.allow_association_id = Some(*allowed),
-                other => {
-                    problems.add(path, format!("want true or false, got {}", describe(other)));
-                }
-            },
+            "allowAssociationId" => {
+                self.allow_association_id = read_flag(value, path, problems);
+            }
             "providerConfigNames" => {
                 self.provider_config_names =
                     Some(read_patterns(value, path, "", problems, provider_config_pattern).1);
