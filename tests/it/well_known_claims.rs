@@ -865,6 +865,15 @@ fn day_two_changes() -> Vec<Change> {
             new: &[],
         },
         Change {
+            name: "pointing at another existing role updates the association in place",
+            before: parameters(&json!({"roleArn": SHARED_ROLE})),
+            after: parameters(
+                &json!({"roleArn": "arn:aws:iam::111122223333:role/shared/team-a-batch"}),
+            ),
+            gone: &[],
+            new: &[],
+        },
+        Change {
             name: "moving from an existing role composes one, keeps the association",
             before: parameters(&json!({"roleArn": SHARED_ROLE})),
             after: with_sets(&json!({"externalDNS": true})),
@@ -948,8 +957,8 @@ fn day_two_changes_keep_keys_and_replace_nothing_in_place() {
                 change.name
             );
             let role_arn = third.status["roleArn"].as_str().unwrap();
-            if change.after.get("roleArn").is_some() {
-                assert_eq!(role_arn, SHARED_ROLE, "{}", change.name);
+            if let Some(existing) = change.after.get("roleArn") {
+                assert_eq!(role_arn, existing, "{}", change.name);
             } else {
                 assert_ne!(role_arn, SHARED_ROLE, "{}", change.name);
             }
