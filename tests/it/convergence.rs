@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use crate::support::control_plane::aws::{Action, Event};
 use crate::support::control_plane::{baseline, ControlPlane, Round, Scope};
+use crate::support::crd;
 
 const SELECTOR: &str = "crossplane.io/composite";
 
@@ -484,6 +485,17 @@ fn converge(plane: &mut ControlPlane, claim: &Claim, limit: usize, what: &str) -
                 entry["associationId"].is_string(),
                 "{at}: {entry} has no id"
             );
+        }
+    }
+    let last = &rounds[limit + 4];
+    for (key, body) in &last.desired {
+        if let Err(errors) = crd::validate(body) {
+            panic!("{what}: desired {key} is invalid: {errors:#?}");
+        }
+    }
+    for (key, body) in &plane.observed() {
+        if let Err(errors) = crd::validate_observed(body) {
+            panic!("{what}: observed {key} is invalid: {errors:#?}");
         }
     }
     let running: Vec<String> = plane
