@@ -11,6 +11,7 @@ use function_eks_pod_identity::render::render;
 use serde_json::{json, Value};
 
 use crate::support::control_plane::aws::{Action, Event};
+use crate::support::control_plane::crossplane::Managed;
 use crate::support::control_plane::{baseline, ControlPlane, Round, Scope};
 use crate::support::crd;
 
@@ -424,6 +425,20 @@ fn log(events: &[Event]) -> String {
     })
 }
 
+/// Every desired and observed resource validates against its CRD.
+fn assert_valid(what: &str, desired: &BTreeMap<String, Value>, observed: &BTreeMap<String, Value>) {
+    for (key, body) in desired {
+        if let Err(errors) = crd::validate(body) {
+            panic!("{what}: desired {key} is invalid: {errors:#?}");
+        }
+    }
+    for (key, body) in observed {
+        if let Err(errors) = crd::validate_observed(body) {
+            panic!("{what}: observed {key} is invalid: {errors:#?}");
+        }
+    }
+}
+
 /// Runs `limit` rounds of `claim`, then five more, and checks that the
 /// last five change nothing and report everything; returns every round.
 fn converge(plane: &mut ControlPlane, claim: &Claim, limit: usize, what: &str) -> Vec<Round> {
@@ -487,17 +502,7 @@ fn converge(plane: &mut ControlPlane, claim: &Claim, limit: usize, what: &str) -
             );
         }
     }
-    let last = &rounds[limit + 4];
-    for (key, body) in &last.desired {
-        if let Err(errors) = crd::validate(body) {
-            panic!("{what}: desired {key} is invalid: {errors:#?}");
-        }
-    }
-    for (key, body) in &plane.observed() {
-        if let Err(errors) = crd::validate_observed(body) {
-            panic!("{what}: observed {key} is invalid: {errors:#?}");
-        }
-    }
+    assert_valid(what, &rounds[limit + 4].desired, &plane.observed());
     let running: Vec<String> = plane
         .aws
         .associations
@@ -1043,4 +1048,88 @@ fn seeded_random_edit_sequences_keep_converging() {
             Ok(())
         })
         .unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// The model's own behaviours that the properties above lean on.
+
+#[test]
+fn server_side_apply_removes_what_the_function_left_out_unless_the_provider_wrote_it() {
+    let selector = json!({"matchLabels": {"env": "blue"}});
+    let asked = |for_provider: Value| json!({"kind": "PodIdentityAssociation", "spec": {"forProvider": for_provider}});
+    let mut managed = Managed::create(
+        "podIdentityAssociation",
+        "shop-abcde",
+        "uid-1",
+        &asked(json!({"clusterNameSelector": selector, "region": "us-west-2"})),
+    );
+    // Resolution writes back; then the claim asks for the literal name.
+    managed.write(
+        &["spec", "forProvider", "clusterNameRef"],
+        json!({"name": "blue"}),
+    );
+    managed.write(&["spec", "forProvider", "clusterName"], json!("blue-eks"));
+    managed.apply(&asked(
+        json!({"clusterName": "blue-eks", "region": "us-west-2"}),
+    ));
+    assert_eq!(
+        managed.body["spec"]["forProvider"],
+        json!({"clusterName": "blue-eks", "clusterNameRef": {"name": "blue"}, "region": "us-west-2"}),
+        "the selector only the function applied is gone; what the provider wrote stays"
+    );
+    // A field only the function applied goes when it is left out.
+    managed.apply(&asked(
+        json!({"clusterName": "blue-eks", "region": "us-west-2", "tags": {"a": "b"}}),
+    ));
+    managed.apply(&asked(
+        json!({"clusterName": "blue-eks", "region": "us-west-2"}),
+    ));
+    assert!(managed.body["spec"]["forProvider"].get("tags").is_none());
+    assert_eq!(managed.body["metadata"]["name"], json!("shop-abcde"));
+}
+
+#[test]
+fn the_model_refuses_what_aws_fixes_and_answers_409_to_a_second_pair() {
+    let claim = Claim::new(Form::Name("blue"));
+    let mut plane = ControlPlane::new(Scope::Cluster);
+    let first = plane.reconcile(&claim.parameters());
+    assert!(first.wedged.is_empty(), "{:?}", first.wedged);
+    let running = plane.observed();
+    let id = running["podIdentityAssociation"]["metadata"]["annotations"]
+        ["crossplane.io/external-name"]
+        .clone();
+
+    // The same key asked for another service account: refused, forever.
+    let mut desired = first.desired.clone();
+    desired.get_mut("podIdentityAssociation").unwrap()["spec"]["forProvider"]["serviceAccount"] =
+        json!("worker");
+    // A second key for the running pair: EKS's 409.
+    let mut twin = first.desired["podIdentityAssociation"].clone();
+    twin["spec"]["forProvider"]["serviceAccount"] = json!("app");
+    desired.insert("assoc-twin".to_owned(), twin);
+    for _ in 0..2 {
+        let round = plane.settle(&desired);
+        let wedged: Vec<&str> = round.wedged.iter().map(|(key, _)| key.as_str()).collect();
+        assert_eq!(
+            wedged,
+            ["assoc-twin", "podIdentityAssociation"],
+            "{:?}",
+            round.wedged
+        );
+        assert!(
+            round.wedged[0].1.contains("409") && round.wedged[0].1.contains(id.as_str().unwrap())
+        );
+        let actions: Vec<Action> = round.aws.iter().map(|event| event.action).collect();
+        assert_eq!(
+            actions,
+            [Action::Conflict, Action::Refused],
+            "{}",
+            log(&round.aws)
+        );
+    }
+    let association = &plane.aws.associations[id.as_str().unwrap()];
+    assert_eq!(
+        association.service_account, "app",
+        "AWS keeps what it fixed"
+    );
 }
