@@ -117,7 +117,7 @@ impl PodIdentityStatus {
         };
         let serving = |pair: &Pair<'_>| {
             body(&pair.key).filter(|resource| {
-                running_association(resource).as_deref() == Some(pair.identity.as_str())
+                running_association(resource).is_some_and(|serving| serving.serves(&pair.identity))
             })
         };
         let mut associations: Vec<AssociationStatus> = pairs

@@ -187,16 +187,40 @@ fn salted(hashed: &str, salt: usize) -> String {
     }
 }
 
+/// What an observed association or agent serves, as identities that
+/// compare with what a claim asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Serving {
+    /// The cluster in the form it was asked for: a selector, else a
+    /// reference, else a literal name. The provider writes a selector's
+    /// resolution back beside it (`clusterNameRef` and `clusterName`) and a
+    /// reference's (`clusterName`), and never resolves a value already set
+    /// again, so what was asked is what names the cluster it runs on.
+    pub asked: String,
+    /// The cluster by the name it runs on, for one asked for by reference
+    /// or selector whose name is known: a literal asking for that name asks
+    /// for the cluster it already runs on.
+    pub by_name: Option<String>,
+}
+
+impl Serving {
+    /// Whether it serves `identity`, as the layout writes what is asked.
+    #[must_use]
+    pub fn serves(&self, identity: &str) -> bool {
+        self.asked == identity || self.by_name.as_deref() == Some(identity)
+    }
+}
+
 /// The observed resources that may hold one of these keys (`upbound`, or
-/// one starting with `prefix`), each with the identity it serves; `None`
-/// for one whose identity cannot be read, which therefore serves nothing
-/// asked for and hands its key to nothing else.
+/// one starting with `prefix`), each with what it serves; `None` for one
+/// whose identity cannot be read, which therefore serves nothing asked for
+/// and hands its key to nothing else.
 fn running<'o>(
     observed: &'o BTreeMap<String, Resource>,
     upbound: &str,
     prefix: &str,
-    identity: fn(&Struct) -> Option<String>,
-) -> BTreeMap<&'o str, Option<String>> {
+    identity: fn(&Struct) -> Option<Serving>,
+) -> BTreeMap<&'o str, Option<Serving>> {
     observed
         .iter()
         .filter(|(key, _)| key.as_str() == upbound || key.starts_with(prefix))
@@ -208,37 +232,54 @@ fn running<'o>(
 }
 
 /// Gives each wanted identity its key (see [`Layout::new`]): the key of a
-/// running resource that serves it; else `upbound` for the wanted one at
-/// `preferred` when nothing wanted runs and `upbound` is not observed; else
-/// `derive(index, 0)`, or `derive(index, n)` for the least `n` whose key no
-/// other identity holds. `n log n` in the identities and observed keys.
+/// running resource that serves it in the form it is asked for; else the
+/// key of one that runs on the cluster a literal name asks for; else
+/// `upbound` for the wanted one at `preferred` when nothing wanted runs and
+/// `upbound` is not observed; else `derive(index, 0)`, or `derive(index, n)`
+/// for the least `n` whose key no other identity holds. `n log n` in the
+/// identities and observed keys.
 fn assign(
     wanted: &[&str],
-    running: &BTreeMap<&str, Option<String>>,
+    running: &BTreeMap<&str, Option<Serving>>,
     upbound: &str,
     preferred: usize,
     derive: impl Fn(usize, usize) -> String,
 ) -> Vec<String> {
     // The Upbound key first, so that it wins when two keys serve the same.
-    let mut serving: BTreeMap<&str, &str> = BTreeMap::new();
-    let ordered = running
+    let ordered: Vec<(&str, &Serving)> = running
         .get_key_value(upbound)
         .into_iter()
-        .chain(running.iter().filter(|(key, _)| **key != upbound));
-    for (key, identity) in ordered {
-        if let Some(identity) = identity {
-            serving.entry(identity.as_str()).or_insert(key);
+        .chain(running.iter().filter(|(key, _)| **key != upbound))
+        .filter_map(|(key, serving)| Some((*key, serving.as_ref()?)))
+        .collect();
+    let mut asked: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut by_name: BTreeMap<&str, &str> = BTreeMap::new();
+    for (key, serving) in &ordered {
+        asked.entry(serving.asked.as_str()).or_insert(key);
+        if let Some(name) = &serving.by_name {
+            by_name.entry(name.as_str()).or_insert(key);
         }
     }
     let mut used: BTreeSet<String> = BTreeSet::new();
     let mut assigned: Vec<Option<String>> = wanted
         .iter()
         .map(|identity| {
-            let key = serving.remove(identity)?;
+            let key = asked.remove(identity)?;
             used.insert(key.to_owned());
             Some(key.to_owned())
         })
         .collect();
+    // Only after every exact form has its key: a literal name must not
+    // take the key of a selector still asked for that resolved to it.
+    for (identity, slot) in wanted.iter().zip(assigned.iter_mut()) {
+        if slot.is_some() {
+            continue;
+        }
+        if let Some(key) = by_name.get(identity).filter(|key| !used.contains(**key)) {
+            used.insert((*key).to_owned());
+            *slot = Some((*key).to_owned());
+        }
+    }
     let nothing_runs = used.is_empty();
     if nothing_runs && !running.contains_key(upbound) {
         if let Some(slot) = assigned.get_mut(preferred) {
@@ -303,29 +344,25 @@ fn cluster_identity(cluster: &Cluster) -> Json {
     }
 }
 
-/// The identity an observed association serves, as
-/// [`association_identity`] writes it: what the provider reports in
-/// `status.atProvider`, and what was asked in `spec.forProvider` where it
-/// reports nothing.
+/// What an observed association serves, as [`association_identity`]
+/// writes it: what the provider reports in `status.atProvider`, and what
+/// was asked in `spec.forProvider` where it reports nothing.
 #[must_use]
-pub fn running_association(body: &Struct) -> Option<String> {
+pub fn running_association(body: &Struct) -> Option<Serving> {
     let reported = Reported::of(body)?;
-    Some(
-        json!([
-            reported.cluster()?,
-            reported.field("region")?,
-            reported.field("namespace")?,
-            reported.field("serviceAccount")?
-        ])
-        .to_string(),
-    )
+    let rest = [
+        reported.field("region")?,
+        reported.field("namespace")?,
+        reported.field("serviceAccount")?,
+    ];
+    reported.serving(|cluster| json!([cluster, rest[0], rest[1], rest[2]]).to_string())
 }
 
-/// The identity an observed agent add-on serves, as [`agent_identity`]
-/// writes it.
-fn running_agent(body: &Struct) -> Option<String> {
+/// What an observed agent add-on serves, as [`agent_identity`] writes it.
+fn running_agent(body: &Struct) -> Option<Serving> {
     let reported = Reported::of(body)?;
-    Some(json!([reported.cluster()?, reported.field("region")?]).to_string())
+    let region = reported.field("region")?;
+    reported.serving(|cluster| json!([cluster, region]).to_string())
 }
 
 /// What a managed resource reports of itself, and what it was asked for.
@@ -349,16 +386,25 @@ impl<'b> Reported<'b> {
             .or_else(|| text(self.asked, &[name]))
     }
 
+    /// What it serves, each cluster identity completed by `identity`.
+    fn serving(&self, identity: impl Fn(&Json) -> String) -> Option<Serving> {
+        let asked = self.cluster()?;
+        let by_name = if asked[0] == "name" {
+            None
+        } else {
+            self.field("clusterName")
+                .map(|name| identity(&json!(["name", name])))
+        };
+        Some(Serving {
+            asked: identity(&asked),
+            by_name,
+        })
+    }
+
     /// The cluster, in the form it was asked for (a reference or selector
-    /// is read from `forProvider`, where it only ever is).
+    /// is read from `forProvider`, where it only ever is). A selector comes
+    /// first: the provider writes the reference it resolves to beside it.
     fn cluster(&self) -> Option<Json> {
-        if let Some(reference) = path::object(self.asked, &["clusterNameRef"]) {
-            return Some(json!([
-                "ref",
-                text(reference, &["name"])?,
-                text(reference, &["namespace"])
-            ]));
-        }
         if let Some(selector) = path::object(self.asked, &["clusterNameSelector"]) {
             let match_controller_ref = match path::get(selector, &["matchControllerRef"]) {
                 None => false,
@@ -381,6 +427,13 @@ impl<'b> Reported<'b> {
                 text(selector, &["namespace"])
             ]));
         }
+        if let Some(reference) = path::object(self.asked, &["clusterNameRef"]) {
+            return Some(json!([
+                "ref",
+                text(reference, &["name"])?,
+                text(reference, &["namespace"])
+            ]));
+        }
         Some(json!(["name", self.field("clusterName")?]))
     }
 }
@@ -389,12 +442,27 @@ impl<'b> Reported<'b> {
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::assign;
+    use super::{assign, Serving};
 
-    fn running(entries: &[(&'static str, Option<&str>)]) -> BTreeMap<&'static str, Option<String>> {
+    /// Each key with the identity it serves as asked, and after a `/` the
+    /// one by the name it runs on: `"sel/n"`.
+    fn running(
+        entries: &[(&'static str, Option<&str>)],
+    ) -> BTreeMap<&'static str, Option<Serving>> {
         entries
             .iter()
-            .map(|(key, identity)| (*key, identity.map(str::to_owned)))
+            .map(|(key, identity)| {
+                let serving = identity.map(|identity| {
+                    let (asked, by_name) = identity
+                        .split_once('/')
+                        .map_or((identity, None), |(asked, name)| (asked, Some(name)));
+                    Serving {
+                        asked: asked.to_owned(),
+                        by_name: by_name.map(str::to_owned),
+                    }
+                });
+                (*key, serving)
+            })
             .collect()
     }
 
@@ -446,6 +514,36 @@ mod tests {
                 wanted: &["a", "b"],
                 running: &[("up", Some("b")), ("d-0-0", Some("z"))],
                 want: &["d-0-1", "up"],
+            },
+            Case {
+                name: "a selector resolved to n: asked the same way, it keeps its key",
+                wanted: &["sel"],
+                running: &[("up", Some("sel/n"))],
+                want: &["up"],
+            },
+            Case {
+                name: "a literal naming the cluster a selector resolved to keeps its key",
+                wanted: &["n"],
+                running: &[("up", Some("sel/n"))],
+                want: &["up"],
+            },
+            Case {
+                name: "another selector is another cluster, even with the same name resolved",
+                wanted: &["sel2"],
+                running: &[("up", Some("sel/n"))],
+                want: &["d-0-0"],
+            },
+            Case {
+                name: "a selector still asked for keeps its key before a literal of its name",
+                wanted: &["n", "sel"],
+                running: &[("up", Some("sel/n"))],
+                want: &["d-0-0", "up"],
+            },
+            Case {
+                name: "a literal running keeps its key before a resolved one of that name",
+                wanted: &["n"],
+                running: &[("up", Some("sel/n")), ("d-0-0", Some("n"))],
+                want: &["d-0-0"],
             },
             Case {
                 name: "two keys serving one identity: the Upbound key wins",

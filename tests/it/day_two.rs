@@ -1,7 +1,7 @@
 //! Day 2: a running claim changes one field at a time. Each case composes a
-//! claim, turns every desired resource into what the provider would report
-//! (`support::provider`), changes one field, composes again, lets the
-//! provider catch up and composes once more, in both scopes. Throughout,
+//! claim, lets the model of the control plane create it
+//! (`support::control_plane`), changes one field, composes again, lets the
+//! control plane catch up and composes once more, in both scopes. Throughout,
 //! no key keeps a running resource while one of the fields AWS fixes at
 //! creation changes, no external name switches to another object, what was
 //! asked is composed (or kept with its Warning), the status pairs an id
@@ -16,9 +16,10 @@ use function_eks_pod_identity::protocol::structs::struct_to_json;
 use function_eks_pod_identity::protocol::v1::{Severity, Status};
 use serde_json::{json, Value};
 
+use crate::support::control_plane::aws::Association;
+use crate::support::control_plane::{external_name, ControlPlane, Scope, XR_CREATED};
 use crate::support::crd;
 use crate::support::function::{resource, Call};
-use crate::support::provider::{self, external_name, XR_CREATED};
 
 const XR_NAME: &str = "shop";
 const S3: &str = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
@@ -118,11 +119,12 @@ fn fixed(body: &Value, running: &Value, reported: bool) -> Value {
             asked[name].clone()
         }
     };
+    // A selector first: the provider writes its resolution back beside it.
     let cluster = || {
-        if asked.get("clusterNameRef").is_some() {
-            json!({"ref": [asked["clusterNameRef"]["name"], asked["clusterNameRef"]["namespace"]]})
-        } else if let Some(selector) = asked.get("clusterNameSelector") {
+        if let Some(selector) = asked.get("clusterNameSelector") {
             json!({"selector": [selector["matchControllerRef"], selector["matchLabels"], selector["namespace"]]})
+        } else if asked.get("clusterNameRef").is_some() {
+            json!({"ref": [asked["clusterNameRef"]["name"], asked["clusterNameRef"]["namespace"]]})
         } else {
             json!({"name": field("clusterName")})
         }
@@ -650,7 +652,29 @@ fn check(case: &Case, namespace: Option<&str>) {
 
     // Created, then observed as the provider reports it: a steady state.
     let created = run(&case.before, namespace, &nothing);
-    let observed = provider::observe(XR_NAME, namespace, &created.desired, &nothing);
+    let mut plane = if namespace.is_some() {
+        ControlPlane::new(Scope::Namespaced)
+    } else {
+        ControlPlane::new(Scope::Cluster)
+    };
+    // An association a claim names by id exists in EKS.
+    if let Some(id) = case.before["associationId"].as_str() {
+        plane.aws.associations.insert(
+            id.to_owned(),
+            Association {
+                region: "us-west-2".to_owned(),
+                cluster: "blue".to_owned(),
+                namespace: "shop".to_owned(),
+                service_account: "app".to_owned(),
+                role_arn: String::new(),
+                target_role_arn: None,
+                disable_session_tags: false,
+                tags: json!({}),
+            },
+        );
+    }
+    plane.settle(&created.desired);
+    let observed = plane.observed();
     assert_valid(&step("created"), &created.desired, &observed);
     let steady = run(&case.before, namespace, &observed);
     assert_eq!(
@@ -748,11 +772,8 @@ fn check(case: &Case, namespace: Option<&str>) {
 
     // The provider catches up: new keys are created, the old deleted, and
     // the next call changes nothing.
-    let kept: BTreeMap<String, Value> = observed
-        .into_iter()
-        .filter(|(key, _)| changed.desired.contains_key(key))
-        .collect();
-    let caught_up = provider::observe(XR_NAME, namespace, &changed.desired, &kept);
+    plane.settle(&changed.desired);
+    let caught_up = plane.observed();
     let settled = run(&case.after, namespace, &caught_up);
     let what = step("settled");
     assert_valid(&what, &settled.desired, &caught_up);

@@ -8,6 +8,7 @@ mod support;
 mod activation;
 mod bad_input;
 mod composition;
+mod convergence;
 mod crd_validation;
 mod crossplane_crds;
 mod day_two;

@@ -18,9 +18,9 @@ use function_eks_pod_identity::protocol::v1::Severity;
 use serde_json::{json, Value};
 
 use crate::guardrails::{input, render_with, xr, Xr, PREFIX};
+use crate::support::control_plane::{self, ControlPlane, Scope};
 use crate::support::crd;
 use crate::support::function::{assert_same, resource, Call};
-use crate::support::provider;
 use crate::well_known::{
     AUTHORITY, BUCKET_A as BUCKET, KEY_A as KEY, PARAMETERS, QUEUE, SECRETS, WORKSPACE,
     ZONE_A as ZONE,
@@ -221,7 +221,7 @@ fn every_add_on_composes_its_set_with_defaults_and_with_scoping_in_both_scopes()
                             &got,
                         );
                         assert_eq!(
-                            provider::external_name(body),
+                            control_plane::external_name(body),
                             Some(format!("well-known-{name}").as_str()),
                             "{case}: the inline policy's name in IAM"
                         );
@@ -233,8 +233,7 @@ fn every_add_on_composes_its_set_with_defaults_and_with_scoping_in_both_scopes()
                     Xr::Namespaced(namespace) => Some(namespace),
                     _ => None,
                 };
-                let observed =
-                    provider::observe("app", namespace, &answer.resources, &BTreeMap::new());
+                let observed = control_plane::created("app", namespace, &answer.resources);
                 let ready = call(claim, None, &observed);
                 assert_eq!(
                     ready.status["wellKnownPolicies"],
@@ -717,7 +716,7 @@ fn an_existing_role_composes_only_associations_that_name_it_in_both_scopes() {
         }
 
         // Observed: the status reports the role the associations report.
-        let observed = provider::observe("app", namespace, &answer.resources, &BTreeMap::new());
+        let observed = control_plane::created("app", namespace, &answer.resources);
         let ready = call(claim_xr, Some(step), &observed);
         assert_eq!(ready.status["roleArn"], json!(SHARED_ROLE));
         assert!(ready.status.get("roleName").is_none(), "{}", ready.status);
@@ -774,7 +773,7 @@ fn the_status_lists_a_set_once_all_its_resources_are_ready() {
     );
     let first = compose(claim.clone(), None);
     assert!(first.status.get("wellKnownPolicies").is_none());
-    let mut observed = provider::observe("app", None, &first.resources, &BTreeMap::new());
+    let mut observed = control_plane::created("app", None, &first.resources);
     // The EBS set's inline policy is not ready yet.
     observed.get_mut("well-known-ebscsidriver").unwrap()["status"]["conditions"] =
         json!([{"type": "Ready", "status": "False", "reason": "Creating"}]);
@@ -784,7 +783,7 @@ fn the_status_lists_a_set_once_all_its_resources_are_ready() {
         json!([{"name": "externalDNS", "source": AddOn::ExternalDns.source_version()}])
     );
     // Its attachment gone (deleted by hand): still not listed.
-    let mut observed = provider::observe("app", None, &first.resources, &BTreeMap::new());
+    let mut observed = control_plane::created("app", None, &first.resources);
     let attachment = observed
         .iter()
         .find(|(_, body)| body["kind"] == "RolePolicyAttachment")
@@ -796,7 +795,7 @@ fn the_status_lists_a_set_once_all_its_resources_are_ready() {
         partly.status["wellKnownPolicies"].as_array().unwrap().len(),
         1
     );
-    let observed = provider::observe("app", None, &first.resources, &BTreeMap::new());
+    let observed = control_plane::created("app", None, &first.resources);
     let all = call(claim, None, &observed);
     assert_eq!(
         all.status["wellKnownPolicies"],
@@ -896,7 +895,13 @@ fn day_two_changes_keep_keys_and_replace_nothing_in_place() {
         ] {
             let first = compose(xr(scope, change.before.clone()), None);
             assert!(first.fatal.is_empty(), "{}: {:?}", change.name, first.fatal);
-            let running = provider::observe("app", namespace, &first.resources, &BTreeMap::new());
+            let mut plane = match namespace {
+                Some(namespace) => ControlPlane::new(Scope::Namespaced).in_namespace(namespace),
+                None => ControlPlane::new(Scope::Cluster),
+            }
+            .named("app");
+            plane.settle(&first.resources);
+            let running = plane.observed();
             let second = call(xr(scope, change.after.clone()), None, &running);
             assert!(
                 second.fatal.is_empty(),
@@ -943,13 +948,14 @@ fn day_two_changes_keep_keys_and_replace_nothing_in_place() {
                 }
             }
             assert_eq!(
-                provider::external_name(&second.resources[association]),
-                provider::external_name(&running[association]),
+                control_plane::external_name(&second.resources[association]),
+                control_plane::external_name(&running[association]),
                 "{}: the association keeps its id",
                 change.name
             );
             // The provider catches up: the status follows what runs.
-            let caught_up = provider::observe("app", namespace, &second.resources, &running);
+            plane.settle(&second.resources);
+            let caught_up = plane.observed();
             let third = call(xr(scope, change.after.clone()), None, &caught_up);
             assert_eq!(
                 third.resources, second.resources,
