@@ -845,3 +845,89 @@ fn references_and_names_pass_to_the_association() {
         json!({"name": "blue", "policy": {"resolve": "Always"}})
     );
 }
+
+/// The step input's `ttl` is what the answer asks Crossplane for, in place
+/// of the function's `--ttl`; an unreadable one is refused at its path, and
+/// the answer keeps the function's.
+#[test]
+fn the_inputs_ttl_is_the_answers() {
+    struct Case {
+        name: &'static str,
+        reason: &'static str,
+        ttl: Value,
+        want_ttl: &'static str,
+        want_fatal: Option<&'static str>,
+    }
+    let cases = [
+        Case {
+            name: "absent",
+            reason: "no ttl: the function's own (Function::default, 60s)",
+            ttl: Value::Null,
+            want_ttl: "60s",
+            want_fatal: None,
+        },
+        Case {
+            name: "minutes",
+            reason: "5m asks to be called again after 300 s",
+            ttl: json!("5m"),
+            want_ttl: "300s",
+            want_fatal: None,
+        },
+        Case {
+            name: "bare seconds",
+            reason: "a bare number counts seconds, as --ttl does",
+            ttl: json!("90"),
+            want_ttl: "90s",
+            want_fatal: None,
+        },
+        Case {
+            name: "zero",
+            reason: "0 would make Crossplane requeue without pause",
+            ttl: json!("0s"),
+            want_ttl: "60s",
+            want_fatal: Some("input.ttl: \"0s\" is outside 1s to 24h"),
+        },
+        Case {
+            name: "beyond a day",
+            reason: "a drifted XR would wait longer than anyone notices",
+            ttl: json!("25h"),
+            want_ttl: "60s",
+            want_fatal: Some("input.ttl: \"25h\" is outside 1s to 24h"),
+        },
+        Case {
+            name: "a number",
+            reason: "the CRD declares a string, as Go's durations are written",
+            ttl: json!(300),
+            want_ttl: "60s",
+            want_fatal: Some("input.ttl: want a duration such as 90s, 5m or 1h"),
+        },
+        Case {
+            name: "days",
+            reason: "no unit beyond hours",
+            ttl: json!("1d"),
+            want_ttl: "60s",
+            want_fatal: Some("input.ttl: \"1d\" has unit \"d\"; use s, m or h"),
+        },
+    ];
+    for case in cases {
+        let call = Call {
+            xr: Some(upbound_xr()),
+            input: Some(json!({"ttl": case.ttl})),
+            ..Call::default()
+        };
+        let got = response_json(&Function::default().run(call.request()));
+        let fatal: Vec<&str> = got["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|result| result["severity"] == "SEVERITY_FATAL")
+            .map(|result| result["message"].as_str().unwrap())
+            .collect();
+        assert_same(
+            case.name,
+            case.reason,
+            &json!({"ttl": case.want_ttl, "fatal": case.want_fatal.into_iter().collect::<Vec<_>>()}),
+            &json!({"ttl": got["meta"]["ttl"], "fatal": fatal}),
+        );
+    }
+}
