@@ -931,3 +931,52 @@ fn the_inputs_ttl_is_the_answers() {
         );
     }
 }
+
+/// A cross-account association reports its target role and the external ID
+/// EKS generated for it (the provider's `atProvider` fields since v2.0.0):
+/// the target role's owner needs that ID for its trust policy. Both appear
+/// only once observed, and only as the association reports them.
+#[test]
+fn a_cross_account_association_reports_its_target_role_and_external_id() {
+    const TARGET: &str = "arn:aws:iam::444455556666:role/data";
+    const EXTERNAL_ID: &str = "us-west-2/111122223333/blue/shop/app";
+    let xr = with_parameters(|parameters| {
+        parameters["targetRoleArn"] = json!(TARGET);
+    });
+    let mut association = observed_association(true);
+    association["status"]["atProvider"]["targetRoleArn"] = json!(TARGET);
+    association["status"]["atProvider"]["externalId"] = json!(EXTERNAL_ID);
+    let status = |observed: Vec<(&'static str, Value)>| {
+        let call = Call {
+            xr: Some(xr.clone()),
+            observed,
+            ..Call::default()
+        };
+        let got = response_json(&Function::default().run(call.request()));
+        assert!(got.get("results").is_none(), "unexpected results: {got:#}");
+        got["desired"]["composite"]["resource"]["status"]["podIdentity"].clone()
+    };
+    let mut want = full_status();
+    want["targetRoleArn"] = json!(TARGET);
+    want["externalId"] = json!(EXTERNAL_ID);
+    want["associations"][0]["targetRoleArn"] = json!(TARGET);
+    want["associations"][0]["externalId"] = json!(EXTERNAL_ID);
+    assert_same(
+        "observed",
+        "the association's target role and external ID reach the status",
+        &want,
+        &status(vec![
+            ("iamRole", observed_role(true)),
+            ("podIdentityAssociation", association),
+        ]),
+    );
+    assert_same(
+        "not yet observed",
+        "the claim's targetRoleArn is not reported before the association says so",
+        &full_status(),
+        &status(vec![
+            ("iamRole", observed_role(true)),
+            ("podIdentityAssociation", observed_association(true)),
+        ]),
+    );
+}

@@ -974,6 +974,8 @@ fn xrd_parameters_are_the_documented_api() {
                 "associationId",
                 "associationArn",
                 "clusterName",
+                "targetRoleArn",
+                "externalId",
                 "associations",
                 "wellKnownPolicies"
             ])
@@ -1000,6 +1002,8 @@ fn check_status_associations(world: &World, status: &Value) {
         "serviceAccount",
         "associationId",
         "associationArn",
+        "targetRoleArn",
+        "externalId",
     ]
     .into_iter()
     .map(|name| (name.to_owned(), json!("string")))
