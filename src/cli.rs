@@ -9,6 +9,8 @@ use clap::builder::BoolishValueParser;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
+use crate::guardrails::input::parse_duration;
+
 /// The default listen address: every interface, IPv6 and (dual stack) IPv4.
 pub const DEFAULT_ADDRESS: &str = "[::]:9443";
 
@@ -84,24 +86,6 @@ pub enum Command {
     /// a Composition's guardrails: exit 0 when clean, 1 on an ERROR finding
     /// or a refusal, 2 when a file cannot be read.
     Lint(crate::lint::LintArgs),
-}
-
-/// Parses a whole number of seconds, minutes or hours.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(split) => text.split_at(split),
-        None => (text, "s"),
-    };
-    let count: u64 = digits
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration such as 90s, 5m or 1h"))?;
-    let scale = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        _ => return Err(format!("{text:?} has unit {unit:?}; use s, m or h")),
-    };
-    Ok(Duration::from_secs(count.saturating_mul(scale)))
 }
 
 /// Binds a listen address. `:PORT`, as Go spells every interface, binds

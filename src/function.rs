@@ -89,11 +89,7 @@ impl Function {
     #[must_use]
     pub fn new(ttl: Duration) -> Self {
         Self {
-            ttl: prost_types::Duration {
-                seconds: i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
-                // Below one billion by construction.
-                nanos: i32::try_from(ttl.subsec_nanos()).unwrap_or_default(),
-            },
+            ttl: proto_duration(ttl),
             inputs: Arc::default(),
         }
     }
@@ -132,13 +128,27 @@ impl Function {
             &observed.resources,
             &mut findings,
         ) {
-            Ok(planned) => apply(planned, composite, &observed.resources, &mut answer),
+            Ok(planned) => {
+                // The Composition's own TTL, once its input has been read.
+                if let (Some(ttl), Some(meta)) = (planned.ttl, answer.meta.as_mut()) {
+                    meta.ttl = Some(proto_duration(ttl));
+                }
+                apply(planned, composite, &observed.resources, &mut answer);
+            }
             Err(message) => response::fatal(&mut answer, INVALID_PARAMETERS, message),
         }
         Outcome {
             response: answer,
             findings,
         }
+    }
+}
+
+fn proto_duration(duration: Duration) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: i64::try_from(duration.as_secs()).unwrap_or(i64::MAX),
+        // Below one billion by construction.
+        nanos: i32::try_from(duration.subsec_nanos()).unwrap_or_default(),
     }
 }
 
@@ -191,6 +201,8 @@ struct Planned {
     warnings: Vec<Warning>,
     /// Conditions for the composite and its claim.
     conditions: Vec<Condition>,
+    /// The input's `ttl`, when it sets one.
+    ttl: Option<Duration>,
 }
 
 /// One condition for the composite and its claim.
@@ -282,6 +294,7 @@ fn plan(
         status,
         warnings,
         conditions,
+        ttl: input.ttl,
     })
 }
 
@@ -500,6 +513,7 @@ fn apply(
         status,
         warnings,
         conditions,
+        ttl: _,
     } = planned;
     for Warning { reason, message } in warnings {
         response::warning(answer, reason, message);

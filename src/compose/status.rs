@@ -50,6 +50,14 @@ pub struct PodIdentityStatus {
     /// The cluster's name, as the association resolved it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster_name: Option<String>,
+    /// The cross-account role EKS hands pods credentials for, as the
+    /// association reports it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_role_arn: Option<String>,
+    /// The external id EKS passes when it assumes the target role, which
+    /// the target role's trust policy checks (`sts:ExternalId`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
     /// Every association, sorted by cluster, namespace and service account.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub associations: Vec<AssociationStatus>,
@@ -86,6 +94,12 @@ pub struct AssociationStatus {
     /// The association's ARN, once observed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub association_arn: Option<String>,
+    /// The cross-account target role, once observed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_role_arn: Option<String>,
+    /// The external id of the cross-account chain, once observed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
 }
 
 impl PodIdentityStatus {
@@ -134,6 +148,8 @@ impl PodIdentityStatus {
                     service_account: pair.account.name.clone(),
                     association_id: at(resource, "associationId"),
                     association_arn: at(resource, "associationArn"),
+                    target_role_arn: at(resource, "targetRoleArn"),
+                    external_id: at(resource, "externalId"),
                 }
             })
             .collect();
@@ -170,6 +186,8 @@ impl PodIdentityStatus {
             association_id: at(first, "associationId"),
             association_arn: at(first, "associationArn"),
             cluster_name: at(first, "clusterName"),
+            target_role_arn: at(first, "targetRoleArn"),
+            external_id: at(first, "externalId"),
         }
     }
 
@@ -179,8 +197,13 @@ impl PodIdentityStatus {
         self.role_arn.is_none()
             && self.role_name.is_none()
             && self.cluster_name.is_none()
+            && self.target_role_arn.is_none()
+            && self.external_id.is_none()
             && self.associations.iter().all(|association| {
-                association.association_id.is_none() && association.association_arn.is_none()
+                association.association_id.is_none()
+                    && association.association_arn.is_none()
+                    && association.target_role_arn.is_none()
+                    && association.external_id.is_none()
             })
             && self.well_known_policies.is_empty()
     }
@@ -204,6 +227,8 @@ impl PodIdentityStatus {
             ("associationId", self.association_id),
             ("associationArn", self.association_arn),
             ("clusterName", self.cluster_name),
+            ("targetRoleArn", self.target_role_arn),
+            ("externalId", self.external_id),
         ]
         .into_iter()
         .filter_map(|(name, value)| Some((name, prost_types::Value::from(value?))))
@@ -242,6 +267,8 @@ impl AssociationStatus {
             ("serviceAccount", Some(self.service_account)),
             ("associationId", self.association_id),
             ("associationArn", self.association_arn),
+            ("targetRoleArn", self.target_role_arn),
+            ("externalId", self.external_id),
         ]
         .into_iter()
         .filter_map(|(name, value)| Some((name.to_owned(), prost_types::Value::from(value?))))
@@ -263,12 +290,16 @@ mod tests {
             association_id: Some("id".to_owned()),
             association_arn: Some("association".to_owned()),
             cluster_name: Some("cluster".to_owned()),
+            target_role_arn: Some("target".to_owned()),
+            external_id: Some("external".to_owned()),
             associations: vec![AssociationStatus {
                 cluster_name: Some("cluster".to_owned()),
                 namespace: "ns".to_owned(),
                 service_account: "sa".to_owned(),
                 association_id: None,
                 association_arn: Some("association".to_owned()),
+                target_role_arn: Some("target".to_owned()),
+                external_id: None,
             }],
             well_known_policies: vec![WellKnownStatus {
                 name: "velero".to_owned(),

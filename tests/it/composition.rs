@@ -845,3 +845,138 @@ fn references_and_names_pass_to_the_association() {
         json!({"name": "blue", "policy": {"resolve": "Always"}})
     );
 }
+
+/// The step input's `ttl` is what the answer asks Crossplane for, in place
+/// of the function's `--ttl`; an unreadable one is refused at its path, and
+/// the answer keeps the function's.
+#[test]
+fn the_inputs_ttl_is_the_answers() {
+    struct Case {
+        name: &'static str,
+        reason: &'static str,
+        ttl: Value,
+        want_ttl: &'static str,
+        want_fatal: Option<&'static str>,
+    }
+    let cases = [
+        Case {
+            name: "absent",
+            reason: "no ttl: the function's own (Function::default, 60s)",
+            ttl: Value::Null,
+            want_ttl: "60s",
+            want_fatal: None,
+        },
+        Case {
+            name: "minutes",
+            reason: "5m asks to be called again after 300 s",
+            ttl: json!("5m"),
+            want_ttl: "300s",
+            want_fatal: None,
+        },
+        Case {
+            name: "bare seconds",
+            reason: "a bare number counts seconds, as --ttl does",
+            ttl: json!("90"),
+            want_ttl: "90s",
+            want_fatal: None,
+        },
+        Case {
+            name: "zero",
+            reason: "0 would make Crossplane requeue without pause",
+            ttl: json!("0s"),
+            want_ttl: "60s",
+            want_fatal: Some("input.ttl: \"0s\" is outside 1s to 24h"),
+        },
+        Case {
+            name: "beyond a day",
+            reason: "a drifted XR would wait longer than anyone notices",
+            ttl: json!("25h"),
+            want_ttl: "60s",
+            want_fatal: Some("input.ttl: \"25h\" is outside 1s to 24h"),
+        },
+        Case {
+            name: "a number",
+            reason: "the CRD declares a string, as Go's durations are written",
+            ttl: json!(300),
+            want_ttl: "60s",
+            want_fatal: Some("input.ttl: want a duration such as 90s, 5m or 1h"),
+        },
+        Case {
+            name: "days",
+            reason: "no unit beyond hours",
+            ttl: json!("1d"),
+            want_ttl: "60s",
+            want_fatal: Some("input.ttl: \"1d\" has unit \"d\"; use s, m or h"),
+        },
+    ];
+    for case in cases {
+        let call = Call {
+            xr: Some(upbound_xr()),
+            input: Some(json!({"ttl": case.ttl})),
+            ..Call::default()
+        };
+        let got = response_json(&Function::default().run(call.request()));
+        let fatal: Vec<&str> = got["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|result| result["severity"] == "SEVERITY_FATAL")
+            .map(|result| result["message"].as_str().unwrap())
+            .collect();
+        assert_same(
+            case.name,
+            case.reason,
+            &json!({"ttl": case.want_ttl, "fatal": case.want_fatal.into_iter().collect::<Vec<_>>()}),
+            &json!({"ttl": got["meta"]["ttl"], "fatal": fatal}),
+        );
+    }
+}
+
+/// A cross-account association reports its target role and the external ID
+/// EKS generated for it (the provider's `atProvider` fields since v2.0.0):
+/// the target role's owner needs that ID for its trust policy. Both appear
+/// only once observed, and only as the association reports them.
+#[test]
+fn a_cross_account_association_reports_its_target_role_and_external_id() {
+    const TARGET: &str = "arn:aws:iam::444455556666:role/data";
+    const EXTERNAL_ID: &str = "us-west-2/111122223333/blue/shop/app";
+    let xr = with_parameters(|parameters| {
+        parameters["targetRoleArn"] = json!(TARGET);
+    });
+    let mut association = observed_association(true);
+    association["status"]["atProvider"]["targetRoleArn"] = json!(TARGET);
+    association["status"]["atProvider"]["externalId"] = json!(EXTERNAL_ID);
+    let status = |observed: Vec<(&'static str, Value)>| {
+        let call = Call {
+            xr: Some(xr.clone()),
+            observed,
+            ..Call::default()
+        };
+        let got = response_json(&Function::default().run(call.request()));
+        assert!(got.get("results").is_none(), "unexpected results: {got:#}");
+        got["desired"]["composite"]["resource"]["status"]["podIdentity"].clone()
+    };
+    let mut want = full_status();
+    want["targetRoleArn"] = json!(TARGET);
+    want["externalId"] = json!(EXTERNAL_ID);
+    want["associations"][0]["targetRoleArn"] = json!(TARGET);
+    want["associations"][0]["externalId"] = json!(EXTERNAL_ID);
+    assert_same(
+        "observed",
+        "the association's target role and external ID reach the status",
+        &want,
+        &status(vec![
+            ("iamRole", observed_role(true)),
+            ("podIdentityAssociation", association),
+        ]),
+    );
+    assert_same(
+        "not yet observed",
+        "the claim's targetRoleArn is not reported before the association says so",
+        &full_status(),
+        &status(vec![
+            ("iamRole", observed_role(true)),
+            ("podIdentityAssociation", observed_association(true)),
+        ]),
+    );
+}

@@ -19,6 +19,7 @@ mod guardrails_by_meaning;
 mod health;
 mod hostile;
 mod iam_catalogue;
+mod image;
 mod lint_command;
 mod observed;
 mod operations;

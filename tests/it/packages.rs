@@ -974,6 +974,8 @@ fn xrd_parameters_are_the_documented_api() {
                 "associationId",
                 "associationArn",
                 "clusterName",
+                "targetRoleArn",
+                "externalId",
                 "associations",
                 "wellKnownPolicies"
             ])
@@ -1000,6 +1002,8 @@ fn check_status_associations(world: &World, status: &Value) {
         "serviceAccount",
         "associationId",
         "associationArn",
+        "targetRoleArn",
+        "externalId",
     ]
     .into_iter()
     .map(|name| (name.to_owned(), json!("string")))
@@ -2378,7 +2382,7 @@ fn render_observed_resources_are_valid_ready_and_belong_to_the_xr() {
 // The container build
 
 #[test]
-fn dockerfile_builds_a_distroless_nonroot_image_serving_on_9443() {
+fn dockerfile_builds_a_static_nonroot_image_serving_on_9443() {
     let dockerfile = read(&root().join("Dockerfile"));
     let instructions: Vec<&str> = dockerfile
         .lines()
@@ -2405,11 +2409,15 @@ fn dockerfile_builds_a_distroless_nonroot_image_serving_on_9443() {
         version_at_least(tag, &minimum),
         "builder {tag} is older than rust-version {minimum}"
     );
-    assert!(
-        from[1].contains("distroless/cc-debian12:nonroot"),
-        "glibc binary: the cc distroless image"
+    assert_eq!(
+        from[1], "FROM scratch",
+        "an empty base, as scripts/build-packages builds it (tests/it/image.rs)"
     );
     assert!(dockerfile.contains("cargo build --release --locked"));
+    assert!(
+        dockerfile.contains("-C target-feature=+crt-static"),
+        "no libc in the image: the binary must be static"
+    );
     for line in [
         "USER 65532:65532",
         "EXPOSE 9443",
