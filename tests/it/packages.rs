@@ -130,7 +130,7 @@ const LEGACY: World = World {
     claim_kind: Some("PodIdentity"),
     namespaced: false,
     crossplane_version: ">=v1.14.1",
-    provider_version: ">=v1.11.0",
+    provider_version: ">=v2.0.0",
     extra_parameters: &[],
     // Crossplane 1.x knows no activation policy: the one for this world on
     // Crossplane v2 is an example to apply (examples/activation/).
