@@ -48,6 +48,10 @@ pub const ASSOCIATION_ADOPTED: &str = "AssociationAdopted";
 /// another association than the running one, which the function keeps.
 pub const ASSOCIATION_ID_KEPT: &str = "AssociationIdKept";
 
+/// The reason of the Warning that an observed resource is not what its
+/// key composes (another kind, or another controller), and is ignored.
+pub const OBSERVED_IGNORED: &str = "ObservedResourceIgnored";
+
 /// The reason of the Warnings for what the policy lint found.
 pub const POLICY_LINT: &str = "PolicyLint";
 
@@ -113,7 +117,7 @@ impl Function {
     pub fn run_reporting(&self, mut request: RunFunctionRequest) -> Outcome {
         let mut answer = response::to(&mut request, self.ttl);
         let mut findings = Vec::new();
-        let observed = request.observed.unwrap_or_default();
+        let mut observed = request.observed.unwrap_or_default();
         // Without an XR there is nothing to compose (and nothing to refuse).
         let Some(composite) = observed
             .composite
@@ -125,6 +129,8 @@ impl Function {
                 findings,
             };
         };
+        let xr = Composite::read(composite);
+        let ignored = observed::distrust(&mut observed.resources, xr.scope(), xr.uid);
         match plan(
             composite,
             &self.inputs,
@@ -132,7 +138,14 @@ impl Function {
             &observed.resources,
             &mut findings,
         ) {
-            Ok(planned) => apply(planned, composite, &observed.resources, &mut answer),
+            Ok(mut planned) => {
+                let ignored = ignored.into_iter().map(|message| Warning {
+                    reason: OBSERVED_IGNORED,
+                    message,
+                });
+                planned.warnings.splice(0..0, ignored);
+                apply(planned, composite, &observed.resources, &mut answer);
+            }
             Err(message) => response::fatal(&mut answer, INVALID_PARAMETERS, message),
         }
         Outcome {
@@ -224,11 +237,7 @@ fn plan(
     findings: &mut Vec<PolicyFinding>,
 ) -> Result<Planned, String> {
     let xr = Composite::read(composite);
-    let scope = if xr.namespace.is_some() {
-        Scope::Namespaced
-    } else {
-        Scope::Cluster
-    };
+    let scope = xr.scope();
     let parameters = xr
         .parameters
         .map(|parameters| {
@@ -548,6 +557,9 @@ fn apply(
 /// The parts of the observed XR the function reads.
 struct Composite<'a> {
     namespace: Option<&'a str>,
+    /// Its `metadata.uid`, which its composed resources' controller
+    /// reference names.
+    uid: Option<&'a str>,
     /// The claim's namespace, on a cluster-scoped XR made for a claim.
     claim_namespace: Option<&'a str>,
     /// When the XR was created (`metadata.creationTimestamp`).
@@ -559,10 +571,20 @@ impl<'a> Composite<'a> {
     fn read(composite: &'a Struct) -> Self {
         Self {
             namespace: path::text(composite, &["metadata", "namespace"]),
+            uid: path::text(composite, &["metadata", "uid"]),
             claim_namespace: path::text(composite, &["metadata", "labels", CLAIM_NAMESPACE_LABEL]),
             created: path::text(composite, &["metadata", "creationTimestamp"]),
             parameters: path::object(composite, &["spec"])
                 .and_then(|spec| spec.fields.get("parameters")),
+        }
+    }
+
+    /// Namespaced XRs compose namespaced managed resources.
+    fn scope(&self) -> Scope {
+        if self.namespace.is_some() {
+            Scope::Namespaced
+        } else {
+            Scope::Cluster
         }
     }
 }
