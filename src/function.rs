@@ -14,7 +14,7 @@ use prost_types::Struct;
 
 use crate::compose::observed::{self, AdoptedRole, RunningRole};
 use crate::compose::status::{self, PodIdentityStatus};
-use crate::compose::{self, synced, Composed, KeptRole, Layout};
+use crate::compose::{self, synced, tenancy, Composed, KeptRole, Layout};
 use crate::guardrails::input::FunctionInput;
 use crate::guardrails::{self, Claim};
 pub use crate::params::findings::PolicyFinding;
@@ -238,6 +238,8 @@ fn plan(
 ) -> Result<Planned, String> {
     let xr = Composite::read(composite);
     let scope = xr.scope();
+    let tenant = tenancy::of_xr(xr.namespace, xr.claim_namespace);
+    tenancy::check(observed, scope, tenant).map_err(refusal)?;
     let parameters = xr
         .parameters
         .map(|parameters| {
@@ -280,6 +282,7 @@ fn plan(
     let options = compose::Options {
         usages: input.usages,
         namespace: xr.namespace,
+        tenant,
         layout: &layout,
         role: kept,
         association_ids: &association_ids,

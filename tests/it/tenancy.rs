@@ -10,6 +10,7 @@ use function_eks_pod_identity::protocol::v1::{RunFunctionResponse, Severity};
 use serde_json::{json, Value};
 
 use crate::guardrails::read;
+use crate::support::cel::Rule;
 use crate::support::function::{assert_same, Call};
 
 const V1: &str = "package/configuration/apis/composition.yaml";
@@ -316,4 +317,300 @@ fn the_warning_names_the_key_and_what_was_found_there() {
         messages,
         ["iamRole: the observed resource under this key is a \"ConfigMap\" of \"v1\", not the iam.aws.upbound.io Role the function composes for this XR; it is ignored (no external name, id, readiness or status is read from it) and iamRole is composed as though nothing ran under it. Ask the platform team what put it there"]
     );
+}
+
+// ---------------------------------------------------------------------------
+// The XRDs pin the Composition
+
+const V1_XRD: &str = "package/configuration/apis/definition.yaml";
+const V2_XRD: &str = "package/configuration-v2/apis/definition.yaml";
+
+/// The messages of the XRD's `spec` rules that refuse `spec`, as an API
+/// server evaluates them on a claim or XR being created or updated (an
+/// error refuses as a false rule does).
+fn refused_by_spec_rules(xrd: &Value, spec: &Value) -> Vec<String> {
+    let rules = xrd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        ["x-kubernetes-validations"]
+        .as_array()
+        .expect("rules on spec");
+    rules
+        .iter()
+        .filter_map(|rule| {
+            let text = rule["rule"].as_str().unwrap();
+            let parsed = Rule::parse(text).unwrap_or_else(|error| panic!("{text}: {error}"));
+            (parsed.holds(spec) != Ok(true)).then(|| rule["message"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn the_xrds_enforce_their_composition_and_refuse_older_revisions() {
+    let parameters = json!({
+        "region": "us-west-2",
+        "clusterName": "blue",
+        "serviceAccount": {"name": "app", "namespace": "shop"},
+    });
+    for (file, composition, crossplane_fields) in [
+        (V1_XRD, "xpodidentities.aws.platform.upbound.io", false),
+        (V2_XRD, "podidentities.aws.platform.upbound.io", true),
+    ] {
+        let xrd: Value = serde_norway::from_str(&read(file)).unwrap();
+        assert_eq!(
+            xrd["spec"]["enforcedCompositionRef"]["name"],
+            json!(composition),
+            "{file}"
+        );
+        assert!(xrd["spec"].get("defaultCompositionRef").is_none(), "{file}");
+        // Crossplane's fields: in v1 beside parameters, in v2 under
+        // spec.crossplane.
+        let spec = |fields: Value| {
+            let mut spec = json!({"parameters": parameters});
+            if crossplane_fields {
+                spec["crossplane"] = fields;
+            } else {
+                for (key, value) in fields.as_object().unwrap() {
+                    spec[key] = value.clone();
+                }
+            }
+            spec
+        };
+        let latest = json!({"name": format!("{composition}-7c3e1a9")});
+        let old = json!({"name": format!("{composition}-0b5d2f4")});
+        let accepted = [
+            ("what a tenant writes", spec(json!({}))),
+            (
+                "what Crossplane writes on the XR: the enforced Composition, the latest revision",
+                spec(json!({
+                    "compositionRef": {"name": composition},
+                    "compositionRevisionRef": latest,
+                    "compositionUpdatePolicy": "Automatic",
+                    "resourceRefs": [{"apiVersion": "iam.aws.upbound.io/v1beta1", "kind": "Role", "name": "app-7xk2p-abcde"}],
+                })),
+            ),
+            (
+                "what Crossplane writes on a claim (v1): the same, and the bound XR",
+                spec(json!({
+                    "compositionRef": {"name": composition},
+                    "compositionRevisionRef": latest,
+                    "compositionUpdatePolicy": "Automatic",
+                    "compositeDeletePolicy": "Background",
+                    "resourceRef": {"apiVersion": "aws.platform.upbound.io/v1alpha1", "kind": "XPodIdentity", "name": "app-7xk2p"},
+                })),
+            ),
+            (
+                "a tenant's revision under Automatic: Crossplane replaces it with the latest",
+                spec(
+                    json!({"compositionRevisionRef": old, "compositionUpdatePolicy": "Automatic"}),
+                ),
+            ),
+        ];
+        for (name, spec) in accepted {
+            assert_eq!(
+                refused_by_spec_rules(&xrd, &spec),
+                Vec::<String>::new(),
+                "{file}: {name}"
+            );
+        }
+        let prefix = if crossplane_fields {
+            "spec.crossplane."
+        } else {
+            ""
+        };
+        let manual = format!("{prefix}compositionUpdatePolicy Manual is refused: every {} runs the latest revision of the platform's Composition, whose guardrails apply to it", if crossplane_fields { "XR" } else { "claim" });
+        let selector = format!("{prefix}compositionRevisionSelector is refused: every {} runs the latest revision of the platform's Composition", if crossplane_fields { "XR" } else { "claim" });
+        let other = format!("{prefix}compositionRef may name only the Composition {composition}");
+        let refused = [
+            (
+                "pinned to an older revision, as the issue found",
+                spec(json!({"compositionUpdatePolicy": "Manual", "compositionRevisionRef": old})),
+                vec![manual.clone()],
+            ),
+            (
+                "Manual alone: pinned to whatever revision is latest today",
+                spec(json!({"compositionUpdatePolicy": "Manual"})),
+                vec![manual.clone()],
+            ),
+            (
+                "an older revision chosen by its hash label",
+                spec(
+                    json!({"compositionRevisionSelector": {"matchLabels": {"crossplane.io/composition-hash": "0b5d2f4"}}}),
+                ),
+                vec![selector],
+            ),
+            (
+                "another Composition, without guardrails",
+                spec(json!({"compositionRef": {"name": "no-guardrails"}})),
+                vec![other],
+            ),
+        ];
+        for (name, spec, want) in refused {
+            assert_eq!(refused_by_spec_rules(&xrd, &spec), want, "{file}: {name}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tenancy recorded on what runs
+
+const TENANT_LABEL: &str = "eks-pod-identity.fn.crossplane.io/tenant";
+
+/// An XR made without a claim: the platform's.
+fn platform_xr() -> Value {
+    let mut xr = xr(Scope::Claim);
+    xr["metadata"].as_object_mut().unwrap().remove("labels");
+    xr
+}
+
+/// The observed role and association of `scope`, controlled by the XR and
+/// labelled `labels`.
+fn running(scope: Scope, labels: &Value) -> Vec<(&'static str, Value)> {
+    let (iam, eks) = scope.groups();
+    let mut role = role(iam, "Role", Some(XR_UID));
+    let mut association = association(eks, "PodIdentityAssociation", Some(XR_UID));
+    role["metadata"]["labels"] = labels.clone();
+    association["metadata"]["labels"] = labels.clone();
+    vec![("iamRole", role), ("podIdentityAssociation", association)]
+}
+
+/// The FATAL messages of a call and whether it composed anything.
+fn refused(
+    composition: &str,
+    xr: Value,
+    observed: Vec<(&'static str, Value)>,
+) -> (Vec<String>, bool) {
+    let call = Call {
+        xr: Some(xr),
+        input: Some(baseline(composition)),
+        observed,
+        ..Call::default()
+    };
+    let response = Function::default().run(call.request());
+    let fatal = response
+        .results
+        .iter()
+        .filter(|result| result.severity == i32::from(Severity::Fatal))
+        .map(|result| result.message.clone())
+        .collect();
+    let composed = response
+        .desired
+        .is_some_and(|desired| !desired.resources.is_empty());
+    (fatal, composed)
+}
+
+#[test]
+fn an_xr_whose_tenant_differs_from_what_runs_changes_nothing() {
+    let taken = |now: &str, then: &str| {
+        format!("cannot compose EKS Pod Identity: this XR is now {now}'s, but its running resources were created for {then} (iamRole, podIdentityAssociation): a claim may not take over what another tenant owns (such as a platform XR bound through spec.resourceRef, or an XR relabelled to another claim's namespace). Nothing is composed and nothing running changes; the platform team must move these resources back to their tenant's XR, or orphan them, before deleting this claim or XR, since deleting it deletes them")
+    };
+    let platform = "the platform (\"platform.xr\": an XR made without a claim)";
+    for composition in [V1, V2] {
+        let cases = [
+            (
+                "a claim in shop binds a platform XR (spec.resourceRef): Crossplane copies the claim's labels onto it",
+                xr(Scope::Claim),
+                running(Scope::Claim, &json!({TENANT_LABEL: "platform.xr"})),
+                taken("namespace \"shop\"", platform),
+            ),
+            (
+                "the same, with resources composed before tenants were recorded: Crossplane's own label says no claim",
+                xr(Scope::Claim),
+                running(Scope::Claim, &json!({"crossplane.io/claim-namespace": ""})),
+                taken("namespace \"shop\"", platform),
+            ),
+            (
+                "a claim XR relabelled to another namespace",
+                xr(Scope::Claim),
+                running(Scope::Claim, &json!({TENANT_LABEL: "billing", "crossplane.io/claim-namespace": "billing"})),
+                taken("namespace \"shop\"", "namespace \"billing\""),
+            ),
+            (
+                "a platform XR relabelled from a claim's",
+                platform_xr(),
+                running(Scope::Claim, &json!({TENANT_LABEL: "billing"})),
+                taken(platform, "namespace \"billing\""),
+            ),
+            (
+                "a namespaced XR whose resources record another namespace",
+                xr(Scope::Namespaced),
+                running(Scope::Namespaced, &json!({TENANT_LABEL: "billing"})),
+                taken("namespace \"shop\"", "namespace \"billing\""),
+            ),
+        ];
+        for (name, xr, observed, want) in cases {
+            let (fatal, composed) = refused(composition, xr, observed);
+            assert_eq!(fatal, [want], "{composition}: {name}");
+            assert!(!composed, "{composition}: {name}: nothing is composed");
+        }
+    }
+}
+
+#[test]
+fn what_runs_records_its_tenant_and_keeps_it_across_parameter_edits() {
+    for composition in [V1, V2] {
+        for (scope, xr, tenant, legacy) in [
+            (
+                Scope::Claim,
+                xr(Scope::Claim),
+                "shop",
+                json!({"crossplane.io/claim-namespace": "shop"}),
+            ),
+            (
+                Scope::Claim,
+                platform_xr(),
+                "platform.xr",
+                json!({"crossplane.io/claim-namespace": ""}),
+            ),
+            (Scope::Namespaced, xr(Scope::Namespaced), "shop", json!({})),
+        ] {
+            let case = format!("{composition} {scope:?} {tenant}");
+            // Before tenants were recorded: no label of the function's.
+            // Then day 2 with the record: only the parameters change.
+            let recorded = json!({TENANT_LABEL: tenant});
+            for (when, labels) in [
+                ("composed before the record", &legacy),
+                ("recorded", &recorded),
+            ] {
+                let mut edited = xr.clone();
+                edited["spec"]["parameters"]["managedPolicyArns"] =
+                    json!(["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]);
+                edited["spec"]["parameters"]["tags"] = json!({"cost-center": "42"});
+                let call = Call {
+                    xr: Some(edited),
+                    input: Some(baseline(composition)),
+                    observed: running(scope, labels),
+                    ..Call::default()
+                };
+                let response = Function::default().run(call.request());
+                let fatal: Vec<&str> = response
+                    .results
+                    .iter()
+                    .filter(|result| result.severity == i32::from(Severity::Fatal))
+                    .map(|result| result.message.as_str())
+                    .collect();
+                assert!(fatal.is_empty(), "{case}, {when}: {fatal:?}");
+                let desired = response.desired.unwrap_or_default();
+                assert!(desired.resources.len() >= 3, "{case}, {when}");
+                for (key, resource) in &desired.resources {
+                    let body = struct_to_json(resource.resource.as_ref().unwrap()).unwrap();
+                    assert_eq!(
+                        body["metadata"]["labels"][TENANT_LABEL],
+                        json!(tenant),
+                        "{case}, {when}: {key} records its tenant"
+                    );
+                }
+                // What runs keeps its name and id.
+                let external = |key: &str| {
+                    struct_to_json(desired.resources[key].resource.as_ref().unwrap()).unwrap()
+                        ["metadata"]["annotations"]["crossplane.io/external-name"]
+                        .clone()
+                };
+                assert_eq!(external("iamRole"), json!(ORG_ROLE), "{case}, {when}");
+                assert_eq!(
+                    external("podIdentityAssociation"),
+                    json!(OTHER_ASSOCIATION),
+                    "{case}, {when}"
+                );
+            }
+        }
+    }
 }
