@@ -267,11 +267,32 @@ fn plan(
         .and_then(|resource| resource.resource.as_ref());
     // An existing role (`roleArn`) is not ours to keep or report on; a role
     // still observed is one Crossplane is deleting.
-    let kept = if parameters.role_arn.is_some() {
+    // A claim's new role without roleName is named inside its tenant's
+    // space; a running role keeps whatever name it has.
+    let generated = if parameters.role_arn.is_none() {
+        xr.name.and_then(|name| tenancy::role_name(tenant, name))
+    } else {
+        None
+    };
+    let mut kept = if parameters.role_arn.is_some() {
         KeptRole::default()
     } else {
-        read_role(observed_role, xr.created, &parameters, &mut warnings)
+        read_role(
+            observed_role,
+            xr.created,
+            generated.as_deref(),
+            &parameters,
+            &mut warnings,
+        )
     };
+    let named = observed_role
+        .and_then(|role| path::text(role, &["metadata", "annotations", compose::EXTERNAL_NAME]));
+    if parameters.role.name.is_none()
+        && kept.name.is_none()
+        && (observed_role.is_none() || named == generated.as_deref())
+    {
+        kept.name = generated.as_deref();
+    }
     let association_ids = association_ids(
         &layout,
         &parameters,
@@ -303,6 +324,7 @@ fn plan(
 fn read_role<'o>(
     role: Option<&'o Struct>,
     xr_created: Option<&str>,
+    generated: Option<&str>,
     parameters: &params::Parameters,
     warnings: &mut Vec<Warning>,
 ) -> KeptRole<'o> {
@@ -317,7 +339,14 @@ fn read_role<'o>(
     }
     let settings = role
         .and_then(RunningRole::of)
-        .map(|running| running.keep(&parameters.role))
+        .map(|mut running| {
+            // A role the function named within its tenant's space is as
+            // generated as one the provider named.
+            if generated == Some(running.name) {
+                running.generated = Some(running.name);
+            }
+            running.keep(&parameters.role)
+        })
         .unwrap_or_default();
     for (reason, message) in [
         (ROLE_NAME_KEPT, settings.name),
@@ -559,6 +588,8 @@ fn apply(
 
 /// The parts of the observed XR the function reads.
 struct Composite<'a> {
+    /// Its `metadata.name`.
+    name: Option<&'a str>,
     namespace: Option<&'a str>,
     /// Its `metadata.uid`, which its composed resources' controller
     /// reference names.
@@ -573,6 +604,7 @@ struct Composite<'a> {
 impl<'a> Composite<'a> {
     fn read(composite: &'a Struct) -> Self {
         Self {
+            name: path::text(composite, &["metadata", "name"]),
             namespace: path::text(composite, &["metadata", "namespace"]),
             uid: path::text(composite, &["metadata", "uid"]),
             claim_namespace: path::text(composite, &["metadata", "labels", CLAIM_NAMESPACE_LABEL]),

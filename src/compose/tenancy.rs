@@ -111,3 +111,38 @@ fn described(tenant: &str) -> String {
         format!("namespace {}", shown(tenant))
     }
 }
+
+/// IAM's longest role name.
+const MAX_ROLE_NAME: usize = 64;
+
+/// The name of a new role a claim's XR composes without `roleName`:
+/// `<tenant>.<XR name>`, inside the tenant's own `{namespace}.*` space.
+///
+/// Left to the provider, the role would be named after its managed
+/// resource, `<XR name>-<suffix>`, and a claim's XR is named after the
+/// claim, which may hold periods: namespace `shop`'s claim `billing.reader`
+/// would get a role inside namespace `billing`'s space, which `billing`
+/// could then name and adopt. XR names are unique (per namespace on v2, so
+/// the namespace prefix keeps them apart); one too long for IAM keeps its
+/// start and ends in a hash of the whole. `None` for the platform's XRs,
+/// whose roles the provider names as before.
+#[must_use]
+pub fn role_name(tenant: &str, xr_name: &str) -> Option<String> {
+    if tenant == PLATFORM_TENANT || xr_name.is_empty() {
+        return None;
+    }
+    let whole = format!("{tenant}.{xr_name}");
+    if whole.len() <= MAX_ROLE_NAME {
+        return Some(whole);
+    }
+    let hash = format!(
+        "{:08x}",
+        crate::compose::keys::fnv1a(whole.as_bytes()) & 0xffff_ffff
+    );
+    // XR and namespace names are ASCII, so any byte is a char boundary.
+    let kept = whole
+        .get(..MAX_ROLE_NAME - hash.len() - 1)
+        .unwrap_or_default()
+        .trim_end_matches(['.', '-']);
+    Some(format!("{kept}-{hash}"))
+}

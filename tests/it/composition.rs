@@ -671,8 +671,11 @@ fn namespaced_xr_composes_namespaced_resources() {
         );
         body
     };
+    // A claim's new role is named within its namespace's space.
+    let mut role = namespaced(upbound_role(), "iam.aws.m.upbound.io/v1beta1");
+    role["metadata"]["annotations"] = json!({"crossplane.io/external-name": "shop.shop-app"});
     let want = json!({
-        "iamRole": namespaced(upbound_role(), "iam.aws.m.upbound.io/v1beta1"),
+        "iamRole": role,
         CNI_KEY: namespaced(upbound_attachment(), "iam.aws.m.upbound.io/v1beta1"),
         INLINE_KEY: namespaced(upbound_inline(), "iam.aws.m.upbound.io/v1beta1"),
         "podIdentityAssociation": namespaced(upbound_association(), "eks.aws.m.upbound.io/v1beta1"),

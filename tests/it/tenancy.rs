@@ -203,8 +203,9 @@ fn run(composition: &str, scope: Scope, observed: Vec<(&'static str, Value)>) ->
 
 #[test]
 fn observed_resources_that_are_not_what_their_key_composes_lend_nothing() {
+    // The role composes as a new one: named within the tenant's space.
     let nothing_lent = json!({
-        "role": null,
+        "role": "shop.app-7xk2p",
         "association": null,
         "status": null,
         "ready": [],
@@ -613,4 +614,102 @@ fn what_runs_records_its_tenant_and_keeps_it_across_parameter_edits() {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Names no other tenant can reach
+
+/// The external name of the role a call composes, and its FATALs and
+/// Warnings' reasons.
+fn role_named(
+    composition: &str,
+    xr: Value,
+    observed: Vec<(&'static str, Value)>,
+) -> (Value, Value) {
+    let call = Call {
+        xr: Some(xr),
+        input: Some(baseline(composition)),
+        observed,
+        ..Call::default()
+    };
+    let response = Function::default().run(call.request());
+    let got = lent(&response);
+    (got["role"].clone(), got["results"].clone())
+}
+
+#[test]
+fn a_claims_generated_role_name_lies_in_its_own_tenants_space() {
+    for composition in [V1, V2] {
+        for scope in [Scope::Claim, Scope::Namespaced] {
+            let case = format!("{composition} {scope:?}");
+            // Namespace shop's claim billing.reader: its XR is named after it.
+            let mut claim = xr(scope);
+            claim["metadata"]["name"] = json!("billing.reader-7xk2p");
+            let (name, results) = role_named(composition, claim.clone(), vec![]);
+            assert_eq!(name, json!("shop.billing.reader-7xk2p"), "{case}");
+            assert_eq!(results, json!([]), "{case}");
+
+            // billing cannot ask for it: it is not in billing.*.
+            let mut billing = xr(scope);
+            if matches!(scope, Scope::Claim) {
+                billing["metadata"]["labels"]["crossplane.io/claim-namespace"] = json!("billing");
+            } else {
+                billing["metadata"]["namespace"] = json!("billing");
+            }
+            billing["spec"]["parameters"]["serviceAccount"]["namespace"] = json!("billing");
+            billing["spec"]["parameters"]["roleName"] = json!("shop.billing.reader-7xk2p");
+            let (fatal, composed) = refused(composition, billing, vec![]);
+            assert!(!composed, "{case}");
+            assert_eq!(fatal.len(), 1, "{case}: {fatal:?}");
+            assert!(
+                fatal[0].contains("spec.parameters.roleName: shop.billing.reader-7xk2p is refused by guardrails.roleNames"),
+                "{case}: {fatal:?}"
+            );
+
+            // Running roles keep their names, with no Warning: one the
+            // provider named after its managed resource (before this
+            // change), and one named by the function.
+            let (iam, _) = scope.groups();
+            // The provider's own annotation holds the first: the function
+            // emits none, as before, and keeps emitting its own name.
+            for (running, emitted) in [
+                ("billing.reader-7xk2p-abcde", Value::Null),
+                (
+                    "shop.billing.reader-7xk2p",
+                    json!("shop.billing.reader-7xk2p"),
+                ),
+            ] {
+                let mut role = role(iam, "Role", Some(XR_UID));
+                role["metadata"]["name"] = json!("billing.reader-7xk2p-abcde");
+                role["metadata"]["annotations"]["crossplane.io/external-name"] = json!(running);
+                let (name, results) =
+                    role_named(composition, claim.clone(), vec![("iamRole", role)]);
+                assert_eq!(name, emitted, "{case}: {running}");
+                assert_eq!(results, json!([]), "{case}: {running}");
+            }
+        }
+        // The platform's XRs are named by the provider, as before.
+        let (name, _) = role_named(composition, platform_xr(), vec![]);
+        assert_eq!(name, Value::Null, "{composition}");
+    }
+}
+
+#[test]
+fn long_generated_role_names_fit_iam_and_stay_apart() {
+    let mut names = std::collections::BTreeSet::new();
+    for suffix in ["a", "b"] {
+        let mut claim = xr(Scope::Claim);
+        claim["metadata"]["name"] = json!(format!("{}-{suffix}", "x".repeat(100)));
+        let (name, _) = role_named(V1, claim, vec![]);
+        let name = name.as_str().unwrap().to_owned();
+        assert!(name.len() <= 64, "{name}");
+        assert!(name.starts_with("shop."), "{name}");
+        assert!(
+            name.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b)),
+            "{name}"
+        );
+        names.insert(name);
+    }
+    assert_eq!(names.len(), 2, "{names:?}");
 }
