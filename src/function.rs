@@ -14,7 +14,7 @@ use prost_types::Struct;
 
 use crate::compose::observed::{self, AdoptedRole, RunningRole};
 use crate::compose::status::{self, PodIdentityStatus};
-use crate::compose::{self, synced, Composed, KeptRole, Layout};
+use crate::compose::{self, synced, tenancy, Composed, KeptRole, Layout};
 use crate::guardrails::input::FunctionInput;
 use crate::guardrails::{self, Claim};
 pub use crate::params::findings::PolicyFinding;
@@ -47,6 +47,10 @@ pub const ASSOCIATION_ADOPTED: &str = "AssociationAdopted";
 /// The reason of the Warning that the claim's `associationId` names
 /// another association than the running one, which the function keeps.
 pub const ASSOCIATION_ID_KEPT: &str = "AssociationIdKept";
+
+/// The reason of the Warning that an observed resource is not what its
+/// key composes (another kind, or another controller), and is ignored.
+pub const OBSERVED_IGNORED: &str = "ObservedResourceIgnored";
 
 /// The reason of the Warnings for what the policy lint found.
 pub const POLICY_LINT: &str = "PolicyLint";
@@ -109,7 +113,7 @@ impl Function {
     pub fn run_reporting(&self, mut request: RunFunctionRequest) -> Outcome {
         let mut answer = response::to(&mut request, self.ttl);
         let mut findings = Vec::new();
-        let observed = request.observed.unwrap_or_default();
+        let mut observed = request.observed.unwrap_or_default();
         // Without an XR there is nothing to compose (and nothing to refuse).
         let Some(composite) = observed
             .composite
@@ -121,6 +125,8 @@ impl Function {
                 findings,
             };
         };
+        let xr = Composite::read(composite);
+        let ignored = observed::distrust(&mut observed.resources, xr.scope(), xr.uid);
         match plan(
             composite,
             &self.inputs,
@@ -128,11 +134,16 @@ impl Function {
             &observed.resources,
             &mut findings,
         ) {
-            Ok(planned) => {
+            Ok(mut planned) => {
                 // The Composition's own TTL, once its input has been read.
                 if let (Some(ttl), Some(meta)) = (planned.ttl, answer.meta.as_mut()) {
                     meta.ttl = Some(proto_duration(ttl));
                 }
+                let ignored = ignored.into_iter().map(|message| Warning {
+                    reason: OBSERVED_IGNORED,
+                    message,
+                });
+                planned.warnings.splice(0..0, ignored);
                 apply(planned, composite, &observed.resources, &mut answer);
             }
             Err(message) => response::fatal(&mut answer, INVALID_PARAMETERS, message),
@@ -236,11 +247,9 @@ fn plan(
     findings: &mut Vec<PolicyFinding>,
 ) -> Result<Planned, String> {
     let xr = Composite::read(composite);
-    let scope = if xr.namespace.is_some() {
-        Scope::Namespaced
-    } else {
-        Scope::Cluster
-    };
+    let scope = xr.scope();
+    let tenant = tenancy::of_xr(xr.namespace, xr.claim_namespace);
+    tenancy::check(observed, scope, tenant).map_err(refusal)?;
     let parameters = xr
         .parameters
         .map(|parameters| {
@@ -268,11 +277,32 @@ fn plan(
         .and_then(|resource| resource.resource.as_ref());
     // An existing role (`roleArn`) is not ours to keep or report on; a role
     // still observed is one Crossplane is deleting.
-    let kept = if parameters.role_arn.is_some() {
+    // A claim's new role without roleName is named inside its tenant's
+    // space; a running role keeps whatever name it has.
+    let generated = if parameters.role_arn.is_none() {
+        xr.name.and_then(|name| tenancy::role_name(tenant, name))
+    } else {
+        None
+    };
+    let mut kept = if parameters.role_arn.is_some() {
         KeptRole::default()
     } else {
-        read_role(observed_role, xr.created, &parameters, &mut warnings)
+        read_role(
+            observed_role,
+            xr.created,
+            generated.as_deref(),
+            &parameters,
+            &mut warnings,
+        )
     };
+    let named = observed_role
+        .and_then(|role| path::text(role, &["metadata", "annotations", compose::EXTERNAL_NAME]));
+    if parameters.role.name.is_none()
+        && kept.name.is_none()
+        && (observed_role.is_none() || named == generated.as_deref())
+    {
+        kept.name = generated.as_deref();
+    }
     let association_ids = association_ids(
         &layout,
         &parameters,
@@ -283,6 +313,7 @@ fn plan(
     let options = compose::Options {
         usages: input.usages,
         namespace: xr.namespace,
+        tenant,
         layout: &layout,
         role: kept,
         association_ids: &association_ids,
@@ -304,6 +335,7 @@ fn plan(
 fn read_role<'o>(
     role: Option<&'o Struct>,
     xr_created: Option<&str>,
+    generated: Option<&str>,
     parameters: &params::Parameters,
     warnings: &mut Vec<Warning>,
 ) -> KeptRole<'o> {
@@ -318,7 +350,14 @@ fn read_role<'o>(
     }
     let settings = role
         .and_then(RunningRole::of)
-        .map(|running| running.keep(&parameters.role))
+        .map(|mut running| {
+            // A role the function named within its tenant's space is as
+            // generated as one the provider named.
+            if generated == Some(running.name) {
+                running.generated = Some(running.name);
+            }
+            running.keep(&parameters.role)
+        })
         .unwrap_or_default();
     for (reason, message) in [
         (ROLE_NAME_KEPT, settings.name),
@@ -561,7 +600,12 @@ fn apply(
 
 /// The parts of the observed XR the function reads.
 struct Composite<'a> {
+    /// Its `metadata.name`.
+    name: Option<&'a str>,
     namespace: Option<&'a str>,
+    /// Its `metadata.uid`, which its composed resources' controller
+    /// reference names.
+    uid: Option<&'a str>,
     /// The claim's namespace, on a cluster-scoped XR made for a claim.
     claim_namespace: Option<&'a str>,
     /// When the XR was created (`metadata.creationTimestamp`).
@@ -572,11 +616,22 @@ struct Composite<'a> {
 impl<'a> Composite<'a> {
     fn read(composite: &'a Struct) -> Self {
         Self {
+            name: path::text(composite, &["metadata", "name"]),
             namespace: path::text(composite, &["metadata", "namespace"]),
+            uid: path::text(composite, &["metadata", "uid"]),
             claim_namespace: path::text(composite, &["metadata", "labels", CLAIM_NAMESPACE_LABEL]),
             created: path::text(composite, &["metadata", "creationTimestamp"]),
             parameters: path::object(composite, &["spec"])
                 .and_then(|spec| spec.fields.get("parameters")),
+        }
+    }
+
+    /// Namespaced XRs compose namespaced managed resources.
+    fn scope(&self) -> Scope {
+        if self.namespace.is_some() {
+            Scope::Namespaced
+        } else {
+            Scope::Cluster
         }
     }
 }

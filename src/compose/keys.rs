@@ -85,7 +85,7 @@ fn derived(prefix: &str, readable: &str, identity: &str) -> String {
 const HASH_DIGITS: usize = 8;
 
 /// 64-bit FNV-1a: tiny, and fixed forever, which keys must be.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })

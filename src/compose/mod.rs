@@ -13,6 +13,7 @@ pub mod keys;
 pub mod observed;
 pub mod status;
 pub mod synced;
+pub mod tenancy;
 pub mod topology;
 pub mod trust;
 
@@ -71,6 +72,8 @@ pub struct Options<'a> {
     pub usages: bool,
     /// The XR's namespace, when it is namespaced.
     pub namespace: Option<&'a str>,
+    /// The tenant every composed resource records ([`tenancy`]).
+    pub tenant: &'a str,
     /// The associations and agents, each under its key.
     pub layout: &'a Layout<'a>,
     /// What the running role fixes, whatever the parameters ask.
@@ -192,17 +195,14 @@ pub fn compose(parameters: &Parameters, scope: Scope, options: Options<'_>) -> V
     }
     for resource in &mut composed {
         let own = options.usages.then_some(resource.key.as_str());
-        label(&mut resource.body, &parameters.labels, own);
+        label(&mut resource.body, &parameters.labels, own, options.tenant);
     }
     composed
 }
 
-/// Puts the XR's labels, and the resource's own selection label when
-/// Usages select it, on a composed resource.
-fn label(body: &mut Struct, labels: &BTreeMap<String, String>, own: Option<&str>) {
-    if labels.is_empty() && own.is_none() {
-        return;
-    }
+/// Puts the XR's labels, the tenant's record, and the resource's own
+/// selection label when Usages select it, on a composed resource.
+fn label(body: &mut Struct, labels: &BTreeMap<String, String>, own: Option<&str>, tenant: &str) {
     path::with_object(body, &["metadata", "labels"], |object| {
         for (key, value) in labels {
             object.fields.insert(key.clone(), value.as_str().into());
@@ -210,6 +210,10 @@ fn label(body: &mut Struct, labels: &BTreeMap<String, String>, own: Option<&str>
         if let Some(own) = own {
             object.fields.insert(RESOURCE_LABEL.to_owned(), own.into());
         }
+        // Last, so that no label of the claim's replaces it.
+        object
+            .fields
+            .insert(tenancy::TENANT_LABEL.to_owned(), tenant.into());
     });
 }
 

@@ -6,18 +6,126 @@
 //!
 //! Observed state never refuses a claim: what is read here becomes a
 //! Warning on the claim, never a FATAL.
+//!
+//! Nothing is read off an observed resource before [`distrust`] has kept
+//! only those that are what their key composes: Crossplane has handed
+//! functions objects it does not control, and a tenant who gets any object
+//! under one of the function's keys must not lend it a name or an id.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use prost_types::value::Kind;
 use prost_types::Struct;
 
-use crate::compose::{KeptRole, EXTERNAL_NAME};
+use crate::compose::{keys, KeptRole, EXTERNAL_NAME};
 use crate::params::aws::RoleName;
 use crate::params::reader::shown;
-use crate::params::RoleSettings;
+use crate::params::{RoleSettings, Scope};
 use crate::protocol::path::{self, text};
 use crate::protocol::v1::Resource;
+
+/// The API group and kind the function composes under `key` in `scope`;
+/// `None` for a key it never composes.
+#[must_use]
+pub fn composed_kind(key: &str, scope: Scope) -> Option<(&'static str, &'static str)> {
+    let (iam, eks, usage) = match scope {
+        Scope::Cluster => (
+            "iam.aws.upbound.io",
+            "eks.aws.upbound.io",
+            "apiextensions.crossplane.io",
+        ),
+        Scope::Namespaced => (
+            "iam.aws.m.upbound.io",
+            "eks.aws.m.upbound.io",
+            "protection.crossplane.io",
+        ),
+    };
+    let prefixed = |prefix: &str| {
+        key.strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('-'))
+    };
+    Some(match key {
+        keys::ROLE => (iam, "Role"),
+        keys::ASSOCIATION => (eks, "PodIdentityAssociation"),
+        keys::AGENT => (eks, "Addon"),
+        keys::TARGET_ROLE_POLICY => (iam, "RolePolicy"),
+        _ if prefixed("assoc") => (eks, "PodIdentityAssociation"),
+        _ if prefixed("agent") => (eks, "Addon"),
+        _ if prefixed("attach") => (iam, "RolePolicyAttachment"),
+        _ if prefixed("inline") || prefixed("well-known") => (iam, "RolePolicy"),
+        _ if prefixed("usage") => (usage, "Usage"),
+        _ => return None,
+    })
+}
+
+/// Drops every observed resource that is not what its key composes, and
+/// says why for each of the function's keys: the kind or API group (any
+/// version) differs from the one composed in `scope`, or a controller
+/// reference names another owner than the XR (`xr_uid`). What is dropped
+/// lends the XR no external name, id, readiness or status, and its key
+/// composes as though nothing ran under it. Resources under keys the
+/// function never composes are dropped silently: they are not its own.
+#[must_use]
+pub fn distrust(
+    observed: &mut BTreeMap<String, Resource>,
+    scope: Scope,
+    xr_uid: Option<&str>,
+) -> Vec<String> {
+    let mut dropped = Vec::new();
+    observed.retain(|key, resource| {
+        let Some(wanted) = composed_kind(key, scope) else {
+            return false;
+        };
+        let Some(body) = resource.resource.as_ref() else {
+            return true;
+        };
+        match foreign(body, wanted, xr_uid) {
+            None => true,
+            Some(why) => {
+                dropped.push(format!(
+                    "{key}: the observed resource under this key is {why}, not the {} {} the function composes for this XR; it is ignored (no external name, id, readiness or status is read from it) and {key} is composed as though nothing ran under it. Ask the platform team what put it there",
+                    wanted.0, wanted.1
+                ));
+                false
+            }
+        }
+    });
+    dropped
+}
+
+/// What makes `body` another object than the `wanted` group and kind
+/// controlled by the XR, in words; `None` when it is that.
+fn foreign(body: &Struct, wanted: (&str, &str), xr_uid: Option<&str>) -> Option<String> {
+    let api_version = text(body, &["apiVersion"]).unwrap_or("");
+    let group = api_version.split_once('/').map_or("", |(group, _)| group);
+    let kind = text(body, &["kind"]).unwrap_or("");
+    if (group, kind) != wanted {
+        return Some(format!("a {} of {}", shown(kind), shown(api_version)));
+    }
+    let controller = path::list(body, &["metadata", "ownerReferences"])?
+        .values
+        .iter()
+        .filter_map(|reference| match &reference.kind {
+            Some(Kind::StructValue(reference)) => Some(reference),
+            _ => None,
+        })
+        .find(|reference| {
+            matches!(
+                path::get(reference, &["controller"]),
+                Some(Kind::BoolValue(true))
+            )
+        })?;
+    let owner = text(controller, &["uid"]).unwrap_or("");
+    if xr_uid == Some(owner) {
+        return None;
+    }
+    Some(format!(
+        "a {kind} controlled by the {} {} (uid {}), not by this XR",
+        shown(text(controller, &["kind"]).unwrap_or("")),
+        shown(text(controller, &["name"]).unwrap_or("")),
+        shown(owner)
+    ))
+}
 
 /// A role that existed before the XR did: its external name named a role
 /// already in the account, and the provider adopted it.

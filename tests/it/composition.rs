@@ -49,6 +49,12 @@ fn trust_policy(namespace: &str, service_account: &str) -> String {
     .to_string()
 }
 
+/// The tenant every resource composed for an XR made without a claim
+/// records.
+fn platform_tenant() -> Value {
+    json!({"eks-pod-identity.fn.crossplane.io/tenant": "platform.xr"})
+}
+
 fn cluster_managed(for_provider: Value) -> Value {
     let mut spec = json!({"providerConfigRef": {"name": "default"}, "deletionPolicy": "Delete"});
     spec["forProvider"] = for_provider;
@@ -59,6 +65,7 @@ fn upbound_role() -> Value {
     json!({
         "apiVersion": "iam.aws.upbound.io/v1beta1",
         "kind": "Role",
+        "metadata": {"labels": platform_tenant()},
         "spec": cluster_managed(json!({"assumeRolePolicy": trust_policy("shop", "app")})),
     })
 }
@@ -67,6 +74,7 @@ fn upbound_attachment() -> Value {
     json!({
         "apiVersion": "iam.aws.upbound.io/v1beta1",
         "kind": "RolePolicyAttachment",
+        "metadata": {"labels": platform_tenant()},
         "spec": cluster_managed(json!({"policyArn": CNI, "roleSelector": {"matchControllerRef": true}})),
     })
 }
@@ -75,7 +83,7 @@ fn upbound_inline() -> Value {
     json!({
         "apiVersion": "iam.aws.upbound.io/v1beta1",
         "kind": "RolePolicy",
-        "metadata": {"annotations": {"crossplane.io/external-name": "default"}},
+        "metadata": {"annotations": {"crossplane.io/external-name": "default"}, "labels": platform_tenant()},
         "spec": cluster_managed(json!({"policy": KMS_POLICY, "roleSelector": {"matchControllerRef": true}})),
     })
 }
@@ -84,6 +92,7 @@ fn upbound_association() -> Value {
     json!({
         "apiVersion": "eks.aws.upbound.io/v1beta1",
         "kind": "PodIdentityAssociation",
+        "metadata": {"labels": platform_tenant()},
         "spec": cluster_managed(json!({
             "region": "us-west-2",
             "clusterNameSelector": {"matchLabels": {"crossplane.io/composite": "blue"}},
@@ -506,7 +515,7 @@ fn role_settings_reach_the_role() {
         &json!({
             "apiVersion": "iam.aws.upbound.io/v1beta1",
             "kind": "Role",
-            "metadata": {"annotations": {"crossplane.io/external-name": "shop-app"}},
+            "metadata": {"annotations": {"crossplane.io/external-name": "shop-app"}, "labels": platform_tenant()},
             "spec": {
                 "forProvider": {
                     "assumeRolePolicy": trust_policy("shop", "app"),
@@ -554,7 +563,7 @@ fn cross_account_adds_target_and_permission() {
         &json!({
             "apiVersion": "iam.aws.upbound.io/v1beta1",
             "kind": "RolePolicy",
-            "metadata": {"annotations": {"crossplane.io/external-name": "eks-pod-identity-target-role"}},
+            "metadata": {"annotations": {"crossplane.io/external-name": "eks-pod-identity-target-role"}, "labels": platform_tenant()},
             "spec": cluster_managed(json!({
                 "policy": json!({
                     "Version": "2012-10-17",
@@ -594,6 +603,7 @@ fn agent_is_composed_on_request() {
         &json!({
             "apiVersion": "eks.aws.upbound.io/v1beta1",
             "kind": "Addon",
+            "metadata": {"labels": platform_tenant()},
             "spec": cluster_managed(json!({
                 "addonName": "eks-pod-identity-agent",
                 "addonVersion": "v1.3.4-eksbuild.1",
@@ -648,6 +658,7 @@ fn namespaced_xr_composes_namespaced_resources() {
     let resources = compose(xr, None);
     let namespaced = |mut body: Value, group: &str| {
         body["apiVersion"] = json!(group);
+        body["metadata"]["labels"] = json!({"eks-pod-identity.fn.crossplane.io/tenant": "shop"});
         let spec = body["spec"].as_object_mut().unwrap();
         spec.remove("deletionPolicy");
         spec.insert(
@@ -660,8 +671,11 @@ fn namespaced_xr_composes_namespaced_resources() {
         );
         body
     };
+    // A claim's new role is named within its namespace's space.
+    let mut role = namespaced(upbound_role(), "iam.aws.m.upbound.io/v1beta1");
+    role["metadata"]["annotations"] = json!({"crossplane.io/external-name": "shop.shop-app"});
     let want = json!({
-        "iamRole": namespaced(upbound_role(), "iam.aws.m.upbound.io/v1beta1"),
+        "iamRole": role,
         CNI_KEY: namespaced(upbound_attachment(), "iam.aws.m.upbound.io/v1beta1"),
         INLINE_KEY: namespaced(upbound_inline(), "iam.aws.m.upbound.io/v1beta1"),
         "podIdentityAssociation": namespaced(upbound_association(), "eks.aws.m.upbound.io/v1beta1"),

@@ -274,10 +274,10 @@ fn xrds_refuse_mistakes() {
                 "a misspelled spec field",
                 misspell(
                     &definition,
-                    "/spec/defaultCompositionRef",
-                    "defaultCompositonRef",
+                    "/spec/enforcedCompositionRef",
+                    "enforcedCompositonRef",
                 ),
-                vec!["defaultCompositonRef"],
+                vec!["enforcedCompositonRef"],
             ),
             (
                 "a string for a boolean",

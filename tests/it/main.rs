@@ -30,6 +30,7 @@ mod protocol_versions;
 mod python_interop;
 mod shutdown;
 mod takeover;
+mod tenancy;
 mod tls;
 mod topologies;
 mod topology_examples;

@@ -831,7 +831,7 @@ fn xrd_metadata_names_and_printer_columns() {
             assert_eq!(text(&definition, "/spec/scope"), "Namespaced");
         }
         assert_eq!(
-            text(&definition, "/spec/defaultCompositionRef/name"),
+            text(&definition, "/spec/enforcedCompositionRef/name"),
             world.composition_name
         );
         let version = &definition["spec"]["versions"][0];
@@ -1549,9 +1549,12 @@ fn described(node: &Value, path: &str, errors: &mut Vec<String>) {
 
 /// Constraints our XRDs add where Upbound's had none, each deliberate: a
 /// resource they reject could never have been composed.
-const NARROWED: [(&str, &str); 2] = [
+const NARROWED: [(&str, &str); 3] = [
     // Exactly one of the cluster fields (the association needs a cluster).
     ("spec.parameters", "x-kubernetes-validations"),
+    // Only the latest revision of the enforced Composition: Crossplane's
+    // own fields, never a parameter (tenancy::the_xrds_enforce_their_composition_and_refuse_older_revisions).
+    ("spec", "x-kubernetes-validations"),
     // IAM's hard limit of managed policies per role.
     ("spec.parameters.managedPolicyArns", "maxItems"),
 ];
@@ -2194,7 +2197,7 @@ fn compositions_wire_the_xrd_to_the_function() {
         assert_eq!(text(&composition, "/kind"), "Composition");
         assert_eq!(
             text(&composition, "/metadata/name"),
-            text(&definition, "/spec/defaultCompositionRef/name")
+            text(&definition, "/spec/enforcedCompositionRef/name")
         );
         assert_eq!(
             composition.pointer("/spec/compositeTypeRef"),

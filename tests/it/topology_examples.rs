@@ -369,6 +369,7 @@ fn the_render_stream_keeps_the_labels_the_usages_select_by() {
         json!({
             "crossplane.io/composite": "reports",
             "eks-pod-identity.fn.crossplane.io/resource": "iamRole",
+            "eks-pod-identity.fn.crossplane.io/tenant": "platform.xr",
         }),
         "Crossplane's label beside the function's own"
     );
