@@ -1,7 +1,8 @@
 //! What IAM itself knows, apart from any claim and from Crossplane: policy
 //! documents, the action catalogue, action globs and their overlap, the
-//! lint that checks a policy against them, and the vetted permission sets
-//! of well-known add-ons.
+//! lint that checks a policy against them, AWS's managed policies (which
+//! exist, and what each grants), and the vetted permission sets of
+//! well-known add-ons.
 //!
 //! May import: nothing of this crate but its own submodules. It never
 //! imports `params`, `compose`, `function` or `protocol`: the layers above
@@ -11,6 +12,7 @@ pub mod budget;
 pub mod catalogue;
 pub mod glob;
 pub mod lint;
+pub mod managed;
 pub mod policy;
 pub mod similar;
 pub mod well_known;

@@ -18,6 +18,7 @@ mod guardrails_by_meaning;
 mod health;
 mod hostile;
 mod iam_catalogue;
+mod iam_managed;
 mod lint_command;
 mod observed;
 mod operations;
