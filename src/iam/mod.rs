@@ -1,6 +1,6 @@
 //! What IAM itself knows, apart from any claim and from Crossplane: policy
 //! documents, the action catalogue, action globs and their overlap, the
-//! lint that checks a policy against them, AWS's managed policies (which
+//! lint that checks a policy against them, the risks each action carries, AWS's managed policies (which
 //! exist, and what each grants), and the vetted permission sets of
 //! well-known add-ons.
 //!
@@ -14,5 +14,6 @@ pub mod glob;
 pub mod lint;
 pub mod managed;
 pub mod policy;
+pub mod risk;
 pub mod similar;
 pub mod well_known;
