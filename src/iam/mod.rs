@@ -8,6 +8,7 @@
 //! imports `params`, `compose`, `function` or `protocol`: the layers above
 //! ask it about policies, it knows nothing of them.
 
+pub mod arn;
 pub mod budget;
 pub mod catalogue;
 pub mod glob;

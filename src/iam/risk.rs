@@ -58,12 +58,11 @@ impl Risk {
         }
     }
 
-    /// The risk named `text`, compared without case.
+    /// The risk named `text`, exactly as [`Risk::as_str`] writes it (as
+    /// the Input CRD's enum requires).
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|risk| risk.as_str().eq_ignore_ascii_case(text))
+        Self::ALL.into_iter().find(|risk| risk.as_str() == text)
     }
 
     fn bit(self) -> u8 {

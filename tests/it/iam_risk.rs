@@ -7,6 +7,9 @@ use std::path::Path;
 
 use function_eks_pod_identity::iam::catalogue;
 use function_eks_pod_identity::iam::risk::{self, Risk, CLOUDSPLAINING};
+use Risk::{
+    CredentialExposure, DataAccess, PermissionsManagement, PrivilegeEscalation, SecurityControls,
+};
 
 fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
@@ -67,182 +70,181 @@ fn every_line_names_catalogue_actions() {
     );
 }
 
+/// Actions, the risk asked about, and whether they carry it.
+const CASES: &[(&str, &str, Risk, bool)] = &[
+    (
+        "access entries grant cluster admin",
+        "eks:createaccessentry",
+        PrivilegeEscalation,
+        true,
+    ),
+    (
+        "access policies grant cluster admin",
+        "EKS:AssociateAccessPolicy",
+        PrivilegeEscalation,
+        true,
+    ),
+    (
+        "an association binds any role",
+        "eks:CreatePodIdentityAssociation",
+        PrivilegeEscalation,
+        true,
+    ),
+    (
+        "an updated association binds any role",
+        "eks:updatepodidentityassociation",
+        PrivilegeEscalation,
+        true,
+    ),
+    (
+        "run commands as root on nodes",
+        "ssm:SendCommand",
+        PrivilegeEscalation,
+        true,
+    ),
+    (
+        "sessions on nodes",
+        "ssm:startsession",
+        PrivilegeEscalation,
+        true,
+    ),
+    (
+        "ssh keys on nodes",
+        "ec2-instance-connect:SendSSHPublicKey",
+        PrivilegeEscalation,
+        true,
+    ),
+    (
+        "code as a function's role",
+        "lambda:UpdateFunctionCode",
+        PrivilegeEscalation,
+        true,
+    ),
+    (
+        "a stack's service role",
+        "cloudformation:UpdateStack",
+        PrivilegeEscalation,
+        true,
+    ),
+    (
+        "a project's service role",
+        "codebuild:StartBuild",
+        PrivilegeEscalation,
+        true,
+    ),
+    (
+        "exec into tasks",
+        "ecs:ExecuteCommand",
+        PrivilegeEscalation,
+        true,
+    ),
+    (
+        "permission sets",
+        "sso:CreatePermissionSet",
+        PrivilegeEscalation,
+        true,
+    ),
+    (
+        "users of the identity store",
+        "identitystore:CreateUser",
+        PrivilegeEscalation,
+        true,
+    ),
+    ("root sessions", "sts:AssumeRoot", PrivilegeEscalation, true),
+    (
+        "root credentials",
+        "sts:assumeroot",
+        CredentialExposure,
+        true,
+    ),
+    ("passing a role", "iam:PassRole", PrivilegeEscalation, true),
+    (
+        "policy versions (cloudsplaining)",
+        "iam:CreatePolicyVersion",
+        PrivilegeEscalation,
+        true,
+    ),
+    (
+        "access keys (cloudsplaining)",
+        "iam:CreateAccessKey",
+        CredentialExposure,
+        true,
+    ),
+    (
+        "blind the account",
+        "cloudtrail:StopLogging",
+        SecurityControls,
+        true,
+    ),
+    (
+        "delete the detector",
+        "guardduty:DeleteDetector",
+        SecurityControls,
+        true,
+    ),
+    (
+        "stop recording",
+        "config:StopConfigurationRecorder",
+        SecurityControls,
+        true,
+    ),
+    (
+        "disable security hub",
+        "securityhub:DisableSecurityHub",
+        SecurityControls,
+        true,
+    ),
+    (
+        "archive findings",
+        "access-analyzer:CreateArchiveRule",
+        SecurityControls,
+        true,
+    ),
+    ("secrets", "secretsmanager:GetSecretValue", DataAccess, true),
+    ("decryption", "kms:Decrypt", DataAccess, true),
+    ("objects", "s3:GetObject", DataAccess, true),
+    ("items", "dynamodb:PutItem", DataAccess, true),
+    (
+        "the level",
+        "iam:PutRolePolicy",
+        PermissionsManagement,
+        true,
+    ),
+    (
+        "invoking completes a path only",
+        "lambda:InvokeFunction",
+        PrivilegeEscalation,
+        false,
+    ),
+    (
+        "ECR's token is the caller's own",
+        "ecr:GetAuthorizationToken",
+        CredentialExposure,
+        false,
+    ),
+    (
+        "metrics are nothing",
+        "cloudwatch:PutMetricData",
+        PrivilegeEscalation,
+        false,
+    ),
+    (
+        "reading a queue is data, not escalation",
+        "sqs:ReceiveMessage",
+        PrivilegeEscalation,
+        false,
+    ),
+    (
+        "describing a cluster",
+        "eks:DescribeCluster",
+        SecurityControls,
+        false,
+    ),
+];
+
 #[test]
 fn the_threat_model_actions_carry_their_risks_whatever_their_case() {
-    use Risk::{
-        CredentialExposure, DataAccess, PermissionsManagement, PrivilegeEscalation,
-        SecurityControls,
-    };
-    let cases: &[(&str, &str, Risk, bool)] = &[
-        (
-            "access entries grant cluster admin",
-            "eks:createaccessentry",
-            PrivilegeEscalation,
-            true,
-        ),
-        (
-            "access policies grant cluster admin",
-            "EKS:AssociateAccessPolicy",
-            PrivilegeEscalation,
-            true,
-        ),
-        (
-            "an association binds any role",
-            "eks:CreatePodIdentityAssociation",
-            PrivilegeEscalation,
-            true,
-        ),
-        (
-            "an updated association binds any role",
-            "eks:updatepodidentityassociation",
-            PrivilegeEscalation,
-            true,
-        ),
-        (
-            "run commands as root on nodes",
-            "ssm:SendCommand",
-            PrivilegeEscalation,
-            true,
-        ),
-        (
-            "sessions on nodes",
-            "ssm:startsession",
-            PrivilegeEscalation,
-            true,
-        ),
-        (
-            "ssh keys on nodes",
-            "ec2-instance-connect:SendSSHPublicKey",
-            PrivilegeEscalation,
-            true,
-        ),
-        (
-            "code as a function's role",
-            "lambda:UpdateFunctionCode",
-            PrivilegeEscalation,
-            true,
-        ),
-        (
-            "a stack's service role",
-            "cloudformation:UpdateStack",
-            PrivilegeEscalation,
-            true,
-        ),
-        (
-            "a project's service role",
-            "codebuild:StartBuild",
-            PrivilegeEscalation,
-            true,
-        ),
-        (
-            "exec into tasks",
-            "ecs:ExecuteCommand",
-            PrivilegeEscalation,
-            true,
-        ),
-        (
-            "permission sets",
-            "sso:CreatePermissionSet",
-            PrivilegeEscalation,
-            true,
-        ),
-        (
-            "users of the identity store",
-            "identitystore:CreateUser",
-            PrivilegeEscalation,
-            true,
-        ),
-        ("root sessions", "sts:AssumeRoot", PrivilegeEscalation, true),
-        (
-            "root credentials",
-            "sts:assumeroot",
-            CredentialExposure,
-            true,
-        ),
-        ("passing a role", "iam:PassRole", PrivilegeEscalation, true),
-        (
-            "policy versions (cloudsplaining)",
-            "iam:CreatePolicyVersion",
-            PrivilegeEscalation,
-            true,
-        ),
-        (
-            "access keys (cloudsplaining)",
-            "iam:CreateAccessKey",
-            CredentialExposure,
-            true,
-        ),
-        (
-            "blind the account",
-            "cloudtrail:StopLogging",
-            SecurityControls,
-            true,
-        ),
-        (
-            "delete the detector",
-            "guardduty:DeleteDetector",
-            SecurityControls,
-            true,
-        ),
-        (
-            "stop recording",
-            "config:StopConfigurationRecorder",
-            SecurityControls,
-            true,
-        ),
-        (
-            "disable security hub",
-            "securityhub:DisableSecurityHub",
-            SecurityControls,
-            true,
-        ),
-        (
-            "archive findings",
-            "access-analyzer:CreateArchiveRule",
-            SecurityControls,
-            true,
-        ),
-        ("secrets", "secretsmanager:GetSecretValue", DataAccess, true),
-        ("decryption", "kms:Decrypt", DataAccess, true),
-        ("objects", "s3:GetObject", DataAccess, true),
-        ("items", "dynamodb:PutItem", DataAccess, true),
-        (
-            "the level",
-            "iam:PutRolePolicy",
-            PermissionsManagement,
-            true,
-        ),
-        (
-            "invoking completes a path only",
-            "lambda:InvokeFunction",
-            PrivilegeEscalation,
-            false,
-        ),
-        (
-            "ECR's token is the caller's own",
-            "ecr:GetAuthorizationToken",
-            CredentialExposure,
-            false,
-        ),
-        (
-            "metrics are nothing",
-            "cloudwatch:PutMetricData",
-            PrivilegeEscalation,
-            false,
-        ),
-        (
-            "reading a queue is data, not escalation",
-            "sqs:ReceiveMessage",
-            PrivilegeEscalation,
-            false,
-        ),
-        (
-            "describing a cluster",
-            "eks:DescribeCluster",
-            SecurityControls,
-            false,
-        ),
-    ];
+    let cases = CASES;
     let risks = risk::get();
     let mut failures = Vec::new();
     for (reason, name, wanted, carried) in cases {
@@ -261,7 +263,7 @@ fn the_threat_model_actions_carry_their_risks_whatever_their_case() {
 }
 
 #[test]
-fn every_category_reaches_actions_and_names_are_read_without_case() {
+fn every_category_reaches_actions_and_names_are_read_exactly() {
     let risks = risk::get();
     for risk in Risk::ALL {
         assert!(
@@ -269,7 +271,8 @@ fn every_category_reaches_actions_and_names_are_read_without_case() {
             "{risk}: {} actions",
             risks.count(risk)
         );
-        assert_eq!(Risk::parse(&risk.as_str().to_ascii_lowercase()), Some(risk));
+        assert_eq!(Risk::parse(risk.as_str()), Some(risk));
+        assert_eq!(Risk::parse(&risk.as_str().to_ascii_lowercase()), None);
     }
     assert_eq!(Risk::parse("Privilege"), None);
 }

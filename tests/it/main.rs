@@ -15,6 +15,7 @@ mod deployment_runtime_config;
 mod examples;
 mod guardrails;
 mod guardrails_by_meaning;
+mod guardrails_by_risk;
 mod health;
 mod hostile;
 mod iam_catalogue;
