@@ -299,6 +299,10 @@ pub(super) struct Checked<'a> {
     pub(super) path: PolicyPath,
     pub(super) label: &'a str,
     pub(super) namespace: Option<&'a str>,
+    /// Whether one refusal is enough: an AWS managed policy is refused
+    /// whole, and its first refusal says why; judging the rest of a large
+    /// document would only cost time.
+    pub(super) first_only: bool,
 }
 
 /// Checks one inline policy's `Allow` statements against the rule, and
@@ -360,7 +364,11 @@ pub(super) fn check_statements(
             ),
         );
     }
+    let before = problems.0.len();
     for (position, statement) in document.statements.iter().enumerate() {
+        if at.first_only && problems.0.len() > before {
+            return;
+        }
         if !statement.allows() {
             continue;
         }

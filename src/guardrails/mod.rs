@@ -240,6 +240,7 @@ impl Guardrails {
                     path: PolicyPath::Inline(position),
                     label: "",
                     namespace: claim.namespace,
+                    first_only: false,
                 };
                 check_document(inline, policy, at, &work, &mut problems);
             }
@@ -462,6 +463,7 @@ impl Guardrails {
                     path,
                     label: "",
                     namespace: claim.namespace,
+                    first_only: false,
                 };
                 check_document(inline, policy, at, work, problems);
             }
@@ -570,6 +572,7 @@ impl Guardrails {
                     path,
                     label: &label,
                     namespace: claim.namespace,
+                    first_only: true,
                 };
                 check_statements(inline, &document, at, work, problems);
             }
