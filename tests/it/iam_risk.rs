@@ -276,3 +276,36 @@ fn every_category_reaches_actions_and_names_are_read_exactly() {
     }
     assert_eq!(Risk::parse("Privilege"), None);
 }
+
+/// What reaches every resource of a kind, as the resources rule reads it,
+/// in every partition.
+#[test]
+fn account_wide_resources_are_told_from_named_ones() {
+    use function_eks_pod_identity::iam::arn::is_account_wide;
+    let cases = [
+        ("*", true),
+        ("arn:*", true),
+        ("arn:aws:s3:::*", true),
+        ("arn:aws-cn:s3:::*/*", true),
+        ("arn:aws-us-gov:eks:*:*:cluster/*", true),
+        ("arn:aws:secretsmanager:*:*:secret:*", true),
+        ("arn:aws:sqs:*:*:*", true),
+        ("arn:aws:*:us-east-1:111122223333:thing", true),
+        ("arn:aws:s3:::team-a-*", false),
+        ("arn:aws:s3:::team-a-data/*", false),
+        ("arn:aws:sqs:us-west-2:111122223333:orders", false),
+        (
+            "arn:aws:eks:us-west-2:111122223333:podidentityassociation/prod/*",
+            false,
+        ),
+        (
+            "arn:aws-cn:dynamodb:cn-north-1:111122223333:table/orders",
+            false,
+        ),
+    ];
+    let wrong: Vec<_> = cases
+        .iter()
+        .filter(|(resource, wide)| is_account_wide(resource) != *wide)
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:?}");
+}
