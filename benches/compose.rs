@@ -16,8 +16,9 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput};
 use function_eks_pod_identity::function::Function;
+use function_eks_pod_identity::iam::managed::{self, Partition};
 use function_eks_pod_identity::protocol::codec;
-use function_eks_pod_identity::protocol::structs::json_to_struct;
+use function_eks_pod_identity::protocol::structs::{json_to_struct, struct_to_json};
 use function_eks_pod_identity::protocol::v1::{RunFunctionRequest, RunFunctionResponse};
 use prost::bytes::Bytes;
 use prost::Message;
@@ -104,6 +105,75 @@ fn strict(mut request: RunFunctionRequest) -> RunFunctionRequest {
     request
 }
 
+/// The packaged v1 baseline's guardrails, read from its Composition.
+fn baseline_input() -> serde_json::Map<String, serde_json::Value> {
+    let text = include_str!("../package/configuration/apis/composition.yaml");
+    let composition: serde_json::Value = serde_norway::from_str(text).expect("the Composition");
+    composition["spec"]["pipeline"]
+        .as_array()
+        .and_then(|steps| steps.iter().find_map(|step| step["input"].as_object()))
+        .cloned()
+        .expect("a step with input")
+}
+
+/// `request` under the baseline, its claim attaching `arns` when given.
+/// Whether the baseline refuses the claim does not matter: the cost is
+/// the judging.
+fn under_baseline(mut request: RunFunctionRequest, arns: Option<&[String]>) -> RunFunctionRequest {
+    request.input = Some(json_to_struct(baseline_input()));
+    if let Some(arns) = arns {
+        let composite = request
+            .observed
+            .as_mut()
+            .and_then(|observed| observed.composite.as_mut())
+            .and_then(|composite| composite.resource.as_mut())
+            .expect("an observed XR");
+        let mut xr = struct_to_json(composite).expect("a JSON XR");
+        xr["spec"]["parameters"]["managedPolicyArns"] = serde_json::json!(arns);
+        *composite = json_to_struct(xr);
+    }
+    request
+}
+
+/// The 20 AWS managed policies (a role's most) with the longest documents:
+/// the costliest set of managed policies a claim could name.
+fn costliest_managed() -> Vec<String> {
+    let mut policies: Vec<(usize, String)> = managed::get()
+        .iter()
+        .map(|policy| {
+            let length = policy.document_json().map_or(0, |json| json.len());
+            (length, policy.arn(Partition::Aws))
+        })
+        .collect();
+    policies.sort_by_key(|(length, _)| std::cmp::Reverse(*length));
+    policies.into_iter().take(20).map(|(_, arn)| arn).collect()
+}
+
+/// What the baseline's rules cost: the largest claim, and a claim naming
+/// the 20 costliest AWS managed policies, each judged by content.
+fn baseline_benches(criterion: &mut Criterion) {
+    let function = Function::default();
+    let costliest = costliest_managed();
+    for (name, request) in [
+        ("large+baseline", under_baseline(support::large(), None)),
+        (
+            "small+20-managed+baseline",
+            under_baseline(support::small(), Some(&costliest)),
+        ),
+    ] {
+        let mut group = criterion.benchmark_group(format!("compose/{name}"));
+        group.throughput(Throughput::Elements(1));
+        group.bench_function("run", |bencher| {
+            bencher.iter_batched(
+                || request.clone(),
+                |request| function.run(black_box(request)),
+                BatchSize::SmallInput,
+            );
+        });
+        group.finish();
+    }
+}
+
 fn benches(criterion: &mut Criterion) {
     let function = Function::default();
     for (name, request) in requests() {
@@ -168,5 +238,6 @@ fn main() {
     }
     let mut criterion = Criterion::default().configure_from_args();
     benches(&mut criterion);
+    baseline_benches(&mut criterion);
     criterion.final_summary();
 }

@@ -24,7 +24,9 @@
 //!   Kubernetes' rules.
 //! - [`iam`]: what IAM itself knows, apart from any claim or Crossplane:
 //!   policy documents, the action catalogue (embedded, read on first use),
-//!   action globs and their overlap, the policy lint, and the vetted
+//!   action globs and their overlap, ARNs and partitions, the risk each
+//!   action carries (from vendored published knowledge), the policy lint,
+//!   AWS's managed policies (embedded, read on first use), and the vetted
 //!   permission sets of well-known add-ons.
 //! - [`protocol`]: the function protocol itself: generated messages, the
 //!   nesting-bounded codec, `Struct` <-> JSON, reading a `Struct` by path,

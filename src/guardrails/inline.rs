@@ -1,25 +1,34 @@
 //! `guardrails.inlinePolicies`: what a policy document may grant, read
 //! strictly and checked statement by statement, by action name
-//! (`denyActions`), by what an action does (`denyAccessLevels`), by form
-//! (`allowNotAction`) and by what the lint found (`refuseLintErrors`). The
-//! claim's own inline policies and, without a `wellKnownPolicies` rule, the
-//! well-known sets are checked the same way.
+//! (`denyActions`), by what an action does (`denyAccessLevels`, and
+//! `denyRisks` from the IAM layer's risk model), by the resources it names
+//! (`resources`), by form (`allowNotAction`) and by what the lint found
+//! (`refuseLintErrors`). The claim's own inline policies, AWS managed
+//! policies' current versions (when `managedPolicyArns.byContent` asks) and,
+//! without a `wellKnownPolicies` rule, the well-known sets are checked the
+//! same way.
 
 use std::fmt;
 
 use serde_json::Value;
 
+use crate::iam::arn::{self, PARTITIONS};
 use crate::iam::budget::Budget;
-use crate::iam::catalogue::{self, AccessLevel};
+use crate::iam::catalogue::{self, AccessLevel, Action};
 use crate::iam::glob::{Case, Glob};
 use crate::iam::lint::Severity;
-use crate::iam::policy::{Shape, ShapeKind, Strings};
+use crate::iam::policy::{Document, Shape, ShapeKind, Statement, Strings};
+use crate::iam::risk::{self, Risk};
 use crate::iam::well_known::AddOn;
 use crate::params::reader::{describe, Problems, PARAMETERS_PATH};
 use crate::params::well_known::KEY as WELL_KNOWN_KEY;
 use crate::params::InlinePolicy;
 
+use super::templates::{each_string, Templates};
 use super::{is_wild, read_flag, read_patterns, MAX_PATTERNS};
+
+/// The placeholder for every partition a claim may name.
+pub const PARTITION: &str = "{partition}";
 
 /// Longest action pattern, in characters: IAM's action names are far
 /// shorter, and the overlap check's cost grows with it.
@@ -39,6 +48,19 @@ pub(super) struct Inline {
     allow_not_action: bool,
     deny_levels: Vec<AccessLevel>,
     refuse_lint_errors: bool,
+    deny_risks: Vec<Risk>,
+    resources: Option<Resources>,
+}
+
+/// `inlinePolicies.resources`: what a statement's `Resource` may name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Resources {
+    /// Patterns every `Resource` must match, each as written and read as
+    /// one list per partition when it holds `{partition}`.
+    allow: Option<Vec<(String, Templates)>>,
+    /// Whether `*` and account-wide patterns are refused for actions that
+    /// have resource types.
+    refuse_account_wide: bool,
 }
 
 pub(super) fn read_inline(value: &Value, path: &str, problems: &mut Problems) -> Option<Inline> {
@@ -51,6 +73,8 @@ pub(super) fn read_inline(value: &Value, path: &str, problems: &mut Problems) ->
         allow_not_action: false,
         deny_levels: Vec::new(),
         refuse_lint_errors: false,
+        deny_risks: Vec::new(),
+        resources: None,
     };
     for (key, value) in object {
         let path = format!("{path}.{key}");
@@ -68,9 +92,11 @@ pub(super) fn read_inline(value: &Value, path: &str, problems: &mut Problems) ->
             "refuseLintErrors" => {
                 inline.refuse_lint_errors = read_flag(value, &path, problems).unwrap_or(false);
             }
+            "denyRisks" => inline.deny_risks = read_risks(value, &path, problems),
+            "resources" => inline.resources = read_resources(value, &path, problems),
             _ => problems.add(
                 path,
-                "unknown guardrail; known are denyActions, allowNotAction, denyAccessLevels, refuseLintErrors",
+                "unknown guardrail; known are denyActions, allowNotAction, denyAccessLevels, denyRisks, resources, refuseLintErrors",
             ),
         }
     }
@@ -112,6 +138,92 @@ fn read_levels(value: &Value, path: &str, problems: &mut Problems) -> Vec<Access
     levels
 }
 
+/// Reads `denyRisks`: risks of the IAM layer's model, named without case.
+fn read_risks(value: &Value, path: &str, problems: &mut Problems) -> Vec<Risk> {
+    let mut risks = Vec::with_capacity(Risk::ALL.len());
+    each_string(
+        value,
+        path,
+        problems,
+        |position, text, problems| match Risk::parse(text) {
+            Some(risk) => {
+                if !risks.contains(&risk) {
+                    risks.push(risk);
+                }
+            }
+            None => problems.add(
+                format!("{path}[{position}]"),
+                format!(
+                    "{text:?} is not a risk; known are {}",
+                    Risk::ALL.map(Risk::as_str).join(", ")
+                ),
+            ),
+        },
+    );
+    risks
+}
+
+/// Reads `resources`: `allow` patterns with `{namespace}` and
+/// `{partition}`, and `refuseAccountWide`.
+fn read_resources(value: &Value, path: &str, problems: &mut Problems) -> Option<Resources> {
+    let Some(object) = value.as_object() else {
+        problems.add(path, format!("want an object, got {}", describe(value)));
+        return None;
+    };
+    let mut rule = Resources {
+        allow: None,
+        refuse_account_wide: false,
+    };
+    for (key, value) in object {
+        let path = format!("{path}.{key}");
+        if value.is_null() {
+            continue;
+        }
+        match key.as_str() {
+            "allow" => {
+                let mut lists = Vec::new();
+                each_string(value, &path, problems, |position, text, problems| {
+                    // One list per partition, so that the placeholder never
+                    // becomes a wildcard that could run across an ARN's
+                    // fields.
+                    let texts: Vec<Value> = if text.contains(PARTITION) {
+                        PARTITIONS
+                            .iter()
+                            .map(|partition| Value::from(text.replace(PARTITION, partition)))
+                            .collect()
+                    } else {
+                        vec![Value::from(text)]
+                    };
+                    let templates = Templates::read(
+                        &Value::Array(texts),
+                        &format!("{path}[{position}]"),
+                        problems,
+                        Case::Sensitive,
+                        (resource_pattern, "an ARN pattern (arn:...)"),
+                    );
+                    lists.push((text.to_owned(), templates));
+                });
+                rule.allow = Some(lists);
+            }
+            "refuseAccountWide" => {
+                rule.refuse_account_wide = read_flag(value, &path, problems).unwrap_or(false);
+            }
+            _ => problems.add(
+                path,
+                "unknown guardrail; known are allow, refuseAccountWide",
+            ),
+        }
+    }
+    Some(rule)
+}
+
+/// Whether `text` (with a stand-in for `{namespace}`) is an ARN pattern.
+fn resource_pattern(text: &str) -> bool {
+    text.starts_with("arn:")
+        && text.split(':').count() >= 6
+        && text.chars().all(|c| ('\u{21}'..='\u{7e}').contains(&c))
+}
+
 fn action_pattern(text: &str) -> Result<Case, String> {
     let service = |part: &str| {
         !part.is_empty()
@@ -146,6 +258,8 @@ pub(super) enum PolicyPath {
     Inline(usize),
     /// The set of a well-known add-on.
     WellKnown(AddOn),
+    /// The claim's managed policy at this position.
+    Managed(usize),
 }
 
 impl fmt::Display for PolicyPath {
@@ -159,6 +273,9 @@ impl fmt::Display for PolicyPath {
                 "{PARAMETERS_PATH}.{WELL_KNOWN_KEY}.{}",
                 add_on.claim_name()
             ),
+            Self::Managed(position) => {
+                write!(f, "{PARAMETERS_PATH}.managedPolicyArns[{position}]")
+            }
         }
     }
 }
@@ -174,85 +291,31 @@ fn unreadable(shape: &Shape) -> bool {
         && (!path.contains('.') || matches!(element, "Effect" | "Action" | "NotAction"))
 }
 
+/// A document to check: where it is, and how refusals name it (empty for
+/// the claim's own policies, the policy's name and version for a managed
+/// one).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Checked<'a> {
+    pub(super) path: PolicyPath,
+    pub(super) label: &'a str,
+    pub(super) namespace: Option<&'a str>,
+    /// Whether one refusal is enough: an AWS managed policy is refused
+    /// whole, and its first refusal says why; judging the rest of a large
+    /// document would only cost time.
+    pub(super) first_only: bool,
+}
+
 /// Checks one inline policy's `Allow` statements against the rule, and
 /// its lint errors when the rule refuses them.
 pub(super) fn check_document(
     rule: &Inline,
     policy: &InlinePolicy,
-    path: PolicyPath,
+    at: Checked<'_>,
     work: &Budget,
     problems: &mut Problems,
 ) {
-    let document = policy.document.elements();
-    for shape in document.shapes.iter().filter(|shape| unreadable(shape)) {
-        let at = if shape.path.is_empty() {
-            "the document"
-        } else {
-            &shape.path
-        };
-        problems.add(
-            path,
-            format!(
-                "{at}: {}, so guardrails.inlinePolicies cannot check it",
-                shape.message
-            ),
-        );
-    }
-    for (position, statement) in document.statements.iter().enumerate() {
-        if !statement.allows() {
-            continue;
-        }
-        if !rule.allow_not_action {
-            for (key, given) in [
-                ("NotAction", statement.not_action.is_present()),
-                ("NotResource", statement.not_resource.is_present()),
-            ] {
-                if given {
-                    problems.add(
-                        path,
-                        format!(
-                            "Statement[{position}] allows with {key}, which grants everything not listed, refused by guardrails.inlinePolicies.allowNotAction"
-                        ),
-                    );
-                }
-            }
-        }
-        let actions = statement
-            .action
-            .given()
-            .map_or(&[][..], |all| &all.items[..]);
-        for (_, action) in actions {
-            if action.chars().count() > MAX_POLICY_ACTION_CHARS {
-                problems.add(
-                    path,
-                    format!(
-                        "Statement[{position}] has an Action longer than {MAX_POLICY_ACTION_CHARS} characters, which guardrails.inlinePolicies cannot check"
-                    ),
-                );
-                continue;
-            }
-            if let Some(deny) = rule
-                .deny_actions
-                .iter()
-                .find(|deny| deny.overlaps_text(action))
-            {
-                problems.add(
-                    path,
-                    format!(
-                        "Statement[{position}] Action {action:?} can grant {:?}, refused by guardrails.inlinePolicies.denyActions",
-                        deny.as_str()
-                    ),
-                );
-            }
-            if !rule.deny_levels.is_empty() {
-                check_action_levels(&rule.deny_levels, position, action, path, work, problems);
-            }
-        }
-        if let (false, Some(excluded)) = (rule.deny_levels.is_empty(), statement.not_action.given())
-        {
-            check_not_action_levels(&rule.deny_levels, position, excluded, path, work, problems);
-        }
-    }
+    check_statements(rule, policy.document.elements(), at, work, problems);
+    let path = at.path;
     if rule.refuse_lint_errors {
         let errors: Vec<_> = policy
             .findings
@@ -277,13 +340,179 @@ pub(super) fn check_document(
     }
 }
 
+/// Checks a document's `Allow` statements against every rule but the
+/// lint's: the claim's own policies and AWS managed policies alike.
+pub(super) fn check_statements(
+    rule: &Inline,
+    document: &Document,
+    at: Checked<'_>,
+    work: &Budget,
+    problems: &mut Problems,
+) {
+    let (path, label) = (at.path, at.label);
+    for shape in document.shapes.iter().filter(|shape| unreadable(shape)) {
+        let place = if shape.path.is_empty() {
+            "the document"
+        } else {
+            &shape.path
+        };
+        problems.add(
+            path,
+            format!(
+                "{label}{place}: {}, so guardrails.inlinePolicies cannot check it",
+                shape.message
+            ),
+        );
+    }
+    let before = problems.0.len();
+    for (position, statement) in document.statements.iter().enumerate() {
+        if at.first_only && problems.0.len() > before {
+            return;
+        }
+        if !statement.allows() {
+            continue;
+        }
+        let statement_at = StatementAt {
+            path,
+            label,
+            position,
+        };
+        if !rule.allow_not_action {
+            for (key, given) in [
+                ("NotAction", statement.not_action.is_present()),
+                ("NotResource", statement.not_resource.is_present()),
+            ] {
+                if given {
+                    problems.add(
+                        path,
+                        format!(
+                            "{statement_at} allows with {key}, which grants everything not listed, refused by guardrails.inlinePolicies.allowNotAction"
+                        ),
+                    );
+                }
+            }
+        }
+        let actions = statement
+            .action
+            .given()
+            .map_or(&[][..], |all| &all.items[..]);
+        for (_, action) in actions {
+            if action.chars().count() > MAX_POLICY_ACTION_CHARS {
+                problems.add(
+                    path,
+                    format!(
+                        "{statement_at} has an Action longer than {MAX_POLICY_ACTION_CHARS} characters, which guardrails.inlinePolicies cannot check"
+                    ),
+                );
+                continue;
+            }
+            if let Some(deny) = rule
+                .deny_actions
+                .iter()
+                .find(|deny| deny.overlaps_text(action))
+            {
+                problems.add(
+                    path,
+                    format!(
+                        "{statement_at} Action {action:?} can grant {:?}, refused by guardrails.inlinePolicies.denyActions",
+                        deny.as_str()
+                    ),
+                );
+            }
+            if !rule.deny_levels.is_empty() {
+                check_action_levels(&rule.deny_levels, statement_at, action, work, problems);
+            }
+            if !rule.deny_risks.is_empty() {
+                // An unknown action is refused once, by the levels' rule
+                // when there is one.
+                let report_unknown = rule.deny_levels.is_empty();
+                check_action_risks(
+                    &rule.deny_risks,
+                    statement_at,
+                    action,
+                    report_unknown,
+                    work,
+                    problems,
+                );
+            }
+        }
+        check_not_actions(rule, statement, statement_at, work, problems);
+        if let Some(resources) = &rule.resources {
+            check_resources(
+                resources,
+                statement,
+                statement_at,
+                at.namespace,
+                work,
+                problems,
+            );
+        }
+    }
+}
+
+/// Checks what an `Allow` statement's `NotAction` leaves out, and so
+/// grants, against the levels and risks the rule denies.
+fn check_not_actions(
+    rule: &Inline,
+    statement: &Statement,
+    statement_at: StatementAt<'_>,
+    work: &Budget,
+    problems: &mut Problems,
+) {
+    if let Some(excluded) = statement.not_action.given() {
+        if !rule.deny_levels.is_empty() {
+            let denied = &rule.deny_levels;
+            check_not_action(
+                statement_at,
+                excluded,
+                "denyAccessLevels",
+                |action| {
+                    denied
+                        .contains(&action.level())
+                        .then(|| action.level().to_string())
+                },
+                work,
+                problems,
+            );
+        }
+        if !rule.deny_risks.is_empty() {
+            let risks = risk::get();
+            check_not_action(
+                statement_at,
+                excluded,
+                "denyRisks",
+                |action| {
+                    risks
+                        .first_of(action, &rule.deny_risks)
+                        .map(|(risk, source)| format!("which carries {risk}: {source}"))
+                },
+                work,
+                problems,
+            );
+        }
+    }
+}
+
+/// One statement of a checked document, as refusals name it.
+#[derive(Debug, Clone, Copy)]
+struct StatementAt<'a> {
+    path: PolicyPath,
+    label: &'a str,
+    position: usize,
+}
+
+impl fmt::Display for StatementAt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}Statement[{}]", self.label, self.position)
+    }
+}
+
 /// Refuses an action pattern that can grant an action of a denied level,
 /// or that the catalogue does not know (it could have any level).
 fn check_action_levels(
     denied: &[AccessLevel],
-    position: usize,
+    at: StatementAt<'_>,
     action: &str,
-    path: PolicyPath,
     work: &Budget,
     problems: &mut Problems,
 ) {
@@ -302,42 +531,89 @@ fn check_action_levels(
     });
     if let Some(granted) = granted {
         problems.add(
-            path,
+            at.path,
             format!(
-                "Statement[{position}] Action {action:?} can grant {granted} ({}), {rule}",
+                "{at} Action {action:?} can grant {granted} ({}), {rule}",
                 granted.level()
             ),
         );
     } else if work.exhausted() {
         problems.add(
-            path,
-            format!("Statement[{position}] Action {action:?} (and any after it) costs more to expand than guardrails.inlinePolicies.denyAccessLevels allows, {rule}"),
+            at.path,
+            format!("{at} Action {action:?} (and any after it) costs more to expand than guardrails.inlinePolicies.denyAccessLevels allows, {rule}"),
         );
     } else if !known {
         problems.add(
-            path,
+            at.path,
             format!(
-                "Statement[{position}] Action {action:?} names no action of the IAM catalogue ({}), so its access level is unknown, {rule}",
+                "{at} Action {action:?} names no action of the IAM catalogue ({}), so its access level is unknown, {rule}",
                 catalogue.version()
             ),
         );
     }
 }
 
-/// Refuses an `Allow` with `NotAction` that leaves an action of a denied
-/// level out of its list, and so grants it.
-fn check_not_action_levels(
-    denied: &[AccessLevel],
-    position: usize,
-    excluded: &Strings,
-    path: PolicyPath,
+/// Refuses an action pattern that can grant an action carrying a denied
+/// risk, naming the risk's source; and, when `report_unknown`, one the
+/// catalogue does not know (it could carry any).
+fn check_action_risks(
+    denied: &[Risk],
+    at: StatementAt<'_>,
+    action: &str,
+    report_unknown: bool,
     work: &Budget,
     problems: &mut Problems,
 ) {
     if work.exhausted() {
         return;
     }
-    let rule = "refused by guardrails.inlinePolicies.denyAccessLevels";
+    let catalogue = catalogue::get();
+    let risks = risk::get();
+    let rule = "refused by guardrails.inlinePolicies.denyRisks";
+    let mut known = false;
+    let found = catalogue.matching(action, Some(work)).find_map(|granted| {
+        known = true;
+        risks
+            .first_of(granted, denied)
+            .map(|(risk, source)| (granted, risk, source))
+    });
+    if let Some((granted, risk, source)) = found {
+        problems.add(
+            at.path,
+            format!(
+                "{at} Action {action:?} can grant {granted}, which carries {risk} ({source}), {rule}"
+            ),
+        );
+    } else if work.exhausted() {
+        problems.add(
+            at.path,
+            format!("{at} Action {action:?} (and any after it) costs more to expand than guardrails.inlinePolicies.denyRisks allows, {rule}"),
+        );
+    } else if !known && report_unknown {
+        problems.add(
+            at.path,
+            format!(
+                "{at} Action {action:?} names no action of the IAM catalogue ({}), so its risks are unknown, {rule}",
+                catalogue.version()
+            ),
+        );
+    }
+}
+
+/// Refuses an `Allow` with `NotAction` that leaves out of its list, and so
+/// grants, an action `denied` describes.
+fn check_not_action(
+    at: StatementAt<'_>,
+    excluded: &Strings,
+    guardrail: &str,
+    denied: impl Fn(Action<'_>) -> Option<String>,
+    work: &Budget,
+    problems: &mut Problems,
+) {
+    if work.exhausted() {
+        return;
+    }
+    let rule = format!("refused by guardrails.inlinePolicies.{guardrail}");
     let excluded: Vec<Glob> = excluded
         .texts()
         .map(|text| Glob::new(text, Case::Insensitive))
@@ -345,23 +621,125 @@ fn check_not_action_levels(
     let units = u64::try_from(excluded.len()).unwrap_or(u64::MAX);
     let granted = catalogue::get()
         .matching("*", Some(work))
-        .filter(|action| denied.contains(&action.level()))
-        .find(|action| {
+        .filter_map(|action| denied(action).map(|what| (action, what)))
+        .find(|(action, _)| {
             let name = action.to_string();
             work.spend(units) && !excluded.iter().any(|glob| glob.matches(&name))
         });
     if work.exhausted() {
         problems.add(
-            path,
-            format!("Statement[{position}] NotAction costs more to check than guardrails.inlinePolicies.denyAccessLevels allows, {rule}"),
+            at.path,
+            format!("{at} NotAction costs more to check than guardrails.inlinePolicies.{guardrail} allows, {rule}"),
         );
-    } else if let Some(action) = granted {
+    } else if let Some((action, what)) = granted {
         problems.add(
-            path,
-            format!(
-                "Statement[{position}] NotAction leaves out, and so grants, {action} ({}), {rule}",
-                action.level()
-            ),
+            at.path,
+            format!("{at} NotAction leaves out, and so grants, {action} ({what}), {rule}"),
         );
+    }
+}
+
+/// The first action the statement grants that has resource types (so
+/// that `*` would grant it on every one), or one the catalogue cannot
+/// tell of; `None` when every action works on `*` only.
+fn typed_action(statement: &Statement, work: &Budget) -> Option<String> {
+    if statement.not_action.is_present() {
+        return Some("every action NotAction leaves out".to_owned());
+    }
+    let catalogue = catalogue::get();
+    let actions = statement.action.given()?;
+    for action in actions.texts() {
+        if action.chars().count() > MAX_POLICY_ACTION_CHARS {
+            return Some(format!("{action:?}"));
+        }
+        let mut known = false;
+        let typed = catalogue.matching(action, Some(work)).find(|granted| {
+            known = true;
+            granted.supports_resource_level()
+        });
+        if let Some(typed) = typed {
+            // A few name the kind; ec2:CreateTags has over a hundred.
+            let count = typed.resource_types().count();
+            let mut kinds: Vec<&str> = typed
+                .resource_types()
+                .take(3)
+                .map(|kind| kind.name())
+                .collect();
+            if count > kinds.len() {
+                kinds.push("...");
+            }
+            return Some(format!("{typed} (resource types {})", kinds.join(", ")));
+        }
+        if work.exhausted() {
+            return Some(format!("{action:?} (too costly to expand)"));
+        }
+        if !known {
+            return Some(format!("{action:?} (unknown to the IAM catalogue)"));
+        }
+    }
+    None
+}
+
+/// Checks a statement's `Resource` against `resources`.
+fn check_resources(
+    rule: &Resources,
+    statement: &Statement,
+    at: StatementAt<'_>,
+    namespace: Option<&str>,
+    work: &Budget,
+    problems: &mut Problems,
+) {
+    let name = "guardrails.inlinePolicies.resources";
+    if statement.not_resource.is_present() {
+        problems.add(
+            at.path,
+            format!("{at} allows with NotResource, which reaches every resource not listed, refused by {name}"),
+        );
+    }
+    let Some(resources) = statement.resource.given() else {
+        return;
+    };
+    // Expanded once per statement, and only when a resource asks.
+    let mut typed: Option<Option<String>> = None;
+    for resource in resources.texts() {
+        if arn::is_account_wide(resource) {
+            let typed = typed.get_or_insert_with(|| typed_action(statement, work));
+            match typed {
+                Some(action) if rule.refuse_account_wide => {
+                    problems.add(
+                        at.path,
+                        format!(
+                            "{at} Resource {resource:?} reaches every resource of its kind in the account, and {action} can be limited to named ones, refused by {name}.refuseAccountWide"
+                        ),
+                    );
+                    continue;
+                }
+                // Actions without resource types take `*` only.
+                None if resource == "*" => continue,
+                _ => {}
+            }
+        }
+        let Some(allow) = &rule.allow else {
+            continue;
+        };
+        if !allow
+            .iter()
+            .any(|(_, templates)| templates.allows(resource, namespace))
+        {
+            let fill = namespace.unwrap_or("{namespace}");
+            let wanted: Vec<String> = allow
+                .iter()
+                .map(|(text, _)| format!("{:?}", text.replace("{namespace}", fill)))
+                .collect();
+            let wanted = if wanted.is_empty() {
+                "nothing is allowed".to_owned()
+            } else {
+                format!("want one of {}", wanted.join(", "))
+            };
+            problems.add(
+                at.path,
+                format!("{at} Resource {resource:?} is refused by {name}.allow: {wanted}"),
+            );
+        }
     }
 }

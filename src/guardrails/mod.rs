@@ -32,7 +32,10 @@ use serde_json::{Map, Value};
 use crate::iam::budget::Budget;
 use crate::iam::glob::{Case, Glob};
 
-use self::inline::{check_document, read_inline, Inline, PolicyPath};
+use self::inline::{check_document, check_statements, read_inline, Checked, Inline, PolicyPath};
+use self::templates::Templates;
+use crate::iam::arn::is_partition;
+use crate::iam::managed::{self, Lookup};
 use crate::params::aws::{PolicyArn, RolePath};
 use crate::params::reader::{describe, Problems, PARAMETERS_PATH};
 use crate::params::{Cluster, Parameters, LINT_BUDGET};
@@ -59,7 +62,7 @@ pub const MAX_PATTERNS: usize = 64;
 pub const MAX_PATTERN_CHARS: usize = 2048;
 
 /// The keys `guardrails` may hold.
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 18] = [
     "serviceAccountNamespaces",
     "clusterNames",
     "managedPolicyArns",
@@ -76,6 +79,8 @@ const KEYS: [&str; 16] = [
     "tags",
     "wellKnownPolicies",
     "roleArns",
+    "allowDisableSessionTags",
+    "rolePaths",
 ];
 
 /// Which namespaces a service account may be in.
@@ -97,11 +102,14 @@ struct Clusters {
 pub struct Guardrails {
     namespaces: Option<Namespaces>,
     clusters: Option<Clusters>,
-    managed_allow: Option<Vec<Glob>>,
+    managed_allow: Option<Templates>,
     managed_deny: Vec<Glob>,
+    managed_by_content: bool,
     inline: Option<Inline>,
     permissions_boundary: Option<PolicyArn>,
     role_path: Option<RolePath>,
+    role_paths: Option<Templates>,
+    allow_disable_session_tags: Option<bool>,
     target_role_arns: Option<Vec<Glob>>,
     agent_allowed: Option<bool>,
     ownership: ownership::Ownership,
@@ -172,8 +180,23 @@ impl Guardrails {
                     rules.permissions_boundary =
                         read_text(value, &path, &mut problems, PolicyArn::parse);
                 }
+                "rolePaths" => {
+                    rules.role_paths = Some(Templates::read(
+                        value,
+                        &path,
+                        &mut problems,
+                        Case::Sensitive,
+                        (
+                            |text| RolePath::parse(text).is_ok(),
+                            "an IAM path pattern (/ or /segment/.../)",
+                        ),
+                    ));
+                }
                 "rolePath" => {
                     rules.role_path = read_text(value, &path, &mut problems, RolePath::parse);
+                }
+                "allowDisableSessionTags" => {
+                    rules.allow_disable_session_tags = read_flag(value, &path, &mut problems);
                 }
                 "targetRoleArns" => {
                     let (_, patterns) =
@@ -209,12 +232,17 @@ impl Guardrails {
         let mut problems = Problems::default();
         self.check_namespace(parameters, claim, &mut problems);
         self.check_cluster(parameters, &mut problems);
-        self.check_managed(parameters, &mut problems);
         let work = Budget::new(LINT_BUDGET);
+        self.check_managed(parameters, claim, &work, &mut problems);
         if let Some(inline) = &self.inline {
             for (position, policy) in parameters.inline_policies.iter().enumerate() {
-                let path = PolicyPath::Inline(position);
-                check_document(inline, policy, path, &work, &mut problems);
+                let at = Checked {
+                    path: PolicyPath::Inline(position),
+                    label: "",
+                    namespace: claim.namespace,
+                    first_only: false,
+                };
+                check_document(inline, policy, at, &work, &mut problems);
             }
         }
         self.check_well_known(parameters, claim, &work, &mut problems);
@@ -242,6 +270,31 @@ impl Guardrails {
                 ),
                 _ => role.path = Some(path.clone()),
             }
+        }
+        if let (Some(patterns), Some(namespace)) = (&self.role_paths, claim.namespace) {
+            // IAM gives a role without a path the path `/`.
+            let given = role.path.as_ref().map_or("/", RolePath::as_str);
+            if !patterns.allows(given, Some(namespace)) {
+                problems.add(
+                    format!("{PARAMETERS_PATH}.rolePath"),
+                    format!(
+                        "{given:?} is refused by guardrails.rolePaths: {}",
+                        patterns.wanted(namespace)
+                    ),
+                );
+            }
+        }
+        // Without session tags the trust policy cannot pin the namespace
+        // and service account, and the role's own tags stand where they
+        // stood for ABAC.
+        if self.allow_disable_session_tags == Some(false)
+            && parameters.disable_session_tags == Some(true)
+            && claim.namespace.is_some()
+        {
+            problems.add(
+                format!("{PARAMETERS_PATH}.disableSessionTags"),
+                "true is refused by guardrails.allowDisableSessionTags: without EKS's session tags the role's trust cannot pin the namespace and service account, and its own tags would stand where they stood",
+            );
         }
         if let (Some(patterns), Some(target)) =
             (&self.target_role_arns, &parameters.target_role_arn)
@@ -371,10 +424,16 @@ impl Guardrails {
         }
     }
 
-    fn check_managed(&self, parameters: &Parameters, problems: &mut Problems) {
+    fn check_managed(
+        &self,
+        parameters: &Parameters,
+        claim: Claim<'_>,
+        work: &Budget,
+        problems: &mut Problems,
+    ) {
         for (position, arn) in parameters.managed_policy_arns.iter().enumerate() {
-            let path = || format!("{PARAMETERS_PATH}.managedPolicyArns[{position}]");
-            self.check_managed_arn(arn, path, problems);
+            let path = PolicyPath::Managed(position);
+            self.check_managed_arn(arn, path, claim, work, problems);
         }
     }
 
@@ -395,43 +454,150 @@ impl Guardrails {
                 }
                 continue;
             }
+            let path = PolicyPath::WellKnown(set.add_on);
             for arn in &set.managed_policy_arns {
-                self.check_managed_arn(arn, || set.path(), problems);
+                self.check_managed_arn(arn, path, claim, work, problems);
             }
             if let (Some(inline), Some(policy)) = (&self.inline, &set.inline) {
-                let path = PolicyPath::WellKnown(set.add_on);
-                check_document(inline, policy, path, work, problems);
+                let at = Checked {
+                    path,
+                    label: "",
+                    namespace: claim.namespace,
+                    first_only: false,
+                };
+                check_document(inline, policy, at, work, problems);
             }
         }
     }
 
     /// Checks one managed policy the role would get, found at `path`.
+    /// Patterns and ARNs compare with their partition set aside, so that a
+    /// rule written for `aws` holds in `aws-cn` and `aws-us-gov` too.
     fn check_managed_arn(
         &self,
         arn: &PolicyArn,
-        path: impl Fn() -> String,
+        path: PolicyPath,
+        claim: Claim<'_>,
+        work: &Budget,
         problems: &mut Problems,
     ) {
         let arn = arn.as_str();
-        if let Some(deny) = self.managed_deny.iter().find(|deny| deny.matches(arn)) {
+        let compared = any_partition(arn);
+        if let Some(deny) = self
+            .managed_deny
+            .iter()
+            .find(|deny| deny.matches(&compared))
+        {
             problems.add(
-                path(),
+                path,
                 format!(
                     "{arn} is refused by guardrails.managedPolicyArns.deny {:?}",
                     deny.as_str()
                 ),
             );
-        } else if let Some(allow) = &self.managed_allow {
-            if !allow.iter().any(|pattern| pattern.matches(arn)) {
-                problems.add(
-                    path(),
-                    format!(
-                        "{arn} is refused by guardrails.managedPolicyArns.allow: {}",
-                        allowed(allow)
-                    ),
-                );
-            }
+            return;
         }
+        if self.managed_by_content && is_aws_managed(arn) {
+            self.check_managed_content(arn, path, claim, work, problems);
+            return;
+        }
+        // An XR made without a claim fills no `{namespace}`: only the
+        // patterns without one apply to it.
+        let namespace = Some(claim.namespace.unwrap_or_default());
+        match &self.managed_allow {
+            Some(allow) if !allow.allows(&compared, namespace) => problems.add(
+                path,
+                format!(
+                    "{arn} is refused by guardrails.managedPolicyArns.allow: {}",
+                    allow.wanted(claim.namespace.unwrap_or_default())
+                ),
+            ),
+            None if self.managed_by_content => problems.add(
+                path,
+                format!(
+                    "{arn} is refused by guardrails.managedPolicyArns.byContent: what a customer managed policy grants is unknown here, so it needs a managedPolicyArns.allow pattern"
+                ),
+            ),
+            _ => {}
+        }
+    }
+
+    /// Judges an AWS managed policy by its current version, under every
+    /// rule of `inlinePolicies` but the lint's.
+    fn check_managed_content(
+        &self,
+        arn: &str,
+        path: PolicyPath,
+        claim: Claim<'_>,
+        work: &Budget,
+        problems: &mut Problems,
+    ) {
+        let rule = "guardrails.managedPolicyArns.byContent";
+        let policy = match managed::lookup(arn) {
+            Lookup::Published(policy) => policy,
+            Lookup::Unpublished { elsewhere } => {
+                let hint = elsewhere
+                    .map(|policy| {
+                        format!(" (AWS publishes {} at {})", policy.name(), policy.path())
+                    })
+                    .unwrap_or_default();
+                problems.add(
+                    path,
+                    format!("{arn} is refused by {rule}: AWS publishes no such policy{hint}"),
+                );
+                return;
+            }
+            Lookup::Unverified { partition, .. } => {
+                problems.add(
+                    path,
+                    format!("{arn} is refused by {rule}: AWS publishes no such policy in the commercial partition, so what it grants in {partition} is unknown"),
+                );
+                return;
+            }
+            Lookup::NotManaged => {
+                problems.add(
+                    path,
+                    format!("{arn} is refused by {rule}: its partition is not one whose AWS managed policies are known"),
+                );
+                return;
+            }
+        };
+        let Some(inline) = &self.inline else {
+            return;
+        };
+        match policy.document() {
+            Ok(document) => {
+                let label = format!("{arn} ({}) ", policy.version_id());
+                let at = Checked {
+                    path,
+                    label: &label,
+                    namespace: claim.namespace,
+                    first_only: true,
+                };
+                check_statements(inline, &document, at, work, problems);
+            }
+            Err(corrupt) => problems.add(path, format!("{arn} is refused by {rule}: {corrupt}")),
+        }
+    }
+}
+
+/// Whether `arn` names a policy AWS owns (`arn:PARTITION:iam::aws:policy/`).
+fn is_aws_managed(arn: &str) -> bool {
+    let fields: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(fields.as_slice(), ["arn", _, "iam", "", "aws", rest] if rest.starts_with("policy/"))
+}
+
+/// `text` with a partition of [`crate::iam::arn::PARTITIONS`] written as
+/// `aws`, so that one pattern holds in every partition.
+fn any_partition(text: &str) -> String {
+    match text
+        .split_once(':')
+        .map(|(arn, rest)| (arn, rest.split_once(':')))
+    {
+        Some(("arn", Some((partition, rest)))) if is_partition(partition) => {
+            format!("arn:aws:{rest}")
+        }
+        _ => text.to_owned(),
     }
 }
 
@@ -528,6 +694,19 @@ fn read_managed(rules: &mut Guardrails, value: &Value, path: &str, problems: &mu
         problems.add(path, format!("want an object, got {}", describe(value)));
         return;
     };
+    // Patterns compare with their partition set aside (see `any_partition`).
+    let normalized = |value: &Value| match value {
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| match item.as_str() {
+                    Some(text) => Value::from(any_partition(text)),
+                    None => item.clone(),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    };
     for (key, value) in object {
         let path = format!("{path}.{key}");
         if value.is_null() {
@@ -535,14 +714,25 @@ fn read_managed(rules: &mut Guardrails, value: &Value, path: &str, problems: &mu
         }
         match key.as_str() {
             "allow" => {
-                rules.managed_allow =
-                    Some(read_patterns(value, &path, "", problems, policy_arn_pattern).1);
+                rules.managed_allow = Some(Templates::read(
+                    &normalized(value),
+                    &path,
+                    problems,
+                    Case::Sensitive,
+                    (
+                        |text| policy_arn_pattern(text).is_ok(),
+                        "an IAM policy ARN pattern (arn:<partition>:iam::<account>:policy/<path and name>)",
+                    ),
+                ));
             }
             "deny" => {
                 rules.managed_deny =
-                    read_patterns(value, &path, "", problems, policy_arn_pattern).1;
+                    read_patterns(&normalized(value), &path, "", problems, policy_arn_pattern).1;
             }
-            _ => problems.add(path, "unknown guardrail; known are allow, deny"),
+            "byContent" => {
+                rules.managed_by_content = read_flag(value, &path, problems).unwrap_or(false);
+            }
+            _ => problems.add(path, "unknown guardrail; known are allow, deny, byContent"),
         }
     }
 }

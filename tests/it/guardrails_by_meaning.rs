@@ -180,7 +180,7 @@ fn malformed_rules_are_refused_at_their_path() {
         (json!({"denyAccessLevels": ["permissions management"]}), "input.guardrails.inlinePolicies.denyAccessLevels[0]: the string \"permissions management\" is not an access level; known are List, Read, Write, Permissions management, Tagging"),
         (json!({"denyAccessLevels": "Write"}), "input.guardrails.inlinePolicies.denyAccessLevels: want a list, got the string \"Write\""),
         (json!({"refuseLintErrors": "yes"}), "input.guardrails.inlinePolicies.refuseLintErrors: want true or false, got the string \"yes\""),
-        (json!({"denyLevels": []}), "input.guardrails.inlinePolicies.denyLevels: unknown guardrail; known are denyActions, allowNotAction, denyAccessLevels, refuseLintErrors"),
+        (json!({"denyLevels": []}), "input.guardrails.inlinePolicies.denyLevels: unknown guardrail; known are denyActions, allowNotAction, denyAccessLevels, denyRisks, resources, refuseLintErrors"),
     ];
     for (rule, want) in cases {
         let fatal = messages(&run(&allow("s3:GetObject"), Some(&rule)), Severity::Fatal);

@@ -248,7 +248,7 @@ fn warnings_alone_pass() {
 fn a_guardrail_refusal_fails() {
     let output = run(&[
         "lint",
-        "examples/claim.yaml",
+        REFUSED_EXAMPLE,
         "--input",
         "examples/guardrails/composition.yaml",
     ]);
@@ -257,7 +257,7 @@ fn a_guardrail_refusal_fails() {
         "lint",
         "--format",
         "json",
-        "examples/claim.yaml",
+        REFUSED_EXAMPLE,
         "--input",
         "examples/guardrails/composition.yaml",
     ]);

@@ -522,24 +522,45 @@ fn input_crd_describes_the_step_input() {
             "tags",
             "wellKnownPolicies",
             "roleArns",
+            "rolePaths",
+            "allowDisableSessionTags",
         ])
     );
     assert_eq!(
         keys("/properties/managedPolicyArns/properties"),
-        sorted(&["allow", "deny"])
+        sorted(&["allow", "deny", "byContent"])
     );
     assert_eq!(
         keys("/properties/tags/properties"),
         sorted(&["deniedKeys", "forced"])
     );
+}
+
+/// The Input CRD declares the rules on what inline policies grant.
+#[test]
+fn input_crd_describes_the_inline_policy_rules() {
+    let crd = input_crd();
+    let inline = openapi(&crd)
+        .pointer("/properties/guardrails/properties/inlinePolicies/properties")
+        .cloned()
+        .expect("inlinePolicies");
+    let keys = |value: &Value| -> BTreeSet<String> {
+        value.as_object().unwrap().keys().cloned().collect()
+    };
     assert_eq!(
-        keys("/properties/inlinePolicies/properties"),
+        keys(&inline),
         sorted(&[
             "denyActions",
             "allowNotAction",
             "denyAccessLevels",
+            "denyRisks",
+            "resources",
             "refuseLintErrors"
         ])
+    );
+    assert_eq!(
+        keys(&inline["resources"]["properties"]),
+        sorted(&["allow", "refuseAccountWide"])
     );
 }
 
@@ -551,16 +572,24 @@ fn full_guardrails() -> Value {
         "managedPolicyArns": {
             "allow": [
                 "arn:aws:iam::aws:policy/Amazon*ReadOnly*",
-                "arn:aws:iam::111122223333:policy/workloads/*",
+                "arn:aws:iam::111122223333:policy/{namespace}/*",
             ],
             "deny": ["arn:aws:iam::aws:policy/AdministratorAccess"],
+            "byContent": true,
         },
         "inlinePolicies": {
             "denyActions": ["iam:*", "organizations:*", "account:*"],
             "allowNotAction": false,
             "denyAccessLevels": ["Permissions management", "Tagging"],
+            "denyRisks": ["PrivilegeEscalation", "CredentialExposure", "SecurityControls", "PermissionsManagement"],
+            "resources": {
+                "allow": ["arn:{partition}:s3:::{namespace}-*", "arn:aws:sqs:*:111122223333:{namespace}-*"],
+                "refuseAccountWide": true,
+            },
             "refuseLintErrors": true,
         },
+        "rolePaths": ["/", "/{namespace}/"],
+        "allowDisableSessionTags": false,
         "permissionsBoundaryArn": "arn:aws:iam::111122223333:policy/workload-boundary",
         "rolePath": "/workloads/",
         "targetRoleArns": ["arn:aws:iam::444455556666:role/data-*"],
@@ -607,6 +636,18 @@ fn input_crd_and_function_agree_on_guardrails() {
             json!(["permissions management"]),
         ),
         ("/guardrails/inlinePolicies/refuseLintErrors", json!("yes")),
+        (
+            "/guardrails/inlinePolicies/denyRisks",
+            json!(["privilegeEscalation"]),
+        ),
+        (
+            "/guardrails/inlinePolicies/resources/refuseAccountWide",
+            json!("yes"),
+        ),
+        ("/guardrails/inlinePolicies/resources/allw", json!([])),
+        ("/guardrails/managedPolicyArns/byContent", json!("yes")),
+        ("/guardrails/rolePaths", json!("/")),
+        ("/guardrails/allowDisableSessionTags", json!("no")),
         ("/guardrails/permissionsBoundaryArn", json!(["arn"])),
         ("/guardrails/roleName", json!(["{namespace}.*"])),
         ("/guardrails/roleNames", json!("{namespace}.*")),

@@ -655,8 +655,14 @@ fn under_baseline(composition: &str, namespace: &'static str, edits: &Value) -> 
         Xr::Namespaced(namespace)
     };
     let mut parameters = with(edits);
-    // The base parameters hold an sqs:* inline policy and bind team-a.
+    // The base parameters hold an sqs:* inline policy, attach
+    // AmazonS3ReadOnlyAccess (every bucket: refused by the baselines'
+    // resources rule) and bind team-a.
     parameters.as_object_mut().unwrap().remove("inlinePolicy");
+    if edits.get("managedPolicyArns").is_none() {
+        parameters["managedPolicyArns"] =
+            json!(["arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"]);
+    }
     if edits.get("serviceAccount").is_none() {
         parameters["serviceAccount"]["namespace"] = json!(namespace);
     }
@@ -696,7 +702,7 @@ fn each_shipped_baseline_refuses_every_takeover_the_issue_found() {
             ),
             (
                 json!({"inlinePolicy": assume_anything}),
-                "spec.parameters.inlinePolicy[0].policy: Statement[0] Action \"sts:AssumeRole\" can grant \"sts:AssumeRole*\", refused by guardrails.inlinePolicies.denyActions",
+                "spec.parameters.inlinePolicy[0].policy: Statement[0] Action \"sts:AssumeRole\" can grant \"sts:AssumeRole*\", refused by guardrails.inlinePolicies.denyActions; spec.parameters.inlinePolicy[0].policy: Statement[0] Action \"sts:AssumeRole\" can grant sts:AssumeRole, which carries PrivilegeEscalation (cloudsplaining privilege escalation method CreatePolicyVersionThenAssumeRole (https://pathfinding.cloud/paths/iam-016)), refused by guardrails.inlinePolicies.denyRisks; spec.parameters.inlinePolicy[0].policy: Statement[0] Resource \"*\" reaches every resource of its kind in the account, and sts:AssumeRole (resource types role) can be limited to named ones, refused by guardrails.inlinePolicies.resources.refuseAccountWide",
             ),
             (
                 json!({"podIdentityAgent": {"install": true, "resolveConflicts": "OVERWRITE"}}),
@@ -754,26 +760,43 @@ fn the_v2_baseline_keeps_the_tenant_in_its_namespace_and_the_v1_one_keeps_orphan
     );
 }
 
-/// Upbound's examples fare as the issue says, and no new rule is what
-/// refuses the v2 one: the refusal names only its service account's
-/// namespace.
+/// Upbound's examples attach `AmazonEKS_CNI_Policy`, whose statements act
+/// on every network interface of the account: the baselines judge it by
+/// content and refuse it, and the v2 one also for binding `kube-system`.
+/// Without it (and, for v0.1.0, with its `kms:Decrypt` on `*` named), both
+/// compose.
 #[test]
-fn upbounds_examples_fare_under_the_baselines_as_before() {
+fn upbounds_examples_are_refused_for_their_account_wide_policies_only() {
     let anchors = "tests/fixtures/anchors/upbound-configuration-aws-eks-pod-identity";
-    let v1 = render_with(
-        &read(&format!("{anchors}/v0.1.0-example-xr.yaml")),
-        &read(V1),
+    let cni = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy";
+    let v1_text = read(&format!("{anchors}/v0.1.0-example-xr.yaml"));
+    let v1 = render_with(&v1_text, &read(V1));
+    let joined = v1.fatal.join("; ");
+    assert!(
+        joined.contains(&format!("managedPolicyArns[0]: {cni} (v")),
+        "{joined}"
     );
-    assert_eq!(v1.fatal, Vec::<String>::new());
-    assert!(v1.resources.contains_key("iamRole"));
-    let v2 = render_with(&read(&format!("{anchors}/v2-example-xr.yaml")), &read(V2));
-    assert_eq!(
-        v2.fatal,
-        refusal(&["spec.parameters.serviceAccount.namespace: kube-system is refused by guardrails.serviceAccountNamespaces: want the claim's namespace \"default\""])
+    assert!(
+        joined.contains("refused by guardrails.inlinePolicies.resources.refuseAccountWide"),
+        "{joined}"
     );
-    // Bound to its own namespace instead, it composes: nothing else refuses it.
-    let own = read(&format!("{anchors}/v2-example-xr.yaml"))
-        .replace("namespace: kube-system", "namespace: default");
+    assert!(!joined.contains("serviceAccountNamespaces"), "{joined}");
+    let v2_text = read(&format!("{anchors}/v2-example-xr.yaml"));
+    let v2 = render_with(&v2_text, &read(V2)).fatal.join("; ");
+    assert!(
+        v2.contains("kube-system is refused by guardrails.serviceAccountNamespaces"),
+        "{v2}"
+    );
+    assert!(v2.contains(cni), "{v2}");
+    // Bound to its own namespace, with a policy of no account-wide reach, it
+    // composes: nothing else refuses it.
+    let own = v2_text
+        .replace("namespace: kube-system", "namespace: default")
+        .replace(cni, "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")
+        .replace(
+            "\"Resource\": \"*\"",
+            "\"Resource\": \"arn:aws:kms:us-west-2:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab\"",
+        );
     let rendered = render_with(&own, &read(V2));
     assert_eq!(rendered.fatal, Vec::<String>::new());
 }
@@ -955,6 +978,76 @@ fn an_update_that_takes_something_over_leaves_the_desired_state_alone() {
                 &json!(passed),
             );
         }
+    }
+}
+
+/// A running claim edited to add a risky statement (an EKS access policy
+/// on every cluster) is refused by the baselines' risk rules, and what
+/// runs passes through untouched.
+#[test]
+fn an_update_that_adds_a_risky_statement_leaves_the_desired_state_alone() {
+    let rules = step(
+        &json!({
+            "managedPolicyArns": {"byContent": true},
+            "inlinePolicies": {
+                "denyRisks": ["PrivilegeEscalation", "CredentialExposure", "SecurityControls", "PermissionsManagement"],
+                "resources": {"refuseAccountWide": true},
+            },
+        }),
+        &Value::Null,
+    );
+    let honest = json!({
+        "managedPolicyArns": ["arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"],
+        "inlinePolicy": [{"name": "orders", "policy": policy(&json!({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-west-2:111122223333:orders"}))}],
+    });
+    for kind in [Xr::Claim("team-a"), Xr::Namespaced("team-a")] {
+        let first = call(xr(kind, with(&honest)), rules.clone(), Vec::new());
+        assert!(first.fatal.is_empty(), "{:?}", first.fatal);
+        let observed = observed_from(&first.resources);
+        let mut risky = honest.clone();
+        risky["inlinePolicy"][0]["policy"] = json!(policy(&json!([
+            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-west-2:111122223333:orders"},
+            {"Effect": "Allow", "Action": ["eks:AssociateAccessPolicy"], "Resource": "arn:aws:eks:us-west-2:111122223333:access-entry/prod/*"},
+        ])));
+        let request = Call {
+            xr: Some(xr(kind, with(&risky))),
+            input: Some(rules.clone()),
+            observed: observed.clone(),
+            desired: first
+                .resources
+                .iter()
+                .map(|(key, body)| {
+                    let key: &'static str = Box::leak(key.clone().into_boxed_str());
+                    (key, body.clone())
+                })
+                .collect(),
+            ..Call::default()
+        };
+        let response = Function::default().run(request.request());
+        let got = response_json(&response);
+        let message = got["results"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("cannot compose EKS Pod Identity: spec.parameters.inlinePolicy[0].policy: Statement[1] Action \"eks:AssociateAccessPolicy\" can grant eks:AssociateAccessPolicy, which carries PrivilegeEscalation (AWS docs: Grant IAM users access to Kubernetes with EKS access entries"),
+            "{message}"
+        );
+        assert_eq!(
+            got["results"].as_array().map(Vec::len),
+            Some(1),
+            "{}",
+            got["results"]
+        );
+        let passed: BTreeMap<String, Value> = got["desired"]["resources"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(key, resource)| (key.clone(), resource["resource"].clone()))
+            .collect();
+        assert_same(
+            "a risky statement",
+            "a refusal passes the desired state through as it came",
+            &json!(first.resources),
+            &json!(passed),
+        );
     }
 }
 
