@@ -17,18 +17,22 @@ use function_eks_pod_identity::protocol::v1::{Severity, Status};
 use serde_json::{json, Value};
 
 use crate::support::control_plane::aws::Association;
-use crate::support::control_plane::{external_name, ControlPlane, Scope, XR_CREATED};
+use crate::support::control_plane::{self, external_name, ControlPlane, Scope, XR_CREATED};
 use crate::support::crd;
 use crate::support::function::{resource, Call};
 
 const XR_NAME: &str = "shop";
-const S3: &str = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
-const SQS: &str = "arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess";
-const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage","Resource":"*"}]}"#;
-const OTHER_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:DeleteMessage","Resource":"*"}]}"#;
+const S3: &str = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess";
+const SQS: &str = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess";
+const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage","Resource":"arn:aws:sqs:us-west-2:111122223333:orders"}]}"#;
+const OTHER_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:DeleteMessage","Resource":"arn:aws:sqs:us-west-2:111122223333:orders"}]}"#;
 
 fn xr(parameters: &Value, namespace: Option<&str>) -> Value {
-    let mut metadata = json!({"name": XR_NAME, "creationTimestamp": XR_CREATED});
+    let mut metadata = json!({
+        "name": XR_NAME,
+        "uid": control_plane::xr_uid(XR_NAME),
+        "creationTimestamp": XR_CREATED,
+    });
     match namespace {
         Some(namespace) => metadata["namespace"] = json!(namespace),
         None => metadata["labels"] = json!({"crossplane.io/claim-namespace": "shop"}),

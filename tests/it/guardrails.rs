@@ -64,6 +64,8 @@ pub(crate) fn xr(kind: Xr, parameters: Value) -> Value {
         "spec": {},
     });
     xr["spec"]["parameters"] = parameters;
+    // What `control_plane::created("app", ..)` makes is controlled by this XR.
+    xr["metadata"]["uid"] = json!(crate::support::control_plane::xr_uid("app"));
     xr
 }
 

@@ -573,7 +573,7 @@ fn what_runs_records_its_tenant_and_keeps_it_across_parameter_edits() {
             ] {
                 let mut edited = xr.clone();
                 edited["spec"]["parameters"]["managedPolicyArns"] =
-                    json!(["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]);
+                    json!(["arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"]);
                 edited["spec"]["parameters"]["tags"] = json!({"cost-center": "42"});
                 let call = Call {
                     xr: Some(edited),

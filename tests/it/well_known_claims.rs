@@ -251,7 +251,7 @@ fn sets_combine_with_the_claims_own_policies_without_duplicates() {
     let claim = parameters(&json!({
         "managedPolicyArns": [cni],
         "wellKnownPolicies": {"vpcCNI": true, "externalDNS": true},
-        "inlinePolicy": [{"name": "own", "policy": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage","Resource":"*"}]}"#}],
+        "inlinePolicy": [{"name": "own", "policy": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage","Resource":"arn:aws:sqs:us-west-2:111122223333:orders"}]}"#}],
     }));
     let answer = compose(xr(Xr::Direct, claim), None);
     assert!(answer.fatal.is_empty(), "{:?}", answer.fatal);
@@ -405,7 +405,7 @@ fn bad_arns_and_partitions_are_refused_and_order_changes_nothing() {
 fn a_claims_inline_policy_may_not_take_a_sets_name() {
     let claim = parameters(&json!({
         "wellKnownPolicies": {"externalDNS": true},
-        "inlinePolicy": [{"name": "well-known-externalDNS", "policy": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage","Resource":"*"}]}"#}],
+        "inlinePolicy": [{"name": "well-known-externalDNS", "policy": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage","Resource":"arn:aws:sqs:us-west-2:111122223333:orders"}]}"#}],
     }));
     let answer = compose(xr(Xr::Direct, claim), None);
     assert_eq!(
@@ -636,7 +636,7 @@ fn the_baselines_refuse_a_claims_sets_and_existing_roles_and_pass_the_platforms_
 fn an_existing_role_excludes_every_field_of_a_composed_role() {
     let claim = parameters(&json!({
         "roleArn": SHARED_ROLE,
-        "managedPolicyArns": ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"],
+        "managedPolicyArns": ["arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"],
         "inlinePolicy": [{"name": "q", "policy": r#"{"Version":"2012-10-17","Statement":[]}"#}],
         "wellKnownPolicies": {"externalDNS": true},
         "targetRoleArn": "arn:aws:iam::444455556666:role/data",

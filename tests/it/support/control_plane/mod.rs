@@ -91,6 +91,14 @@ pub fn created(
     plane.observed()
 }
 
+/// The uid the model gives the XR named `name`, and so the uid in the
+/// controller reference of everything it creates for that XR: a test that
+/// builds its own XR gives it this uid to own what [`created`] made.
+#[must_use]
+pub fn xr_uid(name: &str) -> String {
+    format!("{}-0000-4000-8000-000000000000", aws::token(name, 8))
+}
+
 /// The external name of a resource body.
 #[must_use]
 pub fn external_name(body: &Value) -> Option<&str> {
@@ -199,7 +207,7 @@ impl ControlPlane {
     pub fn xr(&self, parameters: &Value) -> Value {
         let mut metadata = json!({
             "name": self.name,
-            "uid": format!("{}-0000-4000-8000-000000000000", aws::token(&self.name, 8)),
+            "uid": xr_uid(&self.name),
             "creationTimestamp": XR_CREATED,
             "labels": {"crossplane.io/composite": self.name},
         });
