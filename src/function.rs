@@ -15,9 +15,9 @@ use prost_types::Struct;
 use crate::compose::observed::{self, AdoptedRole, RunningRole};
 use crate::compose::status::{self, PodIdentityStatus};
 use crate::compose::{self, synced, Composed, KeptRole, Layout};
+use crate::guardrails::input::FunctionInput;
+use crate::guardrails::{self, Claim};
 pub use crate::params::findings::PolicyFinding;
-use crate::params::guardrails::{self, Claim};
-use crate::params::input::FunctionInput;
 use crate::params::reader::PARAMETERS_PATH;
 use crate::params::{self, Scope};
 use crate::protocol::v1::{Ready, Resource, RunFunctionRequest, RunFunctionResponse, State};
@@ -244,7 +244,7 @@ fn plan(
             namespace: xr.namespace.or(xr.claim_namespace),
             agent_by_default: guardrails::agent_by_default(input.defaults.as_ref()),
         };
-        rules.check(&mut parameters, claim).map_err(refusal)?;
+        rules.enforce(&mut parameters, claim).map_err(refusal)?;
     }
     compose::trust::check_size(&parameters)
         .map_err(|message| refusal(format!("{PARAMETERS_PATH}.serviceAccounts: {message}")))?;

@@ -16,9 +16,12 @@
 //!   keys (kept by what runs, moved where AWS fixes a field), the trust
 //!   policy, Usages, readiness, the XR's status, and what observed state
 //!   tells the claim (a kept role name, an adopted association, failures).
-//! - [`params`]: the XR's `spec.parameters` and the step's input, read into
-//!   typed values (the well-known sets asked for among them) and checked
-//!   against AWS's and Kubernetes' rules and the platform team's guardrails.
+//! - [`guardrails`]: the step's input, and with it the platform team's
+//!   rules on what a claim may grant and take over, enforced on checked
+//!   parameters (a refusal names every field it refuses).
+//! - [`params`]: the XR's `spec.parameters`, read into typed values (the
+//!   well-known sets asked for among them) and checked against AWS's and
+//!   Kubernetes' rules.
 //! - [`iam`]: what IAM itself knows, apart from any claim or Crossplane:
 //!   policy documents, the action catalogue (embedded, read on first use),
 //!   action globs and their overlap, the policy lint, AWS's managed
@@ -33,6 +36,7 @@
 pub mod cli;
 pub mod compose;
 pub mod function;
+pub mod guardrails;
 pub mod iam;
 pub mod lint;
 pub mod params;

@@ -11,8 +11,6 @@
 
 pub mod aws;
 pub mod findings;
-pub mod guardrails;
-pub mod input;
 pub mod reader;
 pub mod targets;
 pub mod well_known;

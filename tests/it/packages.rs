@@ -591,7 +591,7 @@ fn input_crd_and_function_agree_on_guardrails() {
         "guardrails": full_guardrails(),
     });
     let read = |input: &Value| {
-        function_eks_pod_identity::params::input::FunctionInput::read(input.as_object())
+        function_eks_pod_identity::guardrails::input::FunctionInput::read(input.as_object())
     };
     assert_eq!(schema_errors(&validator, &full), Vec::<String>::new());
     assert!(read(&full).is_ok_and(|input| input.guardrails.is_some()));
@@ -2229,7 +2229,7 @@ fn compositions_wire_the_xrd_to_the_function() {
 #[test]
 fn shipped_compositions_adopt_associations_eks_says_exist() {
     let read = |input: &Value| {
-        function_eks_pod_identity::params::input::FunctionInput::read(input.as_object())
+        function_eks_pod_identity::guardrails::input::FunctionInput::read(input.as_object())
     };
     for world in WORLDS {
         let input = &composition(world)["spec"]["pipeline"][0]["input"];

@@ -9,7 +9,15 @@
 //! The rules on what policy documents may grant are in `inline`, those on
 //! what a claim could take over rather than create in `ownership`, those on
 //! tags in `tags`, those on well-known add-on sets in `well_known`, and
-//! patterns naming the claim's namespace in `templates`.
+//! patterns naming the claim's namespace in `templates`; the step's input
+//! that carries them is read in `input`.
+//!
+//! May import: [`crate::params`] (the checked parameters it judges) and
+//! [`crate::iam`]; never compose, function or protocol. Params never
+//! imports this layer: reading a claim does not depend on the platform's
+//! rules.
+
+pub mod input;
 
 mod inline;
 mod ownership;
@@ -25,9 +33,9 @@ use crate::iam::budget::Budget;
 use crate::iam::glob::{Case, Glob};
 
 use self::inline::{check_document, read_inline, Inline, PolicyPath};
-use super::aws::{PolicyArn, RolePath};
-use super::reader::{describe, Problems, PARAMETERS_PATH};
-use super::{Cluster, Parameters, LINT_BUDGET};
+use crate::params::aws::{PolicyArn, RolePath};
+use crate::params::reader::{describe, Problems, PARAMETERS_PATH};
+use crate::params::{Cluster, Parameters, LINT_BUDGET};
 
 pub use self::inline::{MAX_ACTION_CHARS, MAX_LINT_REFUSALS, MAX_POLICY_ACTION_CHARS};
 pub use self::well_known::EVERY_ADD_ON;
@@ -197,7 +205,7 @@ impl Guardrails {
     /// Checks `parameters` against every rule, reporting every violation;
     /// then forces the boundary and path onto the role and the forced tags
     /// onto every taggable resource.
-    pub fn check(&self, parameters: &mut Parameters, claim: Claim<'_>) -> Result<(), Problems> {
+    pub fn enforce(&self, parameters: &mut Parameters, claim: Claim<'_>) -> Result<(), Problems> {
         let mut problems = Problems::default();
         self.check_namespace(parameters, claim, &mut problems);
         self.check_cluster(parameters, &mut problems);

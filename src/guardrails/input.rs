@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::params::guardrails::Guardrails;
+use super::Guardrails;
 use crate::params::reader::DEFAULTS_PATH;
 
 /// What the step's input holds.
