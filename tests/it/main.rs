@@ -19,6 +19,7 @@ mod health;
 mod hostile;
 mod iam_catalogue;
 mod iam_managed;
+mod iam_precision;
 mod lint_command;
 mod observed;
 mod operations;
