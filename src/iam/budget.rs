@@ -41,6 +41,12 @@ impl Budget {
         true
     }
 
+    /// The units left.
+    #[must_use]
+    pub fn left(&self) -> u64 {
+        self.left.get()
+    }
+
     /// Whether some work was refused for want of units: an answer given
     /// since may be incomplete.
     #[must_use]

@@ -10,7 +10,7 @@
 
 use std::cmp::Ordering;
 use std::fmt;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use super::budget::Budget;
 use super::glob::{Case, Glob};
@@ -160,6 +160,8 @@ pub struct Catalogue {
     globals: Vec<&'static str>,
     /// Lines that could not be read; the test of the data file wants none.
     rejected: usize,
+    /// Every ARN format by its service field, built on first need.
+    formats: OnceLock<Vec<ArnFormat>>,
 }
 
 /// The lines of the catalogue, split with one scan of its bytes.
@@ -464,6 +466,12 @@ impl Catalogue {
 /// Whether the condition key `key` matches the catalogue's `template`.
 fn key_matches(template: &str, key: &str) -> bool {
     if !template.contains("${") {
+        // A few keys write their placeholder `<key>`, as the reference's
+        // S3 pages do (`s3:ExistingObjectTag/<key>`): any text in its place.
+        if let Some(open) = template.find('<').filter(|_| template.ends_with('>')) {
+            return key.len() > open
+                && key.as_bytes()[..open].eq_ignore_ascii_case(&template.as_bytes()[..open]);
+        }
         return template.eq_ignore_ascii_case(key);
     }
     // Keys are short; only templated ones are compiled, and only when their
@@ -639,6 +647,69 @@ impl Catalogue {
     #[must_use]
     pub fn resource_type(&self, number: usize) -> Option<ResourceType> {
         self.resources.get(number).copied().map(ResourceType)
+    }
+}
+
+/// One ARN format of one resource type, as the ARN index keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct ArnFormat {
+    /// The format, such as `arn:${Partition}:ec2:${Region}:${Account}:instance/${InstanceId}`.
+    pub format: &'static str,
+    /// Its service field (`ec2`): the ARN's, which is not always the
+    /// prefix of the actions that use it.
+    pub service: &'static str,
+    /// The literal start of its resource part, before its first `${`
+    /// (`instance/`).
+    pub start: &'static str,
+    /// Its resource type's number (see [`Catalogue::resource_type`]).
+    pub resource_type: usize,
+}
+
+impl Catalogue {
+    /// The ARN formats whose service field is `service` (without case),
+    /// and those whose service field is a placeholder, which any service
+    /// may fill. A slice of an index built on first need and sorted by
+    /// service, so that a literal ARN is compared with its own service's
+    /// formats only.
+    pub fn arn_formats_for<'c>(
+        &'c self,
+        service: &str,
+    ) -> impl Iterator<Item = &'c ArnFormat> + 'c {
+        let formats = self.formats.get_or_init(|| self.index_formats());
+        // Placeholders sort first: '$' is below every letter and digit.
+        let wild = formats.partition_point(|format| format.service.starts_with("${"));
+        let named = &formats[wild..];
+        let first = named.partition_point(|format| cmp_folded(format.service, service).is_lt());
+        let last = named.partition_point(|format| cmp_folded(format.service, service).is_le());
+        formats[..wild].iter().chain(&named[first..last.max(first)])
+    }
+
+    fn index_formats(&self) -> Vec<ArnFormat> {
+        let mut formats = Vec::with_capacity(self.resources.len());
+        for (number, resource) in self.resources.iter().enumerate() {
+            for format in resource.formats.split('\t') {
+                let mut fields = format.splitn(6, ':');
+                let (Some(service), Some(resource_part)) = (fields.nth(2), fields.nth(2)) else {
+                    continue;
+                };
+                let start = resource_part
+                    .find("${")
+                    .map_or(resource_part, |at| &resource_part[..at]);
+                formats.push(ArnFormat {
+                    format,
+                    service,
+                    start,
+                    resource_type: number,
+                });
+            }
+        }
+        formats.sort_by(|one, other| {
+            let wild = |format: &ArnFormat| !format.service.starts_with("${");
+            wild(one)
+                .cmp(&wild(other))
+                .then_with(|| cmp_folded(one.service, other.service))
+        });
+        formats
     }
 }
 
@@ -885,6 +956,8 @@ mod tests {
         assert!(!get().is_global_key("aws:SourceIpAddress"));
         let s3 = get().service("s3").unwrap();
         assert!(s3.has_condition_key("s3:prefix"));
+        assert!(s3.has_condition_key("s3:ExistingObjectTag/team"));
+        assert!(!s3.has_condition_key("s3:ExistingObjectTag/"));
         assert!(!s3.has_condition_key("s3:prefixes"));
     }
 

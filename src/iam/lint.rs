@@ -8,11 +8,11 @@
 //! value. The work one document may cost is bounded by the caller's
 //! [`Budget`]: past it the lint stops expanding globs and says so.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use super::budget::Budget;
-use super::catalogue::{self, AccessLevel, Catalogue, Service};
+use super::catalogue::{self, AccessLevel, Action, Catalogue, Service};
 use super::glob::{template_matches, Case, Glob};
 use super::policy::{statement_path, Document, Field, Shape, ShapeKind, Statement, Strings};
 use super::similar;
@@ -111,14 +111,18 @@ checks! {
     InvalidPolicyElement => ("INVALID_POLICY_ELEMENT", Error),
     DataTypeMismatch => ("DATA_TYPE_MISMATCH", Error),
     DuplicateKeysWithDifferentCase => ("DUPLICATE_KEYS_WITH_DIFFERENT_CASE", Error),
-    PolicyTooComplex => ("POLICY_TOO_COMPLEX", Error),
+    UnsubstitutedPlaceholder => ("UNSUBSTITUTED_PLACEHOLDER", Error),
     PassRoleWithStarInResource => ("PASS_ROLE_WITH_STAR_IN_RESOURCE", SecurityWarning),
     PassRoleWithStarInActionAndResource => ("PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE", SecurityWarning),
     AllowWithNotAction => ("ALLOW_WITH_NOT_ACTION", SecurityWarning),
     AllowWithNotResource => ("ALLOW_WITH_NOT_RESOURCE", SecurityWarning),
+    InvalidServiceConditionKey => ("INVALID_SERVICE_CONDITION_KEY", Error),
+    InvalidGlobalConditionKey => ("INVALID_GLOBAL_CONDITION_KEY", Error),
     ResourceStar => ("RESOURCE_STAR", Warning),
-    InvalidServiceConditionKey => ("INVALID_SERVICE_CONDITION_KEY", Warning),
-    InvalidGlobalConditionKey => ("INVALID_GLOBAL_CONDITION_KEY", Warning),
+    ArnForStarOnlyAction => ("ARN_FOR_STAR_ONLY_ACTION", Warning),
+    NoResourceForAction => ("NO_RESOURCE_FOR_ACTION", Warning),
+    ConditionKeyOfOtherService => ("CONDITION_KEY_OF_OTHER_SERVICE", Warning),
+    PolicyTooComplex => ("POLICY_TOO_COMPLEX", Warning),
     OutdatedVersion => ("OUTDATED_VERSION", Warning),
     RedundantAction => ("REDUNDANT_ACTION", Suggestion),
     DuplicateSid => ("DUPLICATE_SID", Suggestion),
@@ -343,6 +347,17 @@ enum Resolved {
     Undecided,
 }
 
+/// What a statement's actions act on.
+struct ActionTypes {
+    /// Each literal action, with its position in the element.
+    literal: Vec<(usize, Action<'static>)>,
+    /// The resource types of every action, sorted.
+    types: Vec<usize>,
+    /// The services of actions that take only `*`: an ARN of theirs may
+    /// be meant for them, as AWS's own policies often write.
+    star_only: Vec<&'static str>,
+}
+
 /// The services a statement's actions are in, for its condition keys.
 enum Scope {
     Any,
@@ -374,6 +389,8 @@ impl StatementLint<'_> {
     fn run(&mut self) {
         let statement = self.statement;
         self.check_elements();
+        self.check_placeholders("Resource", &statement.resource);
+        self.check_placeholders("NotResource", &statement.not_resource);
         let (actions_name, actions) = match (&statement.action, &statement.not_action) {
             (Field::Given(actions), _) => ("Action", Some(actions)),
             (_, Field::Given(actions)) => ("NotAction", Some(actions)),
@@ -484,6 +501,29 @@ impl StatementLint<'_> {
                     self.element("NotResource"),
                     "",
                     "Allow with NotResource grants the actions on every resource not listed; list the resources to allow".to_owned(),
+                );
+            }
+        }
+    }
+
+    /// A `${...}` in a resource that is no policy variable is a template's
+    /// placeholder left unfilled (`${AWS_PARTITION}`): IAM reads it as
+    /// plain text, so the ARN matches nothing.
+    fn check_placeholders(&mut self, name: &str, field: &Field<Strings>) {
+        let Some(resources) = field.given() else {
+            return;
+        };
+        for (position, resource) in &resources.items {
+            if let Some(placeholder) =
+                placeholders(resource).find(|inner| !is_policy_variable(inner))
+            {
+                self.report(
+                    Check::UnsubstitutedPlaceholder,
+                    resources.path(&self.element(name), *position),
+                    resource,
+                    format!(
+                        "${{{placeholder}}} is not an IAM policy variable (those are ${{service:key}}, such as ${{aws:username}}, or ${{*}}, ${{?}}, ${{$}}); IAM reads it as plain text, so the ARN matches nothing: fill it in"
+                    ),
                 );
             }
         }
@@ -638,33 +678,48 @@ impl StatementLint<'_> {
     }
 
     /// Literal actions already granted by another entry of the statement.
+    /// A literal is compared only with the patterns of its own service and
+    /// those whose service part has wildcards: a policy's many patterns of
+    /// other services cost it nothing.
     fn check_redundant(&mut self, actions: &Strings, resolved: &[Resolved]) {
-        let globs: Vec<(usize, &str, Glob)> = actions
-            .items
-            .iter()
-            .zip(resolved)
-            .filter(|((_, text), resolution)| {
-                text.contains(['*', '?']) && !matches!(resolution, Resolved::Unknown)
-            })
-            .map(|((position, text), _)| {
-                (*position, text.as_str(), Glob::new(text, Case::Insensitive))
-            })
-            .collect();
+        // Patterns by their lower-case service part, wild ones apart.
+        let mut by_service: HashMap<String, Vec<(usize, &str, Glob)>> = HashMap::new();
+        let mut wild: Vec<(usize, &str, Glob)> = Vec::new();
+        for ((position, text), resolution) in actions.items.iter().zip(resolved) {
+            if !text.contains(['*', '?']) || matches!(resolution, Resolved::Unknown) {
+                continue;
+            }
+            let entry = (*position, text.as_str(), Glob::new(text, Case::Insensitive));
+            match text.split_once(':') {
+                Some((service, _)) if !service.contains(['*', '?']) => by_service
+                    .entry(service.to_ascii_lowercase())
+                    .or_default()
+                    .push(entry),
+                _ => wild.push(entry),
+            }
+        }
         let mut seen: HashSet<String> = HashSet::new();
         let mut found = Vec::new();
         for ((position, text), resolution) in actions.items.iter().zip(resolved) {
             if text.contains(['*', '?']) || !matches!(resolution, Resolved::Known(..)) {
                 continue;
             }
-            if !seen.insert(text.to_ascii_lowercase()) {
+            let folded = text.to_ascii_lowercase();
+            let service = folded.split_once(':').map_or("", |(service, _)| service);
+            let own = by_service.get(service).map_or(&[][..], Vec::as_slice);
+            if !seen.insert(folded.clone()) {
                 found.push((*position, text, "it is listed twice".to_owned()));
                 continue;
             }
-            let units = u64::try_from(globs.len()).unwrap_or(u64::MAX);
+            let units = u64::try_from(own.len() + wild.len()).unwrap_or(u64::MAX);
             if !self.budget.spend(units) {
                 return;
             }
-            if let Some((at, glob_text, _)) = globs.iter().find(|(_, _, glob)| glob.matches(text)) {
+            if let Some((at, glob_text, _)) = own
+                .iter()
+                .chain(&wild)
+                .find(|(_, _, glob)| glob.matches(text))
+            {
                 found.push((
                     *position,
                     text,
@@ -775,7 +830,8 @@ impl StatementLint<'_> {
         }
     }
 
-    /// Every named resource must be one some action of the statement acts on.
+    /// Every named resource must be one some action of the statement acts
+    /// on, and every action must have a resource it acts on.
     fn check_resources(&mut self, actions: &Strings, resolved: &[Resolved]) {
         let Some(resources) = self.statement.resource.given() else {
             return;
@@ -787,40 +843,27 @@ impl StatementLint<'_> {
         {
             return;
         }
-        let mut types: Vec<usize> = Vec::new();
-        for ((_, text), resolution) in actions.items.iter().zip(resolved) {
-            // One action was found when it was resolved; a pattern is
-            // expanded.
-            if let Resolved::Known(_, Some(number)) = resolution {
-                if let Some(action) = self.catalogue.action_numbered(*number) {
-                    types.extend(action.resource_type_numbers());
-                }
-                continue;
-            }
-            for action in self.catalogue.matching(text, Some(self.budget)) {
-                types.extend(action.resource_type_numbers());
-            }
-        }
-        if self.budget.exhausted() {
+        let Some(ActionTypes {
+            literal,
+            types,
+            star_only,
+        }) = self.action_types(actions, resolved)
+        else {
             return;
-        }
-        types.sort_unstable();
-        types.dedup();
+        };
+        // The resource types the statement's resources name.
+        let mut named: Vec<usize> = Vec::new();
+        let mut reaches_all = false;
         for (position, resource) in &resources.items {
             if resource == "*" || resource.len() > MAX_RESOURCE_CHARS {
+                reaches_all = true;
                 continue;
             }
             // Spelt out only for a finding: most resources apply.
             let path = || resources.path(&self.element("Resource"), *position);
-            let mut fields = resource.splitn(6, ':');
-            let (Some(arn), Some(_), Some(service), Some(_), Some(_), Some(_)) = (
-                fields.next(),
-                fields.next(),
-                fields.next(),
-                fields.next(),
-                fields.next(),
-                fields.next(),
-            ) else {
+            let Some(ours) =
+                arn_fields(resource).filter(|ours| ours[0].eq_ignore_ascii_case("arn"))
+            else {
                 self.report(
                     Check::ResourceMismatch,
                     path(),
@@ -829,81 +872,189 @@ impl StatementLint<'_> {
                 );
                 continue;
             };
-            if !arn.eq_ignore_ascii_case("arn") {
+            let service = ours[2];
+            if service.is_empty() || service.contains(['*', '?', '$']) || spans(&ours) == Some(1) {
+                reaches_all = true;
+                continue;
+            }
+            let Some(matched) = self.matched_types(resource, &ours, &types, &named) else {
+                return;
+            };
+            if !matched.is_empty() {
+                named.extend(matched);
+                continue;
+            }
+            let theirs = star_only
+                .iter()
+                .any(|prefix| prefix.eq_ignore_ascii_case(service));
+            if types.is_empty() || theirs {
+                self.report(
+                    Check::ArnForStarOnlyAction,
+                    path(),
+                    resource,
+                    format!(
+                        "the service authorization reference lists no resource type of {service} for the statement's actions that take only \"*\", so this ARN may grant nothing; use \"*\" for them"
+                    ),
+                );
+            } else {
                 self.report(
                     Check::ResourceMismatch,
                     path(),
                     resource,
-                    NOT_AN_ARN.to_owned(),
+                    "no action of the statement acts on a resource of this kind, so it grants nothing here; check the ARN's service and resource type".to_owned(),
                 );
+            }
+        }
+        if reaches_all {
+            return;
+        }
+        named.sort_unstable();
+        named.dedup();
+        for (position, action) in literal {
+            if !action.supports_resource_level()
+                || action
+                    .resource_type_numbers()
+                    .any(|number| named.binary_search(&number).is_ok())
+            {
                 continue;
             }
-            if service.is_empty() || service.contains(['*', '?', '$']) {
-                continue;
-            }
-            match self.applies(resource, &types) {
-                Some(true) => {}
-                Some(false) => {
-                    let message = if types.is_empty() {
-                        "none of the statement's actions can be limited to a resource, so this ARN grants nothing; use \"*\" for them".to_owned()
-                    } else {
-                        "no action of the statement acts on a resource of this kind, so it grants nothing here; check the ARN's service and resource type".to_owned()
-                    };
-                    self.report(Check::ResourceMismatch, path(), resource, message);
-                }
-                None => return,
-            }
+            let kinds: Vec<&str> = action.resource_types().map(|kind| kind.name()).collect();
+            self.report(
+                Check::NoResourceForAction,
+                actions.path(&self.element("Action"), position),
+                &action.to_string(),
+                format!(
+                    "none of the statement's resources is one {action} acts on ({}), so the statement grants it nowhere; add its resource or move it to a statement of its own",
+                    kinds.join(", ")
+                ),
+            );
         }
     }
 
-    /// Whether `resource` could name a resource of one of `types`; `None`
-    /// when the budget ran out. ARNs are compared field by field (a
-    /// wildcard does not reach into the next field), the resource part
-    /// whole; only what has wildcards on both sides is compiled.
-    fn applies(&self, resource: &str, types: &[usize]) -> Option<bool> {
-        let ours = arn_fields(resource);
+    /// The resource types of the statement's actions; `None` when the
+    /// budget ran out expanding them.
+    fn action_types(&self, actions: &Strings, resolved: &[Resolved]) -> Option<ActionTypes> {
+        let mut literal: Vec<(usize, Action<'static>)> = Vec::new();
+        let mut types: Vec<usize> = Vec::new();
+        let mut star_only: Vec<&'static str> = Vec::new();
+        for ((position, text), resolution) in actions.items.iter().zip(resolved) {
+            let found: Vec<Action<'static>> = match resolution {
+                Resolved::Known(_, Some(number)) => {
+                    let action = self.catalogue.action_numbered(*number);
+                    if let Some(action) = action {
+                        literal.push((*position, action));
+                    }
+                    action.into_iter().collect()
+                }
+                _ => self.catalogue.matching(text, Some(self.budget)).collect(),
+            };
+            for action in found {
+                types.extend(action.resource_type_numbers());
+                if !action.supports_resource_level() {
+                    star_only.push(action.service().prefix());
+                }
+            }
+        }
+        if self.budget.exhausted() {
+            return None;
+        }
+        types.sort_unstable();
+        types.dedup();
+        star_only.sort_unstable();
+        star_only.dedup();
+        Some(ActionTypes {
+            literal,
+            types,
+            star_only,
+        })
+    }
+
+    /// The resource types among `types` whose ARN formats `resource` can
+    /// name; `None` when the budget ran out. Only the formats of the ARN's
+    /// own service whose literal resource start agrees with the ARN's are
+    /// compared, and a literal ARN costs nothing: the work is bounded by
+    /// the catalogue, not by the policy. A wildcard ARN pays for each
+    /// pattern comparison. ARNs are compared field by field, the resource
+    /// part whole; a `*` ending a field may also span colons, as IAM
+    /// matches it, which is tried only when the fields do not match.
+    /// Types in `known` (named by earlier resources) are compared only
+    /// until the ARN matches one type: each resource needs one match, each
+    /// action one resource.
+    fn matched_types(
+        &self,
+        resource: &str,
+        ours: &[&str; 6],
+        types: &[usize],
+        known: &[usize],
+    ) -> Option<Vec<usize>> {
+        let matched = self.matched_from(resource, ours, types, known, 5)?;
+        match spans(ours) {
+            Some(from) if matched.is_empty() => {
+                self.matched_from(resource, ours, types, known, from)
+            }
+            _ => Some(matched),
+        }
+    }
+
+    /// [`Self::matched_types`], fields before `from` compared one by one,
+    /// the rest as one pattern.
+    fn matched_from(
+        &self,
+        resource: &str,
+        ours: &[&str; 6],
+        types: &[usize],
+        known: &[usize],
+        from: usize,
+    ) -> Option<Vec<usize>> {
+        let ours_rest = &resource[offset(ours, from)..];
+        // With a spanning `*` the resource part may start anywhere.
+        let start = if from == 5 {
+            literal_start(ours[5])
+        } else {
+            ""
+        };
+        let wild = has_wildcards(ours_rest);
+        let anything = ours_rest.bytes().all(|byte| byte == b'*' || byte == b':');
+        let mut matched: Vec<usize> = Vec::new();
         // Compiled on first need, once for all formats.
-        let mut ours_rest: Option<Glob> = None;
-        for number in types {
-            let Some(resource_type) = self.catalogue.resource_type(*number) else {
+        let mut ours_glob: Option<Glob> = None;
+        for format in self.catalogue.arn_formats_for(ours[2]) {
+            if matched.contains(&format.resource_type)
+                || (!matched.is_empty() && known.contains(&format.resource_type))
+                || types.binary_search(&format.resource_type).is_err()
+                || !starts_agree(start, format.start)
+            {
+                continue;
+            }
+            let Some(theirs) = arn_fields(format.format) else {
                 continue;
             };
-            for format in resource_type.arn_formats() {
-                let theirs = arn_fields(format);
-                let (Some(ours), Some(theirs)) = (ours, theirs) else {
-                    continue;
-                };
-                let leading = ours[..5]
-                    .iter()
-                    .zip(&theirs[..5])
-                    .all(|(ours, theirs)| field_overlaps(ours, theirs));
-                if !leading {
-                    continue;
-                }
-                let (ours_last, theirs_last) = (ours[5], theirs[5]);
-                if is_wild_field(theirs_last) {
-                    return Some(true);
-                }
-                let cells = u64::try_from((ours_last.len() + 1) * (theirs_last.len() + 1))
+            let leading = (1..from)
+                .filter(|at| *at != 2)
+                .all(|at| field_overlaps(ours[at], theirs[at]));
+            if !leading {
+                continue;
+            }
+            let theirs_rest = &format.format[offset(&theirs, from)..];
+            let overlaps = if anything || (from == 5 && is_wild_field(theirs_rest)) {
+                true
+            } else if wild {
+                let cells = u64::try_from((ours_rest.len() + 1) * (theirs_rest.len() + 1))
                     .unwrap_or(u64::MAX);
                 if !self.budget.spend(cells) {
                     return None;
                 }
-                // Most policy ARNs name resources literally: matching them
-                // against the format costs no pattern of their own.
-                let overlaps = if has_wildcards(ours_last) {
-                    let ours_glob = ours_rest
-                        .get_or_insert_with(|| Glob::template(ours_last, Case::Insensitive));
-                    ours_glob.overlaps(&Glob::template(theirs_last, Case::Insensitive))
-                } else {
-                    template_matches(theirs_last, ours_last)
-                };
-                if overlaps {
-                    return Some(true);
-                }
+                let ours_glob =
+                    ours_glob.get_or_insert_with(|| Glob::template(ours_rest, Case::Insensitive));
+                ours_glob.overlaps(&Glob::template(theirs_rest, Case::Insensitive))
+            } else {
+                template_matches(theirs_rest, ours_rest)
+            };
+            if overlaps {
+                matched.push(format.resource_type);
             }
         }
-        Some(false)
+        Some(matched)
     }
 
     fn check_conditions(&mut self, scope: &Scope) {
@@ -952,43 +1103,41 @@ impl StatementLint<'_> {
             let units = u64::try_from(service.condition_keys().count()).unwrap_or(u64::MAX);
             !self.budget.spend(units) || service.has_condition_key(key)
         };
-        match scope {
-            Scope::Services(services) => {
-                let statement_services = || {
-                    services
-                        .iter()
-                        .filter_map(|number| self.catalogue.service_numbered(*number))
-                        .map(|service| service.prefix())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                if services
-                    .iter()
-                    .filter_map(|number| self.catalogue.service_numbered(*number))
-                    .any(has)
-                {
-                    return None;
-                }
-                Some((
-                    Check::InvalidServiceConditionKey,
-                    format!(
-                        "not a condition key of {}, the statement's services, so the condition never matches",
-                        statement_services()
-                    ),
-                ))
-            }
-            Scope::Any => match self.catalogue.service(prefix) {
-                Some(service) if has(service) => None,
-                Some(service) => Some((
-                    Check::InvalidServiceConditionKey,
-                    format!("{} has no such condition key", service.prefix()),
-                )),
-                None => Some((
-                    Check::InvalidServiceConditionKey,
-                    format!("no service has the prefix {prefix:?}"),
-                )),
-            },
+        // The key's own service first: a key it does not have never
+        // matches anywhere, as Access Analyzer reports it.
+        let Some(own) = self.catalogue.service(prefix) else {
+            return Some((
+                Check::InvalidServiceConditionKey,
+                format!("no service has the prefix {prefix:?}"),
+            ));
+        };
+        if !has(own) {
+            return Some((
+                Check::InvalidServiceConditionKey,
+                format!("{} has no such condition key", own.prefix()),
+            ));
         }
+        let Scope::Services(services) = scope else {
+            return None;
+        };
+        let mut statement_services = services
+            .iter()
+            .filter_map(|number| self.catalogue.service_numbered(*number));
+        if statement_services.clone().any(has) {
+            return None;
+        }
+        let names: Vec<&str> = statement_services
+            .by_ref()
+            .map(|service| service.prefix())
+            .collect();
+        Some((
+            Check::ConditionKeyOfOtherService,
+            format!(
+                "a key of {}, not of {}, the statement's services: their requests may not carry it, and then the condition does not match",
+                own.prefix(),
+                names.join(", ")
+            ),
+        ))
     }
 }
 
@@ -1012,6 +1161,54 @@ fn arn_fields(arn: &str) -> Option<[&str; 6]> {
     }
     fields[5] = &arn[start..];
     Some(fields)
+}
+
+/// The text inside each closed `${...}` of `text`.
+fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split("${")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(inner, _)| inner))
+}
+
+/// Whether the inside of a `${...}` is what IAM substitutes: a condition
+/// key (`aws:username`, `aws:PrincipalTag/team`, `saml:sub`), with or
+/// without a default value after a comma, or one of the escapes `*`, `?`,
+/// `$`.
+fn is_policy_variable(inner: &str) -> bool {
+    let key = inner.split(',').next().unwrap_or_default().trim();
+    matches!(key, "*" | "?" | "$")
+        || key
+            .split_once(':')
+            .is_some_and(|(service, name)| !service.is_empty() && !name.is_empty())
+}
+
+/// The first field before the resource part (partition, region, account)
+/// that ends with `*`: IAM lets that `*` match across colons, so the ARN is
+/// compared whole from there.
+fn spans(fields: &[&str; 6]) -> Option<usize> {
+    [1, 3, 4].into_iter().find(|at| fields[*at].ends_with('*'))
+}
+
+/// Where field `at` starts in the ARN `fields` were cut from.
+fn offset(fields: &[&str; 6], at: usize) -> usize {
+    fields[..at].iter().map(|field| field.len() + 1).sum()
+}
+
+/// The text of a resource part before its first wildcard or placeholder.
+fn literal_start(resource: &str) -> &str {
+    let end = [resource.find(['*', '?']), resource.find("${")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(resource.len());
+    &resource[..end]
+}
+
+/// Whether two literal starts can begin the same text: one is a prefix of
+/// the other, letters compared without case.
+fn starts_agree(ours: &str, theirs: &str) -> bool {
+    let common = ours.len().min(theirs.len());
+    ours.as_bytes()[..common].eq_ignore_ascii_case(&theirs.as_bytes()[..common])
 }
 
 /// Whether an ARN field holds `*`, `?` or a `${...}` placeholder.

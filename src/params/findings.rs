@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::iam::lint::{Finding, Severity};
+use crate::iam::lint::{Check, Finding, Severity};
 
 use super::reader::PARAMETERS_PATH;
 use super::Parameters;
@@ -66,10 +66,12 @@ impl PolicyFinding {
     }
 
     /// Whether the claim's author sees it as a Warning result: `ERROR` and
-    /// `SECURITY_WARNING` findings.
+    /// `SECURITY_WARNING` findings, and `POLICY_TOO_COMPLEX`, a WARNING
+    /// about the lint itself that says the rest went unchecked.
     #[must_use]
     pub fn is_shown(&self) -> bool {
         self.finding.severity() <= Severity::SecurityWarning
+            || self.finding.check == Check::PolicyTooComplex
     }
 }
 

@@ -281,7 +281,7 @@ fn a_policy_built_to_be_costly_is_cut_short_while_others_are_served() {
             answer
                 .results
                 .iter()
-                .any(|result| result.message.contains("ERROR POLICY_TOO_COMPLEX")),
+                .any(|result| result.message.contains("WARNING POLICY_TOO_COMPLEX")),
             "{:?}",
             answer.results
         );

@@ -108,3 +108,39 @@ fn the_catalogue_holds_what_the_issue_counts() {
         .unwrap()
         .has_condition_key("iam:PassedToService"));
 }
+
+/// The prefixes several of AWS's service pages share (API Gateway and its
+/// V2, the classic and V2 load balancers, Greengrass and its V2, ...): the
+/// source keeps one page's resource types per action, so the script gives
+/// an action of these prefixes every resource type of its prefix, and the
+/// lint never calls `arn:aws:apigateway:*::/apis` one that grants nothing
+/// to `apigateway:GET`.
+#[test]
+fn actions_of_a_shared_prefix_have_every_resource_type_of_it() {
+    const SHARED: [&str; 7] = [
+        "apigateway",
+        "aws-marketplace",
+        "elasticloadbalancing",
+        "greengrass",
+        "kinesisanalytics",
+        "lex",
+        "ses",
+    ];
+    let catalogue = catalogue::get();
+    for prefix in SHARED {
+        let service = catalogue.service(prefix).unwrap();
+        let all = service.resource_types().count();
+        assert!(all > 0, "{prefix}");
+        for action in service.actions() {
+            let count = action.resource_type_numbers().count();
+            assert!(
+                count == 0 || count == all,
+                "{action} has {count} of {prefix}'s {all} resource types"
+            );
+        }
+    }
+    let get = catalogue.action("apigateway", "GET").unwrap();
+    assert!(get
+        .resource_types()
+        .any(|kind| kind.arn_formats().any(|format| format.ends_with(":/apis"))));
+}

@@ -21,6 +21,7 @@ mod health;
 mod hostile;
 mod iam_catalogue;
 mod iam_managed;
+mod iam_precision;
 mod iam_risk;
 mod image;
 mod lint_command;

@@ -11,6 +11,7 @@ use std::path::Path;
 use function_eks_pod_identity::iam::budget::Budget;
 use function_eks_pod_identity::iam::catalogue;
 use function_eks_pod_identity::iam::lint::{lint, Kind, Severity};
+use function_eks_pod_identity::iam::managed::{self, Lookup};
 use function_eks_pod_identity::iam::policy::Document;
 use function_eks_pod_identity::iam::well_known::{
     AddOn, Applied, Field, FieldDefault, Partition, Scoping,
@@ -367,8 +368,18 @@ fn cluster_autoscaler_is_scoped_by_the_auto_discovery_tag_of_each_cluster() {
 #[test]
 fn the_csi_drivers_attach_their_managed_policies() {
     let install = fixture("ebsCSIDriver.install.md");
-    let v2 = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicyV2";
-    assert!(install.contains(&format!("available at ARN `{v2}`")));
+    // The driver's doc gives V2 a service-role/ path AWS does not publish;
+    // AWS's own data says where it is.
+    let documented = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicyV2";
+    assert!(install.contains(&format!("available at ARN `{documented}`")));
+    let Lookup::Unpublished {
+        elsewhere: Some(published),
+    } = managed::lookup(documented)
+    else {
+        panic!("{documented} is not the 404 it was");
+    };
+    let v2 = "arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicyV2";
+    assert_eq!(published.arn(managed::Partition::Aws), v2);
     let efs = "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy";
     assert!(fixture("efsCSIDriver.iam-policy-create.md").contains(&format!("--policy-arn {efs}")));
     let kms = upstream(
@@ -1042,4 +1053,43 @@ fn every_set_uses_known_actions_and_lints_without_errors() {
             }
         }
     }
+}
+
+/// Every managed policy ARN a well-known set attaches, in every partition
+/// the sets are offered in, is one AWS publishes: a fact checked against
+/// AWS's own data, not a copy of the same string. The data lists the
+/// commercial partition; China and `GovCloud` ARNs are checked by the same
+/// path and name.
+#[test]
+fn every_managed_policy_a_set_attaches_is_published() {
+    let mut checked = 0;
+    for add_on in AddOn::ALL {
+        for partition in [Partition::Aws, Partition::AwsCn, Partition::AwsUsGov] {
+            let mut scoping = Scoping::new(add_on, partition);
+            let arn = |rest: &str| format!("arn:{}:{rest}", partition.as_str());
+            for (field, value) in [
+                (Field::BucketArns, arn("s3:::backups")),
+                (
+                    Field::CertificateAuthorityArns,
+                    arn("acm-pca:eu-west-1:111122223333:certificate-authority/ca"),
+                ),
+            ] {
+                if add_on.fields().contains(&field) {
+                    scoping.set_list(field, [value.as_str()]).unwrap();
+                }
+            }
+            let applied = render(&scoping);
+            for arn in &applied.managed_policy_arns {
+                let found = managed::lookup(arn);
+                assert!(
+                    matches!(found, Lookup::Published(_)),
+                    "{} in {}: {arn} is {found:?}",
+                    add_on.claim_name(),
+                    partition.as_str()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 12, "{checked}");
 }

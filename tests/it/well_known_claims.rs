@@ -535,9 +535,9 @@ fn the_guardrail_trusts_sets_by_name_refuses_the_others_and_without_it_checks_th
         Case {
             name: "absent: a set's managed policy is checked like the claim's own",
             xr: Xr::Claim("team-a"),
-            sets: json!({"ebsCSIDriver": true}),
+            sets: json!({"efsCSIDriver": true}),
             rule: None,
-            refused: vec![format!("{path}.ebsCSIDriver: arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicyV2 is refused by guardrails.managedPolicyArns.deny \"arn:aws:iam::aws:policy/service-role/*\"")],
+            refused: vec![format!("{path}.efsCSIDriver: arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy is refused by guardrails.managedPolicyArns.deny \"arn:aws:iam::aws:policy/service-role/*\"")],
         },
         Case {
             name: "absent: a set within the rules passes",

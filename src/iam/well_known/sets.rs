@@ -496,8 +496,11 @@ const EBS_CSI_SOURCES: &[Source] = &[Source {
 /// The managed version of the driver's example policy, which the driver's
 /// docs name since v1.59 (April 2026): it scopes writes to volumes and
 /// snapshots tagged `ebs.csi.aws.com/cluster: true`, where the older
-/// `AmazonEBSCSIDriverPolicy` reached every volume.
-const EBS_CSI_MANAGED: &str = "service-role/AmazonEBSCSIDriverPolicyV2";
+/// `AmazonEBSCSIDriverPolicy` reached every volume. AWS publishes it with
+/// no path: the driver's doc writes `service-role/`, which does not exist
+/// (`AttachRolePolicy` answers `NoSuchEntity`); the vendored managed policies
+/// are the authority, and a test checks the ARN against them.
+const EBS_CSI_MANAGED: &str = "AmazonEBSCSIDriverPolicyV2";
 
 /// The "Encrypted EBS Volumes via KMS" statement, on the keys named instead
 /// of the docs' `arn:aws:kms:*:*:key/*`; none without keys, as in the
