@@ -128,7 +128,7 @@ impl Function {
         let xr = Composite::read(composite);
         let ignored = observed::distrust(&mut observed.resources, xr.scope(), xr.uid);
         match plan(
-            composite,
+            &xr,
             &self.inputs,
             request.input.as_ref(),
             &observed.resources,
@@ -238,15 +238,15 @@ struct Warning {
     message: String,
 }
 
-/// Reads the XR and the step's input and composes, or says what is wrong.
+/// Reads the step's input and the XR's parameters (the XR itself read once,
+/// by the caller) and composes, or says what is wrong.
 fn plan(
-    composite: &Struct,
+    xr: &Composite<'_>,
     inputs: &Inputs,
     input: Option<&Struct>,
     observed: &BTreeMap<String, Resource>,
     findings: &mut Vec<PolicyFinding>,
 ) -> Result<Planned, String> {
-    let xr = Composite::read(composite);
     let scope = xr.scope();
     let tenant = tenancy::of_xr(xr.namespace, xr.claim_namespace);
     tenancy::check(observed, scope, tenant).map_err(refusal)?;
