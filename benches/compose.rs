@@ -16,7 +16,8 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput};
 use function_eks_pod_identity::function::Function;
-use function_eks_pod_identity::iam::managed::{self, Partition};
+use function_eks_pod_identity::iam::arn::Partition;
+use function_eks_pod_identity::iam::managed;
 use function_eks_pod_identity::protocol::codec;
 use function_eks_pod_identity::protocol::structs::{json_to_struct, struct_to_json};
 use function_eks_pod_identity::protocol::v1::{RunFunctionRequest, RunFunctionResponse};

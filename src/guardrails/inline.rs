@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::iam::arn::{self, PARTITIONS};
+use crate::iam::arn::{self, Partition};
 use crate::iam::budget::Budget;
 use crate::iam::catalogue::{self, AccessLevel, Action};
 use crate::iam::glob::{Case, Glob};
@@ -187,9 +187,11 @@ fn read_resources(value: &Value, path: &str, problems: &mut Problems) -> Option<
                     // becomes a wildcard that could run across an ARN's
                     // fields.
                     let texts: Vec<Value> = if text.contains(PARTITION) {
-                        PARTITIONS
+                        Partition::ALL
                             .iter()
-                            .map(|partition| Value::from(text.replace(PARTITION, partition)))
+                            .map(|partition| {
+                                Value::from(text.replace(PARTITION, partition.as_str()))
+                            })
                             .collect()
                     } else {
                         vec![Value::from(text)]

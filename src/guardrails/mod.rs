@@ -34,7 +34,7 @@ use crate::iam::glob::{Case, Glob};
 
 use self::inline::{check_document, check_statements, read_inline, Checked, Inline, PolicyPath};
 use self::templates::Templates;
-use crate::iam::arn::is_partition;
+use crate::iam::arn::{is_partition, Arn};
 use crate::iam::managed::{self, Lookup};
 use crate::params::aws::{PolicyArn, RolePath};
 use crate::params::reader::{describe, Problems, PARAMETERS_PATH};
@@ -583,11 +583,13 @@ impl Guardrails {
 
 /// Whether `arn` names a policy AWS owns (`arn:PARTITION:iam::aws:policy/`).
 fn is_aws_managed(arn: &str) -> bool {
-    let fields: Vec<&str> = arn.splitn(6, ':').collect();
-    matches!(fields.as_slice(), ["arn", _, "iam", "", "aws", rest] if rest.starts_with("policy/"))
+    Arn::split(arn).is_some_and(|fields| {
+        (fields.service, fields.region, fields.account) == ("iam", "", "aws")
+            && fields.resource.starts_with("policy/")
+    })
 }
 
-/// `text` with a partition of [`crate::iam::arn::PARTITIONS`] written as
+/// `text` with a partition of [`crate::iam::arn::Partition`] written as
 /// `aws`, so that one pattern holds in every partition.
 fn any_partition(text: &str) -> String {
     match text
@@ -776,30 +778,26 @@ fn cluster_pattern(text: &str) -> Result<Case, String> {
 /// part of which may hold wildcards, so that a mistyped ARN is refused
 /// instead of matching nothing.
 fn iam_arn_pattern(text: &str, kind: &str) -> Result<Case, String> {
-    let fields: Vec<&str> = text.splitn(6, ':').collect();
     let plain = |field: &str| {
         field
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || is_wild(c))
     };
-    let fits = match fields.as_slice() {
-        [arn, partition, service, region, account, resource] => {
-            *arn == "arn"
-                && !partition.is_empty()
-                && plain(partition)
-                && *service == "iam"
-                && region.is_empty()
-                && !account.is_empty()
-                && plain(account)
-                && resource
-                    .strip_prefix(kind)
-                    .and_then(|rest| rest.strip_prefix('/'))
-                    .is_some_and(|rest| {
-                        !rest.is_empty() && rest.chars().all(|c| ('\u{21}'..='\u{7e}').contains(&c))
-                    })
-        }
-        _ => false,
-    };
+    let fits = Arn::split(text).is_some_and(|fields| {
+        !fields.partition.is_empty()
+            && plain(fields.partition)
+            && fields.service == "iam"
+            && fields.region.is_empty()
+            && !fields.account.is_empty()
+            && plain(fields.account)
+            && fields
+                .resource
+                .strip_prefix(kind)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|rest| {
+                    !rest.is_empty() && rest.chars().all(|c| ('\u{21}'..='\u{7e}').contains(&c))
+                })
+    });
     if fits {
         Ok(Case::Sensitive)
     } else {

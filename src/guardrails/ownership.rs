@@ -12,8 +12,8 @@ use serde::de::{DeserializeOwned, IntoDeserializer};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::iam::arn::is_iam_name_char;
 use crate::iam::glob::{Case, Glob};
-use crate::params::aws::is_iam_name_char;
 use crate::params::reader::{shown, Problems, PARAMETERS_PATH};
 use crate::params::{DeletionPolicy, ManagementPolicy, Origin, Parameters, ProviderConfigKind};
 

@@ -29,9 +29,9 @@
 //! (the policy has no path), and says where the name does live.
 
 use std::cmp::Ordering;
-use std::fmt;
 use std::sync::LazyLock;
 
+use super::arn::{Arn, Partition};
 use super::policy::Document;
 
 /// The data file, as `scripts/update-managed-policies` wrote it.
@@ -58,46 +58,6 @@ pub fn is_published(arn: &str) -> bool {
     matches!(lookup(arn), Lookup::Published(_))
 }
 
-/// An AWS partition whose managed policy ARNs this module reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Partition {
-    /// `aws`, the commercial partition: the one the data lists.
-    Aws,
-    /// `aws-cn`, the China regions.
-    China,
-    /// `aws-us-gov`, the `GovCloud` (US) regions.
-    GovCloud,
-}
-
-impl Partition {
-    /// Every partition read, the data's own first.
-    pub const ALL: [Self; 3] = [Self::Aws, Self::China, Self::GovCloud];
-
-    /// The partition as an ARN writes it.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Aws => "aws",
-            Self::China => "aws-cn",
-            Self::GovCloud => "aws-us-gov",
-        }
-    }
-
-    /// The partition an ARN writes as `text`, exactly.
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|partition| partition.as_str() == text)
-    }
-}
-
-impl fmt::Display for Partition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The parts of an AWS managed policy ARN,
 /// `arn:PARTITION:iam::aws:policy/PATH/NAME`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,10 +76,12 @@ impl<'a> ManagedArn<'a> {
     /// managed policy, another service's ARN, text that is no ARN).
     #[must_use]
     pub fn parse(arn: &'a str) -> Option<Self> {
-        let rest = arn.strip_prefix("arn:")?;
-        let (partition, rest) = rest.split_once(':')?;
-        let partition = Partition::parse(partition)?;
-        let rest = rest.strip_prefix("iam::aws:policy")?;
+        let fields = Arn::split(arn)?;
+        let partition = Partition::parse(fields.partition)?;
+        if (fields.service, fields.region, fields.account) != ("iam", "", "aws") {
+            return None;
+        }
+        let rest = fields.resource.strip_prefix("policy")?;
         if !rest.starts_with('/') {
             return None;
         }
@@ -432,7 +394,7 @@ mod tests {
         assert_eq!(beta.path(), "/service-role/");
         assert_eq!(beta.version_id(), "v2");
         assert_eq!(
-            beta.arn(Partition::China),
+            beta.arn(Partition::AwsCn),
             "arn:aws-cn:iam::aws:policy/service-role/Beta"
         );
         assert_eq!(
@@ -483,7 +445,7 @@ mod tests {
                 "absent in China: cannot say",
                 "arn:aws-cn:iam::aws:policy/Gamma",
                 Lookup::Unverified {
-                    partition: Partition::China,
+                    partition: Partition::AwsCn,
                     elsewhere: None,
                 },
             ),

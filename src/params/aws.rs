@@ -4,16 +4,9 @@
 
 use std::fmt;
 
+use crate::iam::arn::{self, is_iam_name_char, Arn};
 use crate::iam::policy::Document;
 use crate::params::reader::shown;
-
-/// IAM partitions whose ARNs this function accepts.
-const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
-
-/// Characters IAM allows in role and policy names.
-pub(crate) fn is_iam_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
-}
 
 fn char_count(text: &str) -> usize {
     text.chars().count()
@@ -27,16 +20,7 @@ impl Region {
     /// Accepts the shape every AWS region name has: a two-letter area, one
     /// or more lowercase words, and a number.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = text.split('-').collect();
-        let well_formed = parts.len() >= 3
-            && parts[0].len() == 2
-            && parts[0].bytes().all(|b| b.is_ascii_lowercase())
-            && parts[1..parts.len() - 1]
-                .iter()
-                .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()))
-            && parts.last().is_some_and(|number| {
-                !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())
-            });
+        let well_formed = arn::is_region(text);
         if well_formed {
             Ok(Self(text.to_owned()))
         } else {
@@ -91,19 +75,17 @@ fn check_iam_arn(text: &str, kind: IamKind) -> Result<(), String> {
             text_shown = shown(text)
         ))
     };
-    let mut parts = text.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let Some(Arn {
+        partition,
+        service: "iam",
+        region: "",
+        account,
+        resource,
+    }) = Arn::split(text)
+    else {
         return refuse();
     };
-    let account_ok = (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
-        || (kind == IamKind::Policy && account == "aws");
+    let account_ok = arn::is_account_id(account) || (kind == IamKind::Policy && account == "aws");
     let Some(path_and_name) = resource.strip_prefix(kind.prefix()) else {
         return refuse();
     };
@@ -118,7 +100,7 @@ fn check_iam_arn(text: &str, kind: IamKind) -> Result<(), String> {
     let name_ok = !name.is_empty()
         && char_count(name) <= kind.longest_name()
         && name.chars().all(is_iam_name_char);
-    if PARTITIONS.contains(&partition) && account_ok && path_ok && name_ok && text.len() <= 2048 {
+    if arn::is_partition(partition) && account_ok && path_ok && name_ok && text.len() <= 2048 {
         Ok(())
     } else {
         refuse()

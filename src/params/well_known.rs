@@ -11,7 +11,8 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use crate::iam::well_known::{AddOn, FieldKind, FieldProblem, Partition, Scoping, MAX_VALUES};
+use crate::iam::arn::Partition;
+use crate::iam::well_known::{AddOn, FieldKind, FieldProblem, Scoping, MAX_VALUES};
 
 use super::aws::{self, PolicyArn, PolicyDocument, PolicyName, Region};
 use super::reader::{describe, Reader, PARAMETERS_PATH};

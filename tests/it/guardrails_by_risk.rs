@@ -5,7 +5,8 @@
 //! AWS managed policies are judged by content in every partition; and an
 //! honest claim still composes.
 
-use function_eks_pod_identity::iam::managed::{self, Partition};
+use function_eks_pod_identity::iam::arn::Partition;
+use function_eks_pod_identity::iam::managed;
 use serde_json::{json, Value};
 
 use crate::guardrails::{policy, read, render_with, with, xr, Xr};

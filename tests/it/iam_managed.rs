@@ -5,7 +5,8 @@
 
 use std::path::Path;
 
-use function_eks_pod_identity::iam::managed::{self, Lookup, Partition, TEXT};
+use function_eks_pod_identity::iam::arn::Partition;
+use function_eks_pod_identity::iam::managed::{self, Lookup, TEXT};
 
 /// FNV-1a, 64 bits, as `scripts/update-managed-policies` computes it.
 fn fnv1a64(bytes: &[u8]) -> u64 {

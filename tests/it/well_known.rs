@@ -8,14 +8,13 @@
 
 use std::path::Path;
 
+use function_eks_pod_identity::iam::arn::Partition;
 use function_eks_pod_identity::iam::budget::Budget;
 use function_eks_pod_identity::iam::catalogue;
 use function_eks_pod_identity::iam::lint::{lint, Kind, Severity};
 use function_eks_pod_identity::iam::managed::{self, Lookup};
 use function_eks_pod_identity::iam::policy::Document;
-use function_eks_pod_identity::iam::well_known::{
-    AddOn, Applied, Field, FieldDefault, Partition, Scoping,
-};
+use function_eks_pod_identity::iam::well_known::{AddOn, Applied, Field, FieldDefault, Scoping};
 use function_eks_pod_identity::params::LINT_BUDGET;
 use serde_json::{json, Value};
 
@@ -379,7 +378,7 @@ fn the_csi_drivers_attach_their_managed_policies() {
         panic!("{documented} is not the 404 it was");
     };
     let v2 = "arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicyV2";
-    assert_eq!(published.arn(managed::Partition::Aws), v2);
+    assert_eq!(published.arn(Partition::Aws), v2);
     let efs = "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy";
     assert!(fixture("efsCSIDriver.iam-policy-create.md").contains(&format!("--policy-arn {efs}")));
     let kms = upstream(

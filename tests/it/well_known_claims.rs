@@ -10,9 +10,8 @@
 use std::collections::BTreeMap;
 
 use function_eks_pod_identity::function::Function;
-use function_eks_pod_identity::iam::well_known::{
-    AddOn, Applied, Field, FieldKind, Partition, Scoping,
-};
+use function_eks_pod_identity::iam::arn::Partition;
+use function_eks_pod_identity::iam::well_known::{AddOn, Applied, Field, FieldKind, Scoping};
 use function_eks_pod_identity::protocol::structs::struct_to_json;
 use function_eks_pod_identity::protocol::v1::Severity;
 use serde_json::{json, Value};

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::Partition;
+use crate::iam::arn::{self, Arn, Partition};
 
 /// The longest value a scoping field takes, in bytes: IAM's limit on one
 /// resource ARN in a policy.
@@ -320,22 +320,13 @@ fn check_arn(text: &str, partition: Partition, shape: ArnShape) -> Result<(), St
             shape.form.replace("<p>", partition.as_str())
         ))
     };
-    let mut parts = text.splitn(6, ':');
-    let (
-        Some("arn"),
-        Some(arn_partition),
-        Some(service),
-        Some(region),
-        Some(account),
-        Some(resource),
-    ) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    )
+    let Some(Arn {
+        partition: arn_partition,
+        service,
+        region,
+        account,
+        resource,
+    }) = Arn::split(text)
     else {
         return refuse();
     };
@@ -373,14 +364,7 @@ fn is_region_pattern(region: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || is_wildcard(c));
     }
-    let words: Vec<&str> = region.split('-').collect();
-    words.len() >= 3
-        && words[..words.len() - 1]
-            .iter()
-            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()))
-        && words
-            .last()
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    arn::is_region(region)
 }
 
 /// A 12-digit account id, or a pattern of digits with `*` or `?`.
@@ -390,7 +374,7 @@ fn is_account_pattern(account: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_digit() || is_wildcard(c));
     }
-    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+    arn::is_account_id(account)
 }
 
 fn id_fits(id: &str, rule: IdRule) -> bool {

@@ -24,50 +24,9 @@ mod sets;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::arn::Partition;
+
 pub use fields::{Field, FieldDefault, FieldKind, MAX_VALUES, MAX_VALUE_LEN};
-
-/// An AWS partition: the second field of every ARN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Partition {
-    /// `aws`: the commercial regions.
-    Aws,
-    /// `aws-cn`: the China regions.
-    AwsCn,
-    /// `aws-us-gov`: AWS `GovCloud` (US).
-    AwsUsGov,
-}
-
-impl Partition {
-    /// The partition as ARNs spell it.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Aws => "aws",
-            Self::AwsCn => "aws-cn",
-            Self::AwsUsGov => "aws-us-gov",
-        }
-    }
-
-    /// The partition of a region name: `cn-*` is `aws-cn`, `us-gov-*` is
-    /// `aws-us-gov`, the isolated (`*-iso*-*`) and sovereign (`eusc-*`)
-    /// regions are partitions this function does not serve (`None`), and
-    /// every other region is `aws`.
-    #[must_use]
-    pub fn of_region(region: &str) -> Option<Self> {
-        let mut words = region.split('-');
-        let first = words.next().unwrap_or_default();
-        let second = words.next().unwrap_or_default();
-        if first == "cn" {
-            Some(Self::AwsCn)
-        } else if first == "us" && second == "gov" {
-            Some(Self::AwsUsGov)
-        } else if second.starts_with("iso") || first == "eusc" {
-            None
-        } else {
-            Some(Self::Aws)
-        }
-    }
-}
 
 /// Where a set's statements come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{AddOn, Applied, Field, FieldDefault, Partition, Scoping, Source};
+use super::{AddOn, Applied, Field, FieldDefault, Scoping, Source};
+use crate::iam::arn::Partition;
 
 /// The policy language version every document declares.
 const POLICY_VERSION: &str = "2012-10-17";
