@@ -75,7 +75,6 @@ use tonic::transport::Server as TonicServer;
 use tonic::{Request, Response, Status};
 use tonic_prost::ProstCodec;
 
-#[allow(dead_code)] // the load uses only the small request
 mod support;
 
 /// The argument that makes this executable the floor server.
@@ -85,6 +84,13 @@ const SERVE_FLOOR: &str = "--serve-floor";
 /// busy until its standard input closes, which it does when the bench ends
 /// however it ends.
 const SPIN: &str = "--spin";
+
+/// The Python peer: the same composition with Crossplane's Python SDK.
+const PEER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peer/compose_peer.py");
+
+/// The Python that runs the peer, if not the test suite's virtualenv
+/// (`target/py-venv`, which `bash tests/run.sh` makes).
+const PEER_PYTHON_VARIABLE: &str = "LOAD_PEER_PYTHON";
 
 /// Set to `0` to let the cores halt when idle, as they do without the bench.
 const KEEP_AWAKE_VARIABLE: &str = "LOAD_KEEP_AWAKE";
@@ -118,6 +124,9 @@ struct Plan {
     /// The longest any one phase may take on one server; it stops early
     /// past it.
     phase_limit: Duration,
+    /// Calls 16 at a time to each of the function, the floor and the
+    /// Python peer, with the small request and with the large one.
+    peer_calls: [usize; 2],
 }
 
 const FULL: Plan = Plan {
@@ -127,6 +136,7 @@ const FULL: Plan = Plan {
     concurrent: 200_000,
     rounds: 20,
     phase_limit: Duration::from_secs(120),
+    peer_calls: [30_000, 6_000],
 };
 
 const SMOKE: Plan = Plan {
@@ -136,6 +146,7 @@ const SMOKE: Plan = Plan {
     concurrent: 3_000,
     rounds: 4,
     phase_limit: Duration::from_secs(30),
+    peer_calls: [400, 80],
 };
 
 fn main() -> ExitCode {
@@ -613,10 +624,19 @@ fn cpu_list(list: &str) -> Vec<usize> {
 
 // --------------------------------------------------------------------- load
 
-/// The request every call sends, and the answer it must get, both encoded.
+/// The request every call sends, and the answer it must get.
 struct Check {
     request: Bytes,
-    answer: Bytes,
+    answer: Expect,
+}
+
+/// What an answer must be.
+enum Expect {
+    /// These bytes, encoded: the answer of a handler run in-process.
+    Exact(Bytes),
+    /// No FATAL result, and desired resources under exactly these keys: the
+    /// Python peer composes the same resources, but encodes them its own way.
+    Composed(Vec<String>),
 }
 
 impl Check {
@@ -627,7 +647,36 @@ impl Check {
     ) -> Self {
         Self {
             request: frame(&request.encode_to_vec()),
-            answer: frame(&handler(request.clone()).encode_to_vec()),
+            answer: Expect::Exact(frame(&handler(request.clone()).encode_to_vec())),
+        }
+    }
+
+    /// `request`, answered with the resources `function` composes for it.
+    fn composed(request: &RunFunctionRequest, function: &Function) -> Self {
+        let keys = function
+            .run(request.clone())
+            .desired
+            .unwrap_or_default()
+            .resources
+            .into_keys()
+            .collect();
+        Self {
+            request: frame(&request.encode_to_vec()),
+            answer: Expect::Composed(keys),
+        }
+    }
+
+    /// The size of the request, without its frame header.
+    fn request_len(&self) -> usize {
+        self.request.len() - FRAME_HEADER
+    }
+
+    /// The size of the answer expected byte for byte, without its frame
+    /// header; 0 when only its keys are.
+    fn answer_len(&self) -> usize {
+        match &self.answer {
+            Expect::Exact(answer) => answer.len() - FRAME_HEADER,
+            Expect::Composed(_) => 0,
         }
     }
 
@@ -636,7 +685,11 @@ impl Check {
             .unary(self.request.clone())
             .await
             .context("RunFunction failed")?;
-        if answer != self.answer {
+        let expected = match &self.answer {
+            Expect::Exact(expected) => expected,
+            Expect::Composed(keys) => return composed_as(&answer, keys),
+        };
+        if answer != *expected {
             let fatal = RunFunctionResponse::decode(answer.get(FRAME_HEADER..).unwrap_or_default())
                 .ok()
                 .and_then(|response| {
@@ -650,12 +703,37 @@ impl Check {
                 None => bail!(
                     "the answer ({} bytes) is not the one given in-process ({} bytes)",
                     answer.len(),
-                    self.answer.len()
+                    expected.len()
                 ),
             }
         }
         Ok(())
     }
+}
+
+/// Whether the framed `answer` has no FATAL result and composes exactly
+/// `keys`.
+fn composed_as(answer: &[u8], keys: &[String]) -> anyhow::Result<()> {
+    let response = RunFunctionResponse::decode(answer.get(FRAME_HEADER..).unwrap_or_default())
+        .context("the answer is no RunFunctionResponse")?;
+    if let Some(fatal) = response
+        .results
+        .iter()
+        .find(|result| result.severity == i32::from(Severity::Fatal))
+    {
+        bail!("FATAL result: {}", fatal.message);
+    }
+    let composed: Vec<String> = response
+        .desired
+        .unwrap_or_default()
+        .resources
+        .into_keys()
+        .collect();
+    ensure!(
+        composed == keys,
+        "composed {composed:?}, not the function's {keys:?}"
+    );
+    Ok(())
 }
 
 /// What one phase of load measured.
@@ -718,21 +796,40 @@ impl Sample {
     }
 }
 
-/// Makes `calls` calls to each server, `concurrency` at a time, in
-/// `plan.rounds` rounds that take turns (floor, function, function, floor,
-/// ...), so that whatever else the machine does weighs on both alike.
+/// Makes `calls` calls to each of two servers, `concurrency` at a time, in
+/// turns: see [`take_turns`].
 async fn alternate(
     servers: [(&Server, &Arc<Check>); 2],
     concurrency: usize,
     calls: usize,
     plan: Plan,
 ) -> anyhow::Result<[Sample; 2]> {
+    let [first, second] =
+        <[Sample; 2]>::try_from(take_turns(&servers, concurrency, calls, plan).await?)
+            .map_err(|_| anyhow::anyhow!("not two samples"))?;
+    Ok([first, second])
+}
+
+/// Makes `calls` calls to each server, `concurrency` at a time, in
+/// `plan.rounds` rounds that take turns, the order reversed every other
+/// round (floor, function, function, floor, ...), so that whatever else the
+/// machine does weighs on all alike. A server that cannot make its share
+/// of a round within the round's part of `plan.phase_limit` stops early.
+async fn take_turns(
+    servers: &[(&Server, &Arc<Check>)],
+    concurrency: usize,
+    calls: usize,
+    plan: Plan,
+) -> anyhow::Result<Vec<Sample>> {
     let rounds = plan.rounds.clamp(1, calls.max(1));
-    let mut totals: [Option<Sample>; 2] = [None, None];
+    let mut totals: Vec<Option<Sample>> = vec![None; servers.len()];
     for round in 0..rounds {
         // Spread the remainder over the first rounds.
         let share = calls / rounds + usize::from(round < calls % rounds);
-        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        let mut order: Vec<usize> = (0..servers.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
         for index in order {
             let (server, check) = servers[index];
             let limit = plan.phase_limit / u32::try_from(rounds).unwrap_or(u32::MAX);
@@ -743,10 +840,10 @@ async fn alternate(
             });
         }
     }
-    let [Some(floor), Some(function)] = totals else {
-        bail!("no round ran");
-    };
-    Ok([floor, function])
+    totals
+        .into_iter()
+        .map(|total| total.context("no round ran"))
+        .collect()
 }
 
 /// Makes `calls` calls, `concurrency` at a time, over clones of the one
@@ -859,8 +956,8 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
         "load{}: {}\nsmall steady-state request of {} bytes (answer {} bytes); {}; {awake}",
         if smoke { " (smoke)" } else { "" },
         binary.display(),
-        function_check.request.len() - FRAME_HEADER,
-        function_check.answer.len() - FRAME_HEADER,
+        function_check.request_len(),
+        function_check.answer_len(),
         pinning.note
     );
     let floor_command = || pinning.command(&this, &[SERVE_FLOOR]);
@@ -918,7 +1015,9 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
     ))?;
     let rss_on = rss(&function)?;
     let rss_off = rss(&metrics_off)?;
-    drop((floor, function, metrics_off));
+    drop(metrics_off);
+    let against_peer = against_peer(plan, &pinning, &runtime, &floor, &function)?;
+    drop((floor, function));
     let [floor_figures, function_figures] = [0, 1].map(|index| Figures {
         startups: [&floor_startups, &function_startups][index].clone(),
         rss_idle: rss_idle[index],
@@ -929,6 +1028,7 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
     });
     print!("{}", report(plan, &function_figures, &floor_figures));
     print_metrics_cost(&on, &off, rss_on, rss_off);
+    print!("{against_peer}");
     if let (Some((total_before, steal_before)), Some((total, steal))) = (steal_before, host_steal())
     {
         let share = (steal - steal_before) as f64 / (total - total_before).max(1) as f64;
@@ -980,6 +1080,198 @@ fn host_steal() -> Option<(u64, u64)> {
         .map(|ticks| ticks.parse().ok())
         .collect::<Option<_>>()?;
     Some((ticks.iter().sum(), *ticks.get(7)?))
+}
+
+// ----------------------------------------------------------- the Python peer
+
+/// The Python that runs the peer: [`PEER_PYTHON_VARIABLE`], else the test
+/// suite's virtualenv when it exists.
+fn peer_python() -> Option<PathBuf> {
+    if let Some(python) = std::env::var_os(PEER_PYTHON_VARIABLE) {
+        return Some(PathBuf::from(python));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+        PathBuf::from,
+    );
+    Some(target.join("py-venv/bin/python")).filter(|python| python.exists())
+}
+
+/// The peer's Python, SDK, grpcio and protobuf versions, as it reports them.
+fn peer_versions(python: &Path) -> String {
+    let script = "import importlib.metadata as m, platform; print(f\"Python {platform.python_version()}, \" + \", \".join(f\"{p} {m.version(p)}\" for p in ('crossplane-function-sdk-python', 'grpcio', 'protobuf')))";
+    Command::new(python)
+        .args(["-c", script])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map_or_else(
+            || "versions unknown".to_owned(),
+            |output| String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+        )
+}
+
+/// The function, the floor and the Python peer, loaded in turns with 16
+/// concurrent calls, with the small request and then the large one: the
+/// report of issue 33's comparison.
+fn against_peer(
+    plan: Plan,
+    pinning: &Pinning,
+    runtime: &tokio::runtime::Runtime,
+    floor: &Server,
+    function: &Server,
+) -> anyhow::Result<String> {
+    let Some(python) = peer_python() else {
+        return Ok(format!(
+            "Python peer: skipped, no target/py-venv (run `bash tests/run.sh` once, or set {PEER_PYTHON_VARIABLE})\n"
+        ));
+    };
+    let handler = Function::default();
+    let small = support::small();
+    let peer_command = || pinning.command(&python, &[PEER_SCRIPT]);
+    let peer = Server::start(peer_command(), runtime, &Check::composed(&small, &handler))
+        .context("the Python peer")?;
+    let mut report = format!(
+        "against the Python peer ({}; {CONCURRENCY} concurrent calls on 1 connection, in turns)\n",
+        peer_versions(&python)
+    );
+    let _ = writeln!(
+        report,
+        "  {:<24} {:>12} {:>12} {:>12} {:>9} {:>9}",
+        "", "function", "floor", "peer", "fn/floor", "fn/peer"
+    );
+    let mut verdicts = Vec::new();
+    for (name, request, calls) in [
+        ("small", small, plan.peer_calls[0]),
+        ("large", support::large(), plan.peer_calls[1]),
+    ] {
+        let checks = [
+            Arc::new(Check::new(&request, |request| handler.run(request))),
+            Arc::new(Check::new(&request, echo)),
+            Arc::new(Check::composed(&request, &handler)),
+        ];
+        let servers = [
+            (function, &checks[0]),
+            (floor, &checks[1]),
+            (&peer, &checks[2]),
+        ];
+        let (samples, rss) = runtime.block_on(async {
+            take_turns(&servers, CONCURRENCY, calls / 10, plan).await?;
+            let samples = take_turns(&servers, CONCURRENCY, calls, plan).await?;
+            let rss = [function, floor, &peer]
+                .map(|server| rss_kib(&server.pid().to_string()).unwrap_or_default());
+            anyhow::Ok((samples, rss))
+        })?;
+        let bytes = checks[0].request_len();
+        peer_rows(
+            &mut report,
+            &mut verdicts,
+            (name, bytes, calls),
+            &samples,
+            rss,
+        );
+    }
+    let _ = writeln!(
+        report,
+        "targets of issue 33{}",
+        if calls_too_few(plan) {
+            " (a smoke run is too short to judge them)"
+        } else {
+            ""
+        }
+    );
+    for (target, figure, goal, met) in verdicts {
+        let _ = writeln!(
+            report,
+            "  {target:<34} {figure:>12} {goal:>12} {:>7}",
+            if met { "met" } else { "MISSED" }
+        );
+    }
+    Ok(report)
+}
+
+/// A verdict on one of issue 33's targets: what, the figure, the goal, met.
+type Verdict = (String, String, &'static str, bool);
+
+/// The rows of one request's comparison, and its verdicts.
+fn peer_rows(
+    report: &mut String,
+    verdicts: &mut Vec<Verdict>,
+    (name, bytes, calls): (&str, usize, usize),
+    samples: &[Sample],
+    rss: [u64; 3],
+) {
+    let [function, floor, peer] = [&samples[0], &samples[1], &samples[2]];
+    let _ = writeln!(
+        report,
+        "{name} request, {} bytes ({} calls each{})",
+        bytes,
+        calls,
+        if samples.iter().any(|sample| sample.stopped_early) {
+            "; * stopped early"
+        } else {
+            ""
+        }
+    );
+    let mut row = |label: &str, [a, b, c]: [f64; 3], show: &dyn Fn(f64) -> String| {
+        let _ = writeln!(
+            report,
+            "  {label:<24} {:>12} {:>12} {:>12} {:>9} {:>9}",
+            show(a),
+            show(b),
+            show(c),
+            ratio(a, b),
+            ratio(a, c)
+        );
+    };
+    row(
+        "calls/s",
+        [function.rate(), floor.rate(), peer.rate()],
+        &|rate| format!("{rate:.0}"),
+    );
+    let cpu = |sample: &Sample| sample.server_cpu_per_call().as_secs_f64() * 1e6;
+    row(
+        "server CPU per call",
+        [cpu(function), cpu(floor), cpu(peer)],
+        &|micros| format!("{micros:.0} us"),
+    );
+    let p99 = |sample: &Sample| sample.percentile(99).as_secs_f64() * 1e3;
+    row(
+        "p99 latency",
+        [p99(function), p99(floor), p99(peer)],
+        &|millis| format!("{millis:.2} ms"),
+    );
+    row("RSS after load", rss.map(|kib| kib as f64), &|kib| {
+        format!("{:.1} MiB", kib / 1024.0)
+    });
+    let to_peer = function.rate() / peer.rate();
+    verdicts.push((
+        format!("{name}: calls/s of the peer's"),
+        format!("{to_peer:.1}x"),
+        ">= 10x",
+        to_peer >= 10.0,
+    ));
+    if name == "large" {
+        let to_floor = function.rate() / floor.rate();
+        verdicts.push((
+            format!("{name}: calls/s of the floor's"),
+            format!("{to_floor:.2}x"),
+            ">= 1.0x",
+            to_floor >= 1.0,
+        ));
+        let memory = rss[0] as f64 / rss[1].max(1) as f64;
+        verdicts.push((
+            format!("{name}: RSS of the floor's"),
+            format!("{memory:.2}x"),
+            "<= 1.5x",
+            memory <= 1.5,
+        ));
+    }
+}
+
+/// Whether `plan` is a smoke run's.
+fn calls_too_few(plan: Plan) -> bool {
+    plan.concurrent < FULL.concurrent
 }
 
 // ------------------------------------------------------------------- report
@@ -1120,7 +1412,7 @@ fn report(plan: Plan, function: &Figures, floor: &Figures) -> String {
 
     // A smoke run's p99 is its 30th-worst call, so one stall of the host
     // in one of its short rounds decides it; its other figures swing too.
-    let short = plan.concurrent < FULL.concurrent;
+    let short = calls_too_few(plan);
     targets(&mut table, function, floor, short);
     table.0
 }
