@@ -31,6 +31,14 @@
 //! every round or from a few the host slowed. Child processes are killed on
 //! the way out, error or not.
 //!
+//! Last, the function, the floor and the Python peer (the same composition
+//! written with Crossplane's Python SDK, `benches/peer/compose_peer.py`, run
+//! from the test suite's virtualenv) take turns at 16 concurrent calls, with
+//! the small request and with the large one of `support::large`: 33 observed
+//! resources with managed fields, as a settled XR sends them. The peer's
+//! answers are checked for no FATAL and the function's keys, as its
+//! encoding differs.
+//!
 //! On a virtual machine a core with nothing to run halts, and the host may
 //! give its physical CPU to another guest; the next packet then waits until
 //! the host schedules the core again, which is counted as steal and lands on
