@@ -1,5 +1,6 @@
 //! Checks of a statement's conditions: operators IAM knows, condition
-//! keys that exist, and keys of a service the statement does not act on.
+//! keys that exist, keys of a service the statement does not act on, and
+//! multivalued keys compared without a set operator.
 
 use super::{Check, Scope, StatementLint, MAX_KEY_CHARS};
 use crate::iam::catalogue::Service;
@@ -20,9 +21,29 @@ impl StatementLint<'_> {
                     "IAM knows no such condition operator (such as StringEquals, ArnLike, Bool, IpAddress, Null, with ...IfExists and ForAnyValue:/ForAllValues:)".to_owned(),
                 ));
             }
+            let unqualified = is_operator(&condition.operator)
+                && set_operator(&condition.operator).is_none()
+                && !condition.operator.eq_ignore_ascii_case("Null");
             for key in &condition.keys {
                 if let Some((check, message)) = self.check_key(key, scope) {
                     found.push((check, format!("{path}.{key}"), key.as_str(), message));
+                } else if unqualified
+                    && key.len() <= MAX_KEY_CHARS
+                    && self.catalogue.is_multivalued_key(key)
+                {
+                    // Access Analyzer's MISSING_QUALIFIER: a plain operator
+                    // compares a set of values as if it were one, which
+                    // matches in ways its author did not mean. Null only asks
+                    // whether the key is there, so it needs no qualifier.
+                    found.push((
+                        Check::MissingQualifier,
+                        format!("{path}.{key}"),
+                        key.as_str(),
+                        format!(
+                            "{key} can hold several values in a request; write ForAnyValue:{operator} to match when any of them matches, or ForAllValues:{operator} when all must (which also matches a request without the key)",
+                            operator = condition.operator
+                        ),
+                    ));
                 }
             }
         }
@@ -121,16 +142,21 @@ const OPERATORS: [&str; 27] = [
     "Null",
 ];
 
+fn strip_prefix<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| text.get(prefix.len()..))
+        .flatten()
+}
+
+/// The operator after a `ForAllValues:` or `ForAnyValue:` set prefix, if it
+/// has one.
+fn set_operator(text: &str) -> Option<&str> {
+    strip_prefix(text, "ForAllValues:").or_else(|| strip_prefix(text, "ForAnyValue:"))
+}
+
 fn is_operator(text: &str) -> bool {
-    fn strip_prefix<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
-        let head = text.get(..prefix.len())?;
-        head.eq_ignore_ascii_case(prefix)
-            .then(|| text.get(prefix.len()..))
-            .flatten()
-    }
-    let base = strip_prefix(text, "ForAllValues:")
-        .or_else(|| strip_prefix(text, "ForAnyValue:"))
-        .unwrap_or(text);
+    let base = set_operator(text).unwrap_or(text);
     let base = match base.len().checked_sub("IfExists".len()) {
         Some(at) if base.is_char_boundary(at) && base[at..].eq_ignore_ascii_case("IfExists") => {
             let stem = &base[..at];

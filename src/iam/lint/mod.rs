@@ -119,6 +119,7 @@ checks! {
     DataTypeMismatch => ("DATA_TYPE_MISMATCH", Error),
     DuplicateKeysWithDifferentCase => ("DUPLICATE_KEYS_WITH_DIFFERENT_CASE", Error),
     UnsubstitutedPlaceholder => ("UNSUBSTITUTED_PLACEHOLDER", Error),
+    MissingQualifier => ("MISSING_QUALIFIER", Error),
     PassRoleWithStarInResource => ("PASS_ROLE_WITH_STAR_IN_RESOURCE", SecurityWarning),
     PassRoleWithStarInActionAndResource => ("PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE", SecurityWarning),
     AllowWithNotAction => ("ALLOW_WITH_NOT_ACTION", SecurityWarning),
