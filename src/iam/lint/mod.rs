@@ -120,6 +120,7 @@ checks! {
     DuplicateKeysWithDifferentCase => ("DUPLICATE_KEYS_WITH_DIFFERENT_CASE", Error),
     UnsubstitutedPlaceholder => ("UNSUBSTITUTED_PLACEHOLDER", Error),
     MissingQualifier => ("MISSING_QUALIFIER", Error),
+    UnpublishedManagedPolicy => ("UNPUBLISHED_MANAGED_POLICY", Error),
     PassRoleWithStarInResource => ("PASS_ROLE_WITH_STAR_IN_RESOURCE", SecurityWarning),
     PassRoleWithStarInActionAndResource => ("PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE", SecurityWarning),
     AllowWithNotAction => ("ALLOW_WITH_NOT_ACTION", SecurityWarning),
@@ -196,7 +197,11 @@ impl Finding {
         self.check.severity()
     }
 
-    fn new(
+    /// A finding, its value cut to [`MAX_VALUE_CHARS`]; for the lint, and
+    /// for those who check what a claim names beside its documents (its
+    /// managed policy ARNs).
+    #[must_use]
+    pub fn new(
         check: Check,
         statement: Option<usize>,
         path: String,
