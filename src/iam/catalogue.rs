@@ -1,6 +1,8 @@
 //! The action catalogue: every service prefix, action, access level and
 //! resource type (with its ARN formats) of AWS's service authorization
-//! reference, and every condition key, from `data/iam/catalogue.txt`.
+//! reference, and every condition key (marked when it is multivalued),
+//! from `data/iam/catalogue.txt`; plus the ARN formats AWS documents but the
+//! reference omits, from `data/iam-extra/arns.tsv`.
 //!
 //! The file is embedded in the binary and read on first use, never at
 //! startup: a function that is never asked about a policy never pays for
