@@ -18,7 +18,7 @@ use crate::compose::{self, synced, tenancy, Composed, KeptRole, Layout};
 use crate::guardrails::input::FunctionInput;
 use crate::guardrails::{self, Claim};
 pub use crate::params::findings::PolicyFinding;
-use crate::params::reader::PARAMETERS_PATH;
+use crate::params::reader::{Problem, Problems, PARAMETERS_PATH};
 use crate::params::{self, Scope};
 use crate::protocol::v1::{Ready, Resource, RunFunctionRequest, RunFunctionResponse, State};
 use crate::protocol::{path, response, structs};
@@ -123,10 +123,12 @@ impl Function {
             return Outcome {
                 response: answer,
                 findings,
+                refusal: None,
             };
         };
         let xr = Composite::read(composite);
         let ignored = observed::distrust(&mut observed.resources, xr.scope(), xr.uid);
+        let mut refusal = None;
         match plan(
             &xr,
             &self.inputs,
@@ -146,11 +148,15 @@ impl Function {
                 planned.warnings.splice(0..0, ignored);
                 apply(planned, composite, &observed.resources, &mut answer);
             }
-            Err(message) => response::fatal(&mut answer, INVALID_PARAMETERS, message),
+            Err(refused) => {
+                response::fatal(&mut answer, INVALID_PARAMETERS, refused.to_string());
+                refusal = Some(refused);
+            }
         }
         Outcome {
             response: answer,
             findings,
+            refusal,
         }
     }
 }
@@ -170,6 +176,54 @@ pub struct Outcome {
     pub response: RunFunctionResponse,
     /// What the lint found, policy by policy, in document order.
     pub findings: Vec<PolicyFinding>,
+    /// Why the call was refused, when it was: the answer's FATAL result is
+    /// its text.
+    pub refusal: Option<Refusal>,
+}
+
+/// Why the function refused a call. Its `Display` is the FATAL result's
+/// message; `lint --format json` reports its problems one by one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Problems with the parameters or the guardrails, each at its field.
+    Problems(Problems),
+    /// The input refused as a whole, at no one field.
+    Whole(String),
+    /// Input the function could not read, its message as it is.
+    Unreadable(String),
+}
+
+impl Refusal {
+    /// Its problems, each at its field (none for a refusal of the whole).
+    #[must_use]
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            Self::Problems(problems) => &problems.0,
+            Self::Whole(_) | Self::Unreadable(_) => &[],
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Problems(problems) => write!(f, "{REFUSED}{problems}"),
+            Self::Whole(message) => write!(f, "{REFUSED}{message}"),
+            Self::Unreadable(message) => f.write_str(message),
+        }
+    }
+}
+
+impl From<Problems> for Refusal {
+    fn from(problems: Problems) -> Self {
+        Self::Problems(problems)
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Self::Unreadable(message)
+    }
 }
 
 /// The Warnings for a claim's findings: a few of those the author must
@@ -196,10 +250,8 @@ fn finding_warnings(findings: &[PolicyFinding]) -> Vec<Warning> {
     warnings
 }
 
-/// The one FATAL message for input the function cannot compose.
-fn refusal(problems: impl std::fmt::Display) -> String {
-    format!("cannot compose EKS Pod Identity: {problems}")
-}
+/// How the one FATAL message for input the function cannot compose starts.
+const REFUSED: &str = "cannot compose EKS Pod Identity: ";
 
 /// What one call composes and reports.
 #[derive(Debug, Default)]
@@ -246,10 +298,10 @@ fn plan(
     input: Option<&Struct>,
     observed: &BTreeMap<String, Resource>,
     findings: &mut Vec<PolicyFinding>,
-) -> Result<Planned, String> {
+) -> Result<Planned, Refusal> {
     let scope = xr.scope();
     let tenant = tenancy::of_xr(xr.namespace, xr.claim_namespace);
-    tenancy::check(observed, scope, tenant).map_err(refusal)?;
+    tenancy::check(observed, scope, tenant).map_err(Refusal::Whole)?;
     let parameters = xr
         .parameters
         .map(|parameters| {
@@ -257,18 +309,20 @@ fn plan(
         })
         .transpose()?;
     let input = inputs.read(input)?;
-    let mut parameters =
-        params::read(parameters.as_ref(), input.defaults.as_ref(), scope).map_err(refusal)?;
+    let mut parameters = params::read(parameters.as_ref(), input.defaults.as_ref(), scope)?;
     findings.extend(PolicyFinding::of(&parameters));
     if let Some(rules) = &input.guardrails {
         let claim = Claim {
             namespace: xr.namespace.or(xr.claim_namespace),
             agent_by_default: guardrails::agent_by_default(input.defaults.as_ref()),
         };
-        rules.enforce(&mut parameters, claim).map_err(refusal)?;
+        rules.enforce(&mut parameters, claim)?;
     }
-    compose::trust::check_size(&parameters)
-        .map_err(|message| refusal(format!("{PARAMETERS_PATH}.serviceAccounts: {message}")))?;
+    compose::trust::check_size(&parameters).map_err(|message| {
+        let mut problems = Problems::default();
+        problems.add(format!("{PARAMETERS_PATH}.serviceAccounts"), message);
+        Refusal::Problems(problems)
+    })?;
     let layout = Layout::new(&parameters, observed);
     let status = PodIdentityStatus::observe(observed, &layout.pairs, &parameters);
     let mut warnings = finding_warnings(findings);

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use serde_json::{json, Map, Value};
 
-use crate::function::{Function, PolicyFinding};
+use crate::function::{Function, PolicyFinding, Refusal};
 use crate::protocol::structs;
 use crate::protocol::v1::{RunFunctionRequest, Severity, State};
 use crate::render::{
@@ -41,7 +41,7 @@ pub struct LintArgs {
 pub enum Format {
     /// One line per finding: `FILE:DOCUMENT: FIELD: PATH "VALUE": SEVERITY CHECK: MESSAGE`.
     Text,
-    /// One JSON object with every finding and refusal.
+    /// One JSON object with every finding and every refused field.
     Json,
 }
 
@@ -56,6 +56,8 @@ pub struct Linted {
     pub findings: Vec<PolicyFinding>,
     /// The FATAL messages it got (a guardrail refusal or bad parameters).
     pub refusals: Vec<String>,
+    /// The refusal behind them, its problems each at its field.
+    pub refusal: Option<Refusal>,
 }
 
 /// Lints every document of `files` (name and YAML text) with the step
@@ -133,6 +135,7 @@ fn lint_one(
         document,
         findings: outcome.findings,
         refusals,
+        refusal: outcome.refusal,
     }
 }
 
@@ -181,8 +184,28 @@ pub fn to_json(linted: &[Linted]) -> Value {
                 "message": found.finding.message,
             }));
         }
-        for message in &one.refusals {
-            refusals.push(json!({"file": file, "document": one.document, "message": message}));
+        // One row per problem, at its field and, within a document, its
+        // path; a refusal at no one field is one row of its own message.
+        let problems = one.refusal.as_ref().map_or(&[][..], Refusal::problems);
+        if problems.is_empty() {
+            for message in &one.refusals {
+                refusals.push(json!({
+                    "file": file,
+                    "document": one.document,
+                    "field": null,
+                    "path": null,
+                    "message": message,
+                }));
+            }
+        }
+        for problem in problems {
+            refusals.push(json!({
+                "file": file,
+                "document": one.document,
+                "field": problem.path,
+                "path": problem.at,
+                "message": problem.message,
+            }));
         }
     }
     json!({

@@ -385,10 +385,11 @@ pub(super) fn check_statements(
                 ("NotResource", statement.not_resource.is_present()),
             ] {
                 if given {
-                    problems.add(
+                    problems.add_at(
                         path,
+                        statement_at,
                         format!(
-                            "{statement_at} allows with {key}, which grants everything not listed, refused by guardrails.inlinePolicies.allowNotAction"
+                            "allows with {key}, which grants everything not listed, refused by guardrails.inlinePolicies.allowNotAction"
                         ),
                     );
                 }
@@ -400,10 +401,11 @@ pub(super) fn check_statements(
             .map_or(&[][..], |all| &all.items[..]);
         for (_, action) in actions {
             if action.chars().count() > MAX_POLICY_ACTION_CHARS {
-                problems.add(
+                problems.add_at(
                     path,
+                    statement_at,
                     format!(
-                        "{statement_at} has an Action longer than {MAX_POLICY_ACTION_CHARS} characters, which guardrails.inlinePolicies cannot check"
+                        "has an Action longer than {MAX_POLICY_ACTION_CHARS} characters, which guardrails.inlinePolicies cannot check"
                     ),
                 );
                 continue;
@@ -413,10 +415,11 @@ pub(super) fn check_statements(
                 .iter()
                 .find(|deny| deny.overlaps_text(action))
             {
-                problems.add(
+                problems.add_at(
                     path,
+                    statement_at,
                     format!(
-                        "{statement_at} Action {action:?} can grant {:?}, refused by guardrails.inlinePolicies.denyActions",
+                        "Action {action:?} can grant {:?}, refused by guardrails.inlinePolicies.denyActions",
                         deny.as_str()
                     ),
                 );
@@ -532,23 +535,26 @@ fn check_action_levels(
         denied.contains(&granted.level())
     });
     if let Some(granted) = granted {
-        problems.add(
+        problems.add_at(
             at.path,
+            at,
             format!(
-                "{at} Action {action:?} can grant {granted} ({}), {rule}",
+                "Action {action:?} can grant {granted} ({}), {rule}",
                 granted.level()
             ),
         );
     } else if work.exhausted() {
-        problems.add(
+        problems.add_at(
             at.path,
-            format!("{at} Action {action:?} (and any after it) costs more to expand than guardrails.inlinePolicies.denyAccessLevels allows, {rule}"),
+            at,
+            format!("Action {action:?} (and any after it) costs more to expand than guardrails.inlinePolicies.denyAccessLevels allows, {rule}"),
         );
     } else if !known {
-        problems.add(
+        problems.add_at(
             at.path,
+            at,
             format!(
-                "{at} Action {action:?} names no action of the IAM catalogue ({}), so its access level is unknown, {rule}",
+                "Action {action:?} names no action of the IAM catalogue ({}), so its access level is unknown, {rule}",
                 catalogue.version()
             ),
         );
@@ -580,22 +586,25 @@ fn check_action_risks(
             .map(|(risk, source)| (granted, risk, source))
     });
     if let Some((granted, risk, source)) = found {
-        problems.add(
+        problems.add_at(
             at.path,
+            at,
             format!(
-                "{at} Action {action:?} can grant {granted}, which carries {risk} ({source}), {rule}"
+                "Action {action:?} can grant {granted}, which carries {risk} ({source}), {rule}"
             ),
         );
     } else if work.exhausted() {
-        problems.add(
+        problems.add_at(
             at.path,
-            format!("{at} Action {action:?} (and any after it) costs more to expand than guardrails.inlinePolicies.denyRisks allows, {rule}"),
+            at,
+            format!("Action {action:?} (and any after it) costs more to expand than guardrails.inlinePolicies.denyRisks allows, {rule}"),
         );
     } else if !known && report_unknown {
-        problems.add(
+        problems.add_at(
             at.path,
+            at,
             format!(
-                "{at} Action {action:?} names no action of the IAM catalogue ({}), so its risks are unknown, {rule}",
+                "Action {action:?} names no action of the IAM catalogue ({}), so its risks are unknown, {rule}",
                 catalogue.version()
             ),
         );
@@ -629,14 +638,16 @@ fn check_not_action(
             work.spend(units) && !excluded.iter().any(|glob| glob.matches(&name))
         });
     if work.exhausted() {
-        problems.add(
+        problems.add_at(
             at.path,
-            format!("{at} NotAction costs more to check than guardrails.inlinePolicies.{guardrail} allows, {rule}"),
+            at,
+            format!("NotAction costs more to check than guardrails.inlinePolicies.{guardrail} allows, {rule}"),
         );
     } else if let Some((action, what)) = granted {
-        problems.add(
+        problems.add_at(
             at.path,
-            format!("{at} NotAction leaves out, and so grants, {action} ({what}), {rule}"),
+            at,
+            format!("NotAction leaves out, and so grants, {action} ({what}), {rule}"),
         );
     }
 }
@@ -693,9 +704,10 @@ fn check_resources(
 ) {
     let name = "guardrails.inlinePolicies.resources";
     if statement.not_resource.is_present() {
-        problems.add(
+        problems.add_at(
             at.path,
-            format!("{at} allows with NotResource, which reaches every resource not listed, refused by {name}"),
+            at,
+            format!("allows with NotResource, which reaches every resource not listed, refused by {name}"),
         );
     }
     let Some(resources) = statement.resource.given() else {
@@ -708,10 +720,11 @@ fn check_resources(
             let typed = typed.get_or_insert_with(|| typed_action(statement, work));
             match typed {
                 Some(action) if rule.refuse_account_wide => {
-                    problems.add(
+                    problems.add_at(
                         at.path,
+                        at,
                         format!(
-                            "{at} Resource {resource:?} reaches every resource of its kind in the account, and {action} can be limited to named ones, refused by {name}.refuseAccountWide"
+                            "Resource {resource:?} reaches every resource of its kind in the account, and {action} can be limited to named ones, refused by {name}.refuseAccountWide"
                         ),
                     );
                     continue;
@@ -738,9 +751,10 @@ fn check_resources(
             } else {
                 format!("want one of {}", wanted.join(", "))
             };
-            problems.add(
+            problems.add_at(
                 at.path,
-                format!("{at} Resource {resource:?} is refused by {name}.allow: {wanted}"),
+                at,
+                format!("Resource {resource:?} is refused by {name}.allow: {wanted}"),
             );
         }
     }

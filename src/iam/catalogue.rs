@@ -1,6 +1,8 @@
 //! The action catalogue: every service prefix, action, access level and
 //! resource type (with its ARN formats) of AWS's service authorization
-//! reference, and every condition key, from `data/iam/catalogue.txt`.
+//! reference, and every condition key (marked when it is multivalued),
+//! from `data/iam/catalogue.txt`; plus the ARN formats AWS documents but the
+//! reference omits, from `data/iam-extra/arns.tsv`.
 //!
 //! The file is embedded in the binary and read on first use, never at
 //! startup: a function that is never asked about a policy never pays for
@@ -18,7 +20,15 @@ use super::glob::{Case, Glob};
 /// The catalogue file, as `scripts/update-iam-data` wrote it.
 pub const TEXT: &str = include_str!("../../data/iam/catalogue.txt");
 
-static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| Catalogue::parse(TEXT));
+/// ARN formats AWS documents but the reference omits (see
+/// `data/iam-extra/README.md`).
+pub const EXTRA_ARNS: &str = include_str!("../../data/iam-extra/arns.tsv");
+
+static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
+    let mut catalogue = Catalogue::parse(TEXT);
+    catalogue.extra_arns = EXTRA_ARNS;
+    catalogue
+});
 
 /// The catalogue, read on first use.
 #[must_use]
@@ -157,11 +167,17 @@ pub struct Catalogue {
     resources: Vec<ResourceEntry>,
     resource_refs: Vec<u16>,
     keys: Vec<&'static str>,
+    /// Whether each of `keys` holds several values in a request.
+    keys_multivalued: Vec<bool>,
     globals: Vec<&'static str>,
+    /// Whether each of `globals` holds several values in a request.
+    globals_multivalued: Vec<bool>,
     /// Lines that could not be read; the test of the data file wants none.
     rejected: usize,
     /// Every ARN format by its service field, built on first need.
     formats: OnceLock<Vec<ArnFormat>>,
+    /// More ARN formats, in the format of [`EXTRA_ARNS`].
+    extra_arns: &'static str,
 }
 
 /// The lines of the catalogue, split with one scan of its bytes.
@@ -247,7 +263,11 @@ impl Catalogue {
             return true;
         };
         match first {
-            b'!' => self.globals.push(&line[1..]),
+            b'!' => {
+                let (key, multivalued) = read_key(&line[1..]);
+                self.globals.push(key);
+                self.globals_multivalued.push(multivalued);
+            }
             b'@' => {
                 let at = |length: usize| u32::try_from(length).unwrap_or(u32::MAX);
                 let (actions, resources, keys) = (
@@ -276,7 +296,9 @@ impl Catalogue {
                 let Some(service) = self.services.last_mut() else {
                     return false;
                 };
-                self.keys.push(&line[1..]);
+                let (key, multivalued) = read_key(&line[1..]);
+                self.keys.push(key);
+                self.keys_multivalued.push(multivalued);
                 service.keys.1 += 1;
             }
             _ => return self.read_action(line),
@@ -427,6 +449,39 @@ impl Catalogue {
         self.globals.iter().any(|global| key_matches(global, key))
     }
 
+    /// Whether `key` holds several values in a request (`aws:TagKeys`,
+    /// `aws:CalledVia`), so that a condition on it needs `ForAllValues:` or
+    /// `ForAnyValue:`: the reference types such keys `ArrayOf...`. A key the
+    /// catalogue does not know is taken as single-valued.
+    #[must_use]
+    pub fn is_multivalued_key(&self, key: &str) -> bool {
+        if let Some(at) = self
+            .globals
+            .iter()
+            .position(|global| key_matches(global, key))
+        {
+            return self.globals_multivalued.get(at).copied().unwrap_or(false);
+        }
+        let Some(service) = key
+            .split_once(':')
+            .and_then(|(prefix, _)| self.service(prefix))
+        else {
+            return false;
+        };
+        let (start, end) = service.entry().keys;
+        let range = start as usize..end as usize;
+        let (Some(keys), Some(flags)) = (
+            self.keys.get(range.clone()),
+            self.keys_multivalued.get(range),
+        ) else {
+            return false;
+        };
+        keys.iter()
+            .zip(flags)
+            .find(|(template, _)| key_matches(template, key))
+            .is_some_and(|(_, multivalued)| *multivalued)
+    }
+
     /// The actions `pattern` matches (letters without case): `*` matches
     /// every action, `service:name` with `*` and `?` in either part the
     /// actions whose prefix and name match their part; text without a `:`
@@ -480,6 +535,15 @@ fn key_matches(template: &str, key: &str) -> bool {
     key.len() >= fixed.len()
         && key.as_bytes()[..fixed.len()].eq_ignore_ascii_case(fixed.as_bytes())
         && Glob::template(template, Case::Insensitive).matches(key)
+}
+
+/// A key line's key, and whether it is marked multivalued (`KEY<TAB>multi`).
+fn read_key(text: &'static str) -> (&'static str, bool) {
+    match text.split_once('\t') {
+        Some((key, "multi")) => (key, true),
+        Some((key, _)) => (key, false),
+        None => (text, false),
+    }
 }
 
 fn read_header(line: &'static str) -> Header {
@@ -703,6 +767,11 @@ impl Catalogue {
                 });
             }
         }
+        for (service, resource_type, format) in self.extra_formats() {
+            if let Some(entry) = self.extra_format(service, resource_type, format) {
+                formats.push(entry);
+            }
+        }
         formats.sort_by(|one, other| {
             let wild = |format: &ArnFormat| !format.service.starts_with("${");
             wild(one)
@@ -710,6 +779,50 @@ impl Catalogue {
                 .then_with(|| cmp_folded(one.service, other.service))
         });
         formats
+    }
+}
+
+impl Catalogue {
+    /// The lines of the extra ARN file: service prefix, resource type
+    /// name, ARN format (comments and blank lines skipped).
+    fn extra_formats(&self) -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+        Lines {
+            text: self.extra_arns,
+            at: 0,
+        }
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| {
+            let mut fields = line.split('\t');
+            Some((fields.next()?, fields.next()?, fields.next()?))
+        })
+    }
+
+    /// An extra format as an entry of the index, when its service and
+    /// resource type are known and the format has six fields.
+    fn extra_format(
+        &self,
+        service: &str,
+        resource_type: &str,
+        format: &'static str,
+    ) -> Option<ArnFormat> {
+        let (start, end) = self.service(service)?.entry().resources;
+        let number = (start as usize..end as usize).find(|number| {
+            self.resources
+                .get(*number)
+                .is_some_and(|entry| entry.name == resource_type)
+        })?;
+        let mut fields = format.splitn(6, ':');
+        let (Some(arn_service), Some(resource_part)) = (fields.nth(2), fields.nth(2)) else {
+            return None;
+        };
+        Some(ArnFormat {
+            format,
+            service: arn_service,
+            start: resource_part
+                .find("${")
+                .map_or(resource_part, |at| &resource_part[..at]),
+            resource_type: number,
+        })
     }
 }
 
@@ -884,7 +997,7 @@ impl<'c> Iterator for Matching<'c, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{cmp_folded, get, AccessLevel, Catalogue};
+    use super::{cmp_folded, get, AccessLevel, Catalogue, EXTRA_ARNS};
     use crate::iam::budget::Budget;
 
     #[test]
@@ -894,6 +1007,70 @@ mod tests {
         assert!(catalogue.action_count() > 20_000);
         let services: Vec<_> = catalogue.services().map(|s| s.prefix()).collect();
         assert!(services.windows(2).all(|w| cmp_folded(w[0], w[1]).is_lt()));
+    }
+
+    #[test]
+    fn multivalued_keys_are_those_the_reference_types_as_arrays() {
+        // Named cases: the key, whether it is multivalued, and why.
+        for (key, multivalued, why) in [
+            ("aws:TagKeys", true, "typed ArrayOfString by the reference"),
+            ("AWS:tagkeys", true, "keys compare without case"),
+            ("aws:CalledVia", true, "multivalued in the IAM User Guide"),
+            ("aws:CalledViaFirst", false, "one service, the first"),
+            ("aws:SourceIp", false, "a request has one address"),
+            ("aws:ResourceTag/team", false, "a tag key has one value"),
+            ("ec2:Attribute", false, "a String in the reference"),
+            (
+                "kms:EncryptionContextKeys",
+                true,
+                "ArrayOfString in the reference",
+            ),
+            ("nothing:Key", false, "unknown, so taken as single-valued"),
+        ] {
+            assert_eq!(get().is_multivalued_key(key), multivalued, "{key}: {why}");
+        }
+    }
+
+    #[test]
+    fn every_extra_arn_is_known_new_and_sourced() {
+        let catalogue = get();
+        let lines: Vec<_> = EXTRA_ARNS
+            .lines()
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .collect();
+        assert!(!lines.is_empty());
+        for line in lines {
+            let fields: Vec<&str> = line.split('\t').collect();
+            assert_eq!(fields.len(), 4, "{line}: four tab-separated fields");
+            let (service, resource_type, format, source) =
+                (fields[0], fields[1], fields[2], fields[3]);
+            assert!(
+                source.starts_with("https://docs.aws.amazon.com/"),
+                "{line}: an AWS page"
+            );
+            let entry = catalogue
+                .extra_format(service, resource_type, format)
+                .unwrap_or_else(|| panic!("{line}: unknown service or resource type"));
+            let own = catalogue
+                .service(service)
+                .and_then(|service| {
+                    service
+                        .resource_types()
+                        .find(|kind| kind.name() == resource_type)
+                })
+                .unwrap();
+            assert!(
+                !own.arn_formats()
+                    .any(|known| known.eq_ignore_ascii_case(format)),
+                "{line}: the reference has it now; remove the line"
+            );
+            assert!(
+                catalogue
+                    .arn_formats_for(entry.service)
+                    .any(|f| f.format == format && f.resource_type == entry.resource_type),
+                "{line}: indexed"
+            );
+        }
     }
 
     #[test]

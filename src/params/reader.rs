@@ -16,8 +16,21 @@ pub const DEFAULTS_PATH: &str = "input.defaults";
 pub struct Problem {
     /// The field path as the user wrote it, e.g. `spec.parameters.tags`.
     pub path: String,
+    /// Where within the field's value, when it is a document: such as
+    /// `Statement[0]` in an inline policy.
+    pub at: Option<String>,
     /// What is wrong and what would be accepted.
     pub message: String,
+}
+
+impl fmt::Display for Problem {
+    /// `path: message`, or `path: at message` within a document.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.at {
+            None => write!(f, "{}: {}", self.path, self.message),
+            Some(at) => write!(f, "{}: {at} {}", self.path, self.message),
+        }
+    }
 }
 
 /// Everything wrong with one XR, reported together.
@@ -29,6 +42,21 @@ impl Problems {
     pub(crate) fn add(&mut self, path: impl fmt::Display, message: impl Into<String>) {
         self.0.push(Problem {
             path: path.to_string(),
+            at: None,
+            message: message.into(),
+        });
+    }
+
+    /// Records that the document at `path` is wrong at `at`, and why.
+    pub(crate) fn add_at(
+        &mut self,
+        path: impl fmt::Display,
+        at: impl fmt::Display,
+        message: impl Into<String>,
+    ) {
+        self.0.push(Problem {
+            path: path.to_string(),
+            at: Some(at.to_string()),
             message: message.into(),
         });
     }
@@ -40,7 +68,7 @@ impl fmt::Display for Problems {
             if index > 0 {
                 f.write_str("; ")?;
             }
-            write!(f, "{}: {}", problem.path, problem.message)?;
+            write!(f, "{problem}")?;
         }
         Ok(())
     }

@@ -68,6 +68,7 @@ impl FunctionService {
             Ok(Outcome {
                 response: answer,
                 findings,
+                ..
             }) => {
                 // Counted as sent: an oversized answer becomes a FATAL first.
                 let answer = response::fit(answer, MAX_ANSWER_BYTES);

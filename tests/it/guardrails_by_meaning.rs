@@ -247,3 +247,54 @@ fn a_statement_the_guardrails_cannot_read_is_refused() {
     let other = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": 5}]);
     assert!(messages(&run(&other, Some(&rule)), Severity::Fatal).is_empty());
 }
+
+#[test]
+fn an_unpublished_managed_policy_is_a_warning_result_and_a_finding() {
+    let mut xr = xr(
+        &json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::orders/*"}]),
+    );
+    let wrong = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicyV2";
+    xr["spec"]["parameters"]["managedPolicyArns"] = json!([
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+        wrong,
+        "arn:aws:iam::111122223333:policy/own",
+    ]);
+    let call = Call {
+        xr: Some(xr),
+        ..Call::default()
+    };
+    let outcome = Function::default().run_reporting(call.request());
+    // Counted as the metrics count findings, at the entry's field.
+    let found: Vec<(String, (&str, &str))> = outcome
+        .findings
+        .iter()
+        .map(|finding| (finding.field(), finding.labels()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "spec.parameters.managedPolicyArns[1]".to_owned(),
+            ("ERROR", "UNPUBLISHED_MANAGED_POLICY")
+        )]
+    );
+    // Shown to the claim's author beside the composition, which goes on.
+    let warnings = messages(&outcome.response, Severity::Warning);
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert!(
+        warnings[0].starts_with(&format!(
+            "spec.parameters.managedPolicyArns[1] {wrong:?}: ERROR UNPUBLISHED_MANAGED_POLICY: "
+        )),
+        "{}",
+        warnings[0]
+    );
+    assert!(messages(&outcome.response, Severity::Fatal).is_empty());
+    assert_eq!(
+        outcome
+            .response
+            .results
+            .iter()
+            .find(|result| result.severity == i32::from(Severity::Warning))
+            .and_then(|result| result.reason.as_deref()),
+        Some(POLICY_LINT)
+    );
+}

@@ -125,3 +125,73 @@ fn lookups_agree_with_what_aws_publishes() {
         Lookup::NotManaged
     );
 }
+
+/// The statements of a vendored managed policy, as JSON.
+fn statements_of(name: &str) -> Vec<serde_json::Value> {
+    let policy = managed::get().named(name).unwrap();
+    let document: serde_json::Value =
+        serde_json::from_str(&policy.document_json().unwrap()).unwrap();
+    document["Statement"].as_array().unwrap().clone()
+}
+
+/// Whether a statement grants `action` on `resource` with no condition.
+fn unconditioned(statement: &serde_json::Value, action: &str, resource: &str) -> bool {
+    let listed = |field: &serde_json::Value, want: &str| match field {
+        serde_json::Value::String(one) => one == want,
+        serde_json::Value::Array(many) => many.iter().any(|one| one == want),
+        _ => false,
+    };
+    statement.get("Condition").is_none()
+        && listed(&statement["Action"], action)
+        && listed(&statement["Resource"], resource)
+}
+
+#[test]
+fn what_docs_say_of_the_ebs_policies_holds_in_aws_data() {
+    // docs/well-known.md: V2 attaches volumes to every instance and reaches
+    // every volume a PVC created (migrated in-tree volumes), whichever
+    // cluster's.
+    let v2 = statements_of("AmazonEBSCSIDriverPolicyV2");
+    assert!(v2
+        .iter()
+        .any(|s| unconditioned(s, "ec2:AttachVolume", "arn:aws:ec2:*:*:instance/*")));
+    assert!(v2.iter().any(|s| {
+        s["Action"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == "ec2:DeleteVolume"))
+            && s["Condition"]["StringLike"]["ec2:ResourceTag/kubernetes.io/created-for/pvc/name"]
+                == "*"
+    }));
+    // The cluster-scoped policy ties every volume, snapshot and instance
+    // statement that has a condition to the session's eks-cluster-name tag,
+    // apart from tagging at creation; nothing reaches instances unconditioned.
+    let scoped = statements_of("AmazonEBSCSIDriverEKSClusterScopedPolicy");
+    for statement in &scoped {
+        let resources = statement["Resource"].to_string();
+        if resources == "\"*\"" {
+            continue;
+        }
+        let condition = statement["Condition"].to_string();
+        assert!(
+            condition.contains("${aws:PrincipalTag/eks-cluster-name}")
+                || condition.contains("ec2:CreateAction"),
+            "{statement}"
+        );
+    }
+    assert!(!scoped.iter().any(|s| unconditioned(
+        s,
+        "ec2:AttachVolume",
+        "arn:aws:ec2:*:*:instance/*"
+    )));
+}
+
+#[test]
+fn the_s3_files_policies_widen_what_the_efs_driver_may_do() {
+    // docs/well-known.md: AmazonS3FilesClientFullAccess grants root access
+    // to every S3 Files file system, which is why efsCSIDriver does not
+    // attach it unasked.
+    let client = statements_of("AmazonS3FilesClientFullAccess");
+    assert!(client
+        .iter()
+        .any(|s| unconditioned(s, "s3files:ClientRootAccess", "*")));
+}

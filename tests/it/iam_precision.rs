@@ -50,36 +50,16 @@ const KNOWN: &[(&str, &str)] = &[
         "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/* is no resource the reference gives the statement's actions",
     ),
     (
-        "AmazonSageMakerAdmin-ServiceCatalogProductsServiceRolePolicy",
-        "codestar-connections and codeconnections name one connection by either prefix; the reference gives each prefix's actions its own ARN only",
-    ),
-    (
-        "AmazonSageMakerServiceCatalogProductsCodeBuildServiceRolePolicy",
-        "codestar-connections and codeconnections name one connection by either prefix; the reference gives each prefix's actions its own ARN only",
-    ),
-    (
-        "AmazonSageMakerServiceCatalogProductsCodePipelineServiceRolePolicy",
-        "codestar-connections and codeconnections name one connection by either prefix; the reference gives each prefix's actions its own ARN only",
-    ),
-    (
         "AmazonSageMakerSpacesControllerPolicy",
         "arn:aws:iam::*:role/sagemaker-space-* is no resource the reference gives the statement's actions",
     ),
     (
+        "AWSAuditManagerAdministratorAccess",
+        "events:detail-type, which the reference types ArrayOfString, compared with a plain StringEquals: Access Analyzer's MISSING_QUALIFIER, made from the same type",
+    ),
+    (
         "AWSBackupServiceRolePolicyForRestores",
         "arn:aws:redshift-serverless:*:*:snapshot/* is no resource the reference gives the statement's actions",
-    ),
-    (
-        "AWSCodeBuildAdminAccess",
-        "codestar-connections and codeconnections name one connection by either prefix; the reference gives each prefix's actions its own ARN only",
-    ),
-    (
-        "AWSCodeBuildDeveloperAccess",
-        "codestar-connections and codeconnections name one connection by either prefix; the reference gives each prefix's actions its own ARN only",
-    ),
-    (
-        "AWSCodeBuildReadOnlyAccess",
-        "codestar-connections and codeconnections name one connection by either prefix; the reference gives each prefix's actions its own ARN only",
     ),
     (
         "AWSDeepRacerAccountAdminAccess",
@@ -126,14 +106,6 @@ const KNOWN: &[(&str, &str)] = &[
         "catalog:ChangeType, a key under a prefix the reference does not list",
     ),
     (
-        "AWSProtonDeveloperAccess",
-        "codestar-connections and codeconnections name one connection by either prefix; the reference gives each prefix's actions its own ARN only",
-    ),
-    (
-        "AWSProtonFullAccess",
-        "codestar-connections and codeconnections name one connection by either prefix; the reference gives each prefix's actions its own ARN only",
-    ),
-    (
         "AWSQuickSetupDevOpsGuruPermissionsBoundary",
         "arn:aws:devops-guru:*:*:/channels is no resource the reference gives the statement's actions",
     ),
@@ -166,6 +138,10 @@ const KNOWN: &[(&str, &str)] = &[
         "a waf-regional ARN for an action that acts on load balancers and API stages: the ARN matches nothing the reference lists",
     ),
     (
+        "CloudTrailEventContext",
+        "events:detail-type, which the reference types ArrayOfString, compared with a plain StringEquals: Access Analyzer's MISSING_QUALIFIER, made from the same type",
+    ),
+    (
         "DBModProvisioningAndMigration",
         "arn:aws:ec2:*:*:vpc-endpoint:* is no resource the reference gives the statement's actions",
     ),
@@ -180,6 +156,10 @@ const KNOWN: &[(&str, &str)] = &[
     (
         "PartnerCentralIncentiveBenefitManagement",
         "aws:IsMcpServiceAction, a global key newer than the catalogue's list of global keys",
+    ),
+    (
+        "SageMakerStudioProjectProvisioningRolePolicy",
+        "events:detail-type, which the reference types ArrayOfString, compared with a plain StringEquals: Access Analyzer's MISSING_QUALIFIER, made from the same type",
     ),
 ];
 

@@ -262,12 +262,61 @@ fn a_guardrail_refusal_fails() {
         "examples/guardrails/composition.yaml",
     ]);
     let report: Value = serde_json::from_str(&stdout(&report)).unwrap();
-    let refusal = report["refusals"][0]["message"].as_str().unwrap();
-    assert!(
-        refusal.starts_with("cannot compose EKS Pod Identity: "),
-        "{refusal}"
+    let rows = report["refusals"].as_array().unwrap();
+    assert!(rows.len() > 1, "one row per refused field: {rows:#?}");
+    for row in rows {
+        assert_eq!(row["document"], json!(1));
+        assert!(
+            row["field"]
+                .as_str()
+                .unwrap()
+                .starts_with("spec.parameters."),
+            "{row}"
+        );
+    }
+    // Within a policy document, the statement is the row's path, not text
+    // of its message.
+    assert!(rows.iter().any(|row| {
+        row["field"] == "spec.parameters.inlinePolicy[0].policy"
+            && row["path"] == "Statement[0]"
+            && row["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Action \"iam:Pass*\" can grant")
+    }));
+    // The rows are the text report's FATAL sentence, field by field.
+    let sentence: Vec<String> = rows
+        .iter()
+        .map(|row| match row["path"].as_str() {
+            Some(path) => format!(
+                "{}: {path} {}",
+                row["field"].as_str().unwrap(),
+                row["message"].as_str().unwrap()
+            ),
+            None => format!(
+                "{}: {}",
+                row["field"].as_str().unwrap(),
+                row["message"].as_str().unwrap()
+            ),
+        })
+        .collect();
+    let text = run(&[
+        "lint",
+        REFUSED_EXAMPLE,
+        "--input",
+        "examples/guardrails/composition.yaml",
+    ]);
+    let fatal = stdout(&text)
+        .lines()
+        .find_map(|line| {
+            line.split_once(": FATAL: ")
+                .map(|(_, fatal)| fatal.to_owned())
+        })
+        .unwrap();
+    assert_eq!(
+        fatal,
+        format!("cannot compose EKS Pod Identity: {}", sentence.join("; "))
     );
-    assert_eq!(report["refusals"][0]["document"], json!(1));
 }
 
 #[test]
@@ -325,4 +374,83 @@ fn render_prints_every_finding_on_stderr() {
         "{lines:#?}"
     );
     assert!(stdout(&output).contains("kind: RolePolicy"));
+}
+
+/// A claim attaching a published policy, one at a path AWS does not
+/// publish it under, and a customer managed policy.
+const MANAGED: &str = r"apiVersion: aws.platform.upbound.io/v1alpha1
+kind: PodIdentity
+metadata:
+  name: volumes
+  namespace: storage
+spec:
+  parameters:
+    region: us-west-2
+    clusterName: blue
+    serviceAccount: {name: ebs-csi-controller-sa, namespace: storage}
+    managedPolicyArns:
+      - arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess
+      - arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicyV2
+      - arn:aws:iam::111122223333:policy/volumes
+";
+
+#[test]
+fn a_managed_policy_aws_does_not_publish_is_an_error_at_its_field() {
+    use function_eks_pod_identity::iam::arn::Partition;
+    use function_eks_pod_identity::iam::managed::{self, Lookup};
+    // What the vendored data says, not a copy of it: the second ARN is
+    // unpublished, and the policy of its name lives elsewhere.
+    let wrong = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicyV2";
+    let Lookup::Unpublished {
+        elsewhere: Some(real),
+    } = managed::lookup(wrong)
+    else {
+        panic!("{wrong} should be unpublished, its name published elsewhere");
+    };
+    assert!(managed::is_published(
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    ));
+    let file = Scratch::new("managed.yaml", MANAGED);
+    let output = run(&["lint", file.path()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let message = format!(
+        "AWS publishes no managed policy at this ARN, so AttachRolePolicy fails with NoSuchEntity (404) and the attachment never becomes ready; AWS publishes {} at {}",
+        real.name(),
+        real.arn(Partition::Aws)
+    );
+    assert_eq!(
+        stdout(&output).lines().collect::<Vec<_>>(),
+        [format!(
+            "{}:1: spec.parameters.managedPolicyArns[1] {wrong:?}: ERROR UNPUBLISHED_MANAGED_POLICY: {message}",
+            file.path()
+        )]
+    );
+
+    let output = run(&["lint", "--format", "json", file.path()]);
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["failed"], json!(true));
+    assert_eq!(
+        report["findings"],
+        json!([{
+            "file": file.path(),
+            "document": 1,
+            "field": "spec.parameters.managedPolicyArns[1]",
+            "path": "",
+            "statement": null,
+            "severity": "ERROR",
+            "check": "UNPUBLISHED_MANAGED_POLICY",
+            "value": wrong,
+            "message": message,
+        }])
+    );
+
+    // render composes the claim and says the same on stderr.
+    let output = run(&["render", file.path()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output).lines().collect::<Vec<_>>(),
+        [format!(
+            "spec.parameters.managedPolicyArns[1] {wrong:?}: ERROR UNPUBLISHED_MANAGED_POLICY: {message}"
+        )]
+    );
 }

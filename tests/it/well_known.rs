@@ -14,7 +14,9 @@ use function_eks_pod_identity::iam::catalogue;
 use function_eks_pod_identity::iam::lint::{lint, Kind, Severity};
 use function_eks_pod_identity::iam::managed::{self, Lookup};
 use function_eks_pod_identity::iam::policy::Document;
-use function_eks_pod_identity::iam::well_known::{AddOn, Applied, Field, FieldDefault, Scoping};
+use function_eks_pod_identity::iam::well_known::{
+    AddOn, Applied, Field, FieldDefault, FieldKind, Scoping,
+};
 use function_eks_pod_identity::params::LINT_BUDGET;
 use serde_json::{json, Value};
 
@@ -154,6 +156,12 @@ enum Difference {
     /// actions between them (some in more than one, under different
     /// conditions).
     Split { at: usize, into: Vec<Value> },
+    /// Statement `at` also grants these actions, which upstream's policy
+    /// lacks though an option of the add-on needs them.
+    Added {
+        at: usize,
+        actions: Vec<&'static str>,
+    },
 }
 
 /// The upstream statements with the listed differences applied.
@@ -162,7 +170,9 @@ fn expected(mut statements: Vec<Value>, differences: Vec<Difference>) -> Vec<Val
     // positions before it alone.
     let mut differences = differences;
     differences.sort_by_key(|difference| match difference {
-        Difference::Resources { at, .. } | Difference::Split { at, .. } => std::cmp::Reverse(*at),
+        Difference::Resources { at, .. }
+        | Difference::Split { at, .. }
+        | Difference::Added { at, .. } => std::cmp::Reverse(*at),
     });
     for difference in differences {
         match difference {
@@ -177,6 +187,14 @@ fn expected(mut statements: Vec<Value>, differences: Vec<Difference>) -> Vec<Val
                 now.dedup();
                 assert_eq!(json!(now), was, "a split keeps exactly the actions");
                 statements.splice(at..=at, into);
+            }
+            Difference::Added { at, actions } => {
+                let mut now = canonical(&statements[at])["Action"]
+                    .as_array()
+                    .unwrap()
+                    .clone();
+                now.extend(actions.into_iter().map(Value::from));
+                statements[at]["Action"] = Value::Array(now);
             }
         }
     }
@@ -380,6 +398,25 @@ fn the_csi_drivers_attach_their_managed_policies() {
     let v2 = "arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicyV2";
     assert_eq!(published.arn(Partition::Aws), v2);
     let efs = "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy";
+    // The S3 Files policies, at the paths AWS publishes them under, found
+    // by name in AWS's data.
+    let s3_files: Vec<&'static str> = std::iter::once(efs)
+        .chain(
+            [
+                "AmazonS3FilesCSIDriverPolicy",
+                "AmazonS3FilesClientFullAccess",
+            ]
+            .into_iter()
+            .map(|name| {
+                // The cases want 'static text; a test may leak it.
+                &*managed::get()
+                    .named(name)
+                    .unwrap()
+                    .arn(Partition::Aws)
+                    .leak()
+            }),
+        )
+        .collect();
     assert!(fixture("efsCSIDriver.iam-policy-create.md").contains(&format!("--policy-arn {efs}")));
     let kms = upstream(
         "ebsCSIDriver.install.md",
@@ -412,6 +449,18 @@ fn the_csi_drivers_attach_their_managed_policies() {
             upstream: vec![],
             differences: vec![],
             managed: vec![efs],
+        },
+        Case {
+            name: "efsCSIDriver with s3Files",
+            reason: "the driver's S3 Files policies, opted into since they grant root access to every S3 Files file system",
+            scoping: {
+                let mut scoping = scoping(AddOn::EfsCsiDriver, &[]);
+                scoping.set_flag(Field::S3Files, true).unwrap();
+                scoping
+            },
+            upstream: vec![],
+            differences: vec![],
+            managed: s3_files,
         },
     ]);
 }
@@ -754,6 +803,21 @@ fn node_termination_handler_and_private_ca_issuer_are_scoped_to_their_resources(
             managed: vec![],
         },
         Case {
+            name: "nodeTerminationHandler with heartbeats",
+            reason: "its heartbeat option calls RecordLifecycleActionHeartbeat, which the README's policy lacks; on * as CompleteLifecycleAction",
+            scoping: {
+                let mut scoping = scoping(AddOn::NodeTerminationHandler, &[]);
+                scoping.set_flag(Field::Heartbeats, true).unwrap();
+                scoping
+            },
+            upstream: upstream("nodeTerminationHandler.README.md", "sqs:ReceiveMessage"),
+            differences: vec![Difference::Added {
+                at: 0,
+                actions: vec!["autoscaling:RecordLifecycleActionHeartbeat"],
+            }],
+            managed: vec![],
+        },
+        Case {
             name: "privateCAIssuer scoped",
             reason: "the certificate authority replaces the README's placeholder",
             scoping: scoping(
@@ -786,16 +850,16 @@ fn sample(field: Field, partition: Partition) -> String {
         Field::CertificateAuthorityArns => {
             format!("arn:{p}:acm-pca:*:111122223333:certificate-authority/*")
         }
-        Field::Ipv6 => panic!("ipv6 is a flag"),
+        Field::Ipv6 | Field::S3Files | Field::Heartbeats => panic!("{field} is a flag"),
     }
 }
 
 /// The add-on with the fields `wanted` picks given one sample value each,
-/// and `ipv6` on when picked.
+/// and its flags on when picked.
 fn given(add_on: AddOn, partition: Partition, wanted: fn(AddOn, Field) -> bool) -> Scoping {
     let mut scoping = Scoping::new(add_on, partition);
     for &field in add_on.fields().iter().filter(|&&f| wanted(add_on, f)) {
-        if field == Field::Ipv6 {
+        if field.kind() == FieldKind::Flag {
             scoping.set_flag(field, true).unwrap();
         } else {
             scoping.set_list(field, [sample(field, partition)]).unwrap();
@@ -1002,7 +1066,7 @@ fn inline_sizes_are_as_listed_and_fit_a_role() {
         (AddOn::VpcCni, 0, 363),
         (AddOn::CloudWatchObservability, 0, 0),
         (AddOn::AmazonManagedPrometheus, 0, 140),
-        (AddOn::NodeTerminationHandler, 258, 332),
+        (AddOn::NodeTerminationHandler, 258, 377),
         (AddOn::PrivateCaIssuer, 250, 250),
     ];
     assert_eq!(sizes, want);
@@ -1065,6 +1129,12 @@ fn every_managed_policy_a_set_attaches_is_published() {
     for add_on in AddOn::ALL {
         for partition in [Partition::Aws, Partition::AwsCn, Partition::AwsUsGov] {
             let mut scoping = Scoping::new(add_on, partition);
+            // Every flag on: opt-in fields attach policies too.
+            for &field in add_on.fields() {
+                if field.kind() == FieldKind::Flag {
+                    scoping.set_flag(field, true).unwrap();
+                }
+            }
             let arn = |rest: &str| format!("arn:{}:{rest}", partition.as_str());
             for (field, value) in [
                 (Field::BucketArns, arn("s3:::backups")),
@@ -1090,5 +1160,5 @@ fn every_managed_policy_a_set_attaches_is_published() {
             }
         }
     }
-    assert!(checked >= 12, "{checked}");
+    assert!(checked >= 14, "{checked}");
 }

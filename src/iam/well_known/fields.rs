@@ -46,6 +46,10 @@ pub enum Field {
     QueueArns,
     /// ACM Private CA certificate authorities the add-on may issue from.
     CertificateAuthorityArns,
+    /// Whether the EFS CSI driver also mounts S3 Files file systems.
+    S3Files,
+    /// Whether Node Termination Handler sends lifecycle heartbeats.
+    Heartbeats,
 }
 
 /// What a field holds.
@@ -84,7 +88,7 @@ impl FieldDefault {
 
 impl Field {
     /// Every field, in the order of [`Field::name`]'s documentation.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::HostedZoneArns,
         Self::ClusterNames,
         Self::KmsKeyArns,
@@ -96,6 +100,8 @@ impl Field {
         Self::WorkspaceArns,
         Self::QueueArns,
         Self::CertificateAuthorityArns,
+        Self::S3Files,
+        Self::Heartbeats,
     ];
 
     /// The field's key in the claim.
@@ -113,6 +119,8 @@ impl Field {
             Self::WorkspaceArns => "workspaceArns",
             Self::QueueArns => "queueArns",
             Self::CertificateAuthorityArns => "certificateAuthorityArns",
+            Self::S3Files => "s3Files",
+            Self::Heartbeats => "heartbeats",
         }
     }
 
@@ -120,7 +128,7 @@ impl Field {
     #[must_use]
     pub fn kind(self) -> FieldKind {
         match self {
-            Self::Ipv6 => FieldKind::Flag,
+            Self::Ipv6 | Self::S3Files | Self::Heartbeats => FieldKind::Flag,
             _ => FieldKind::List,
         }
     }
@@ -137,7 +145,9 @@ impl Field {
         }
         match self {
             Self::ClusterNames => check_cluster_name(value),
-            Self::Ipv6 => Err("takes true or false, not a string".to_owned()),
+            Self::Ipv6 | Self::S3Files | Self::Heartbeats => {
+                Err("takes true or false, not a string".to_owned())
+            }
             arn_field => check_arn(value, partition, arn_shape(arn_field)),
         }
     }
@@ -294,7 +304,7 @@ fn arn_shape(field: Field) -> ArnShape {
             form: "arn:<p>:acm-pca:<region>:<account>:certificate-authority/<id>, such as arn:<p>:acm-pca:us-east-1:111122223333:certificate-authority/1234abcd-12ab-34cd-56ef-1234567890ab",
         },
         // Not ARN fields; `Field::check` never asks.
-        Field::ClusterNames | Field::Ipv6 => ArnShape {
+        Field::ClusterNames | Field::Ipv6 | Field::S3Files | Field::Heartbeats => ArnShape {
             service: "",
             regional: false,
             resource_prefix: "",

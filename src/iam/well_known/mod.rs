@@ -130,9 +130,8 @@ impl AddOn {
     #[must_use]
     pub fn fields(self) -> &'static [Field] {
         match self {
-            Self::LoadBalancerController | Self::EfsCsiDriver | Self::CloudWatchObservability => {
-                &[]
-            }
+            Self::LoadBalancerController | Self::CloudWatchObservability => &[],
+            Self::EfsCsiDriver => &[Field::S3Files],
             Self::ExternalDns | Self::CertManager => &[Field::HostedZoneArns],
             Self::ClusterAutoscaler => &[Field::ClusterNames],
             Self::EbsCsiDriver => &[Field::KmsKeyArns],
@@ -145,7 +144,7 @@ impl AddOn {
             Self::Velero => &[Field::BucketArns, Field::KmsKeyArns],
             Self::VpcCni => &[Field::Ipv6],
             Self::AmazonManagedPrometheus => &[Field::WorkspaceArns],
-            Self::NodeTerminationHandler => &[Field::QueueArns],
+            Self::NodeTerminationHandler => &[Field::QueueArns, Field::Heartbeats],
             Self::PrivateCaIssuer => &[Field::CertificateAuthorityArns],
         }
     }

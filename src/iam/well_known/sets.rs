@@ -106,7 +106,9 @@ pub(super) fn default_of(add_on: AddOn, field: Field) -> FieldDefault {
         (AddOn::MountpointS3CsiDriver | AddOn::Velero, Field::BucketArns)
         | (AddOn::PrivateCaIssuer, Field::CertificateAuthorityArns) => FieldDefault::Required,
         (AddOn::MountpointS3CsiDriver, Field::ObjectArns) => FieldDefault::EachBucketsObjects,
-        (AddOn::VpcCni, Field::Ipv6) => FieldDefault::Off,
+        (AddOn::VpcCni, Field::Ipv6)
+        | (AddOn::EfsCsiDriver, Field::S3Files)
+        | (AddOn::NodeTerminationHandler, Field::Heartbeats) => FieldDefault::Off,
         // kmsKeyArns everywhere, ssmParameterArns: opt-in statements.
         _ => FieldDefault::Omitted,
     }
@@ -124,7 +126,13 @@ pub(super) fn render(scoping: &Scoping) -> Applied {
             vec![managed(partition, EBS_CSI_MANAGED)],
             ebs_csi_driver(scoping),
         ),
-        AddOn::EfsCsiDriver => (vec![managed(partition, EFS_CSI_MANAGED)], Vec::new()),
+        AddOn::EfsCsiDriver => {
+            let mut attached = vec![managed(partition, EFS_CSI_MANAGED)];
+            if scoping.flag(Field::S3Files) {
+                attached.extend(S3_FILES_MANAGED.iter().map(|name| managed(partition, name)));
+            }
+            (attached, Vec::new())
+        }
         AddOn::MountpointS3CsiDriver => (Vec::new(), mountpoint_s3_csi_driver(scoping)),
         AddOn::ExternalSecrets => (Vec::new(), external_secrets(scoping)),
         AddOn::Velero => (Vec::new(), velero(scoping)),
@@ -160,7 +168,7 @@ pub(super) fn source_version(add_on: AddOn) -> &'static str {
     match add_on {
         AddOn::LoadBalancerController => "aws-load-balancer-controller v3.5.0",
         AddOn::ExternalDns => "external-dns v0.22.0",
-        AddOn::CertManager => "cert-manager v1.20",
+        AddOn::CertManager => "cert-manager v1.21",
         AddOn::ClusterAutoscaler => "cluster-autoscaler 1.36.1",
         AddOn::EbsCsiDriver => "aws-ebs-csi-driver v1.64.0",
         AddOn::EfsCsiDriver => "aws-efs-csi-driver v3.4.1",
@@ -407,11 +415,12 @@ fn hosted_zones(scoping: &Scoping) -> Vec<String> {
 
 // --- cert-manager ------------------------------------------------------------
 
-/// The website's `content/v1.20-docs/configuration/acme/dns01/route53.md`,
-/// section "Set up an IAM Policy" (identical in the current docs).
+/// The website's `content/docs/configuration/acme/dns01/route53.md`, the
+/// docs of the current release, v1.21 (released 2026-07-08), section "Set
+/// up an IAM Policy"; the archived `content/v1.20-docs` page is identical.
 const CERT_MANAGER_SOURCES: &[Source] = &[Source {
-    url: "https://github.com/cert-manager/website/blob/776e5dba56510fc9de84206b806b568447077f25/content/v1.20-docs/configuration/acme/dns01/route53.md",
-    version: "v1.20 docs",
+    url: "https://github.com/cert-manager/website/blob/776e5dba56510fc9de84206b806b568447077f25/content/docs/configuration/acme/dns01/route53.md",
+    version: "v1.21 docs",
     date: "2026-07-08",
 }];
 
@@ -533,6 +542,15 @@ const EFS_CSI_SOURCES: &[Source] = &[Source {
 }];
 
 const EFS_CSI_MANAGED: &str = "service-role/AmazonEFSCSIDriverPolicy";
+
+/// The policies the driver's docs add since v3.4.x for S3 Files volumes,
+/// attached only with `s3Files: true`: `AmazonS3FilesClientFullAccess`
+/// grants mount, write and root access on every S3 Files file system of
+/// the account, more than an EFS-only driver needs.
+const S3_FILES_MANAGED: &[&str] = &[
+    "service-role/AmazonS3FilesCSIDriverPolicy",
+    "AmazonS3FilesClientFullAccess",
+];
 
 // --- Mountpoint for Amazon S3 CSI driver -------------------------------------
 
@@ -770,25 +788,56 @@ const NODE_TERMINATION_HANDLER_SOURCES: &[Source] = &[Source {
 
 const TERMINATION_QUEUE_READS: &[&str] = &["sqs:DeleteMessage", "sqs:ReceiveMessage"];
 
+/// The README's Auto Scaling and EC2 actions, and with `heartbeats: true`
+/// the action its "Issuing Lifecycle Heartbeats" option calls, which its
+/// policy lacks: on `*`, as the statement's `CompleteLifecycleAction`.
+const TERMINATION_ACTIONS: &[&str] = &[
+    "autoscaling:CompleteLifecycleAction",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeTags",
+    "ec2:DescribeInstances",
+];
+const TERMINATION_ACTIONS_WITH_HEARTBEATS: &[&str] = &[
+    "autoscaling:CompleteLifecycleAction",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeTags",
+    "autoscaling:RecordLifecycleActionHeartbeat",
+    "ec2:DescribeInstances",
+];
+const TERMINATION_ALL: &[&str] = &[
+    "autoscaling:CompleteLifecycleAction",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeTags",
+    "ec2:DescribeInstances",
+    "sqs:DeleteMessage",
+    "sqs:ReceiveMessage",
+];
+const TERMINATION_ALL_WITH_HEARTBEATS: &[&str] = &[
+    "autoscaling:CompleteLifecycleAction",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeTags",
+    "autoscaling:RecordLifecycleActionHeartbeat",
+    "ec2:DescribeInstances",
+    "sqs:DeleteMessage",
+    "sqs:ReceiveMessage",
+];
+
 /// The README's one statement on `*`; `queueArns` moves its two SQS actions
 /// to a statement of their own on the queues named.
 fn node_termination_handler(scoping: &Scoping) -> Vec<Statement> {
+    let heartbeats = scoping.flag(Field::Heartbeats);
     match scoping.list(Field::QueueArns) {
-        None => vec![Statement::on_all(&[
-            "autoscaling:CompleteLifecycleAction",
-            "autoscaling:DescribeAutoScalingInstances",
-            "autoscaling:DescribeTags",
-            "ec2:DescribeInstances",
-            "sqs:DeleteMessage",
-            "sqs:ReceiveMessage",
-        ])],
+        None => vec![Statement::on_all(if heartbeats {
+            TERMINATION_ALL_WITH_HEARTBEATS
+        } else {
+            TERMINATION_ALL
+        })],
         Some(queues) => vec![
-            Statement::on_all(&[
-                "autoscaling:CompleteLifecycleAction",
-                "autoscaling:DescribeAutoScalingInstances",
-                "autoscaling:DescribeTags",
-                "ec2:DescribeInstances",
-            ]),
+            Statement::on_all(if heartbeats {
+                TERMINATION_ACTIONS_WITH_HEARTBEATS
+            } else {
+                TERMINATION_ACTIONS
+            }),
             Statement::new(TERMINATION_QUEUE_READS, queues.to_vec()),
         ],
     }
