@@ -52,12 +52,15 @@ fn serve(cli: &Cli) -> anyhow::Result<()> {
         ..ServerConfig::new(Function::new(cli.ttl))
     };
     runtime::run(|| async {
+        // Before anything is bound: from the "serving" line on, a signal
+        // stops the server gracefully.
+        let shutdown = runtime::shutdown_signal();
         let listener = cli::bind(&cli.address)
             .await
             .with_context(|| format!("cannot listen on {}", cli.address))?;
         let metrics = serve_metrics(&cli.metrics_address).await;
         tracing::info!(address = %listener.local_addr()?, tls = config.tls.is_some(), "serving");
-        server::serve_with_metrics(listener, config, metrics, runtime::shutdown_signal()).await?;
+        server::serve_with_metrics(listener, config, metrics, shutdown).await?;
         Ok(())
     })?
 }

@@ -41,19 +41,28 @@ where
 }
 
 /// Completes on SIGTERM (how Kubernetes stops a pod) or SIGINT (Ctrl-C).
-pub async fn shutdown_signal() {
+///
+/// The handlers are installed when this is called, not when the future is
+/// first polled: the server may answer a call before it polls its shutdown
+/// future, and a SIGTERM in between would take the default action and kill
+/// the process with calls in flight. Call it inside the runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let wait = |kind: SignalKind| async move {
-        match signal(kind) {
-            Ok(mut stream) => {
+    let terminate = signal(SignalKind::terminate()).ok();
+    let interrupt = signal(SignalKind::interrupt()).ok();
+    let wait = |stream: Option<tokio::signal::unix::Signal>| async move {
+        match stream {
+            Some(mut stream) => {
                 stream.recv().await;
             }
             // Without the handler the signal keeps its default action.
-            Err(_) => std::future::pending().await,
+            None => std::future::pending().await,
         }
     };
-    tokio::select! {
-        () = wait(SignalKind::terminate()) => {}
-        () = wait(SignalKind::interrupt()) => {}
+    async move {
+        tokio::select! {
+            () = wait(terminate) => {}
+            () = wait(interrupt) => {}
+        }
     }
 }
