@@ -62,7 +62,7 @@ pub const MAX_PATTERNS: usize = 64;
 pub const MAX_PATTERN_CHARS: usize = 2048;
 
 /// The keys `guardrails` may hold.
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 19] = [
     "serviceAccountNamespaces",
     "clusterNames",
     "managedPolicyArns",
@@ -74,6 +74,7 @@ const KEYS: [&str; 18] = [
     "roleNames",
     "allowAssociationId",
     "providerConfigNames",
+    "providerConfigKinds",
     "deletionPolicies",
     "managementPolicies",
     "tags",
@@ -94,7 +95,7 @@ struct Namespaces {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Clusters {
     allow_references: bool,
-    patterns: Vec<Glob>,
+    patterns: Templates,
 }
 
 /// Every rule of `input.guardrails`, each `None` (or empty) when absent.
@@ -160,12 +161,16 @@ impl Guardrails {
                     });
                 }
                 "clusterNames" => {
-                    let (special, patterns) = read_patterns(
+                    let (special, patterns) = Templates::read_flagged(
                         value,
                         &path,
                         ALLOW_REFERENCES,
                         &mut problems,
-                        cluster_pattern,
+                        Case::Sensitive,
+                        (
+                            |text| cluster_pattern(text).is_ok(),
+                            "a cluster name pattern (want letters, digits, - _, the wildcards * and ?, and {namespace}; or AllowReferences)",
+                        ),
                     );
                     rules.clusters = Some(Clusters {
                         allow_references: special,
@@ -231,7 +236,7 @@ impl Guardrails {
     pub fn enforce(&self, parameters: &mut Parameters, claim: Claim<'_>) -> Result<(), Problems> {
         let mut problems = Problems::default();
         self.check_namespace(parameters, claim, &mut problems);
-        self.check_cluster(parameters, &mut problems);
+        self.check_cluster(parameters, claim, &mut problems);
         let work = Budget::new(LINT_BUDGET);
         self.check_managed(parameters, claim, &work, &mut problems);
         if let Some(inline) = &self.inline {
@@ -385,10 +390,14 @@ impl Guardrails {
         problems.add(path(), message);
     }
 
-    fn check_cluster(&self, parameters: &Parameters, problems: &mut Problems) {
+    /// An XR made without a claim fills no `{namespace}`: only the
+    /// patterns without one apply to it, so the platform's own XRs name
+    /// the clusters the rule lists outright.
+    fn check_cluster(&self, parameters: &Parameters, claim: Claim<'_>, problems: &mut Problems) {
         let Some(rule) = &self.clusters else {
             return;
         };
+        let namespace = claim.namespace.unwrap_or_default();
         for (position, target) in parameters.clusters.iter().enumerate() {
             let prefix = || {
                 if parameters.clusters_listed {
@@ -399,12 +408,12 @@ impl Guardrails {
             };
             let (key, what) = match &target.cluster {
                 Cluster::Name(name) => {
-                    if !rule.patterns.iter().any(|pattern| pattern.matches(name)) {
+                    if !rule.patterns.allows(name, Some(namespace)) {
                         problems.add(
                             format!("{}.clusterName", prefix()),
                             format!(
                                 "{name} is refused by guardrails.clusterNames: {}",
-                                allowed(&rule.patterns)
+                                rule.patterns.wanted(namespace)
                             ),
                         );
                     }
