@@ -267,9 +267,10 @@ fn plan(
         };
         rules.enforce(&mut parameters, claim).map_err(refusal)?;
     }
-    compose::trust::check_size(&parameters)
-        .map_err(|message| refusal(format!("{PARAMETERS_PATH}.serviceAccounts: {message}")))?;
     let layout = Layout::new(&parameters, observed);
+    let clusters = compose::trust::Clusters::known(&parameters, &layout, observed);
+    compose::trust::check_size(&parameters, &clusters)
+        .map_err(|message| refusal(format!("{PARAMETERS_PATH}.serviceAccounts: {message}")))?;
     let status = PodIdentityStatus::observe(observed, &layout.pairs, &parameters);
     let mut warnings = finding_warnings(findings);
     let observed_role = observed
@@ -317,6 +318,7 @@ fn plan(
         layout: &layout,
         role: kept,
         association_ids: &association_ids,
+        clusters: &clusters,
     };
     let composed = compose::compose(&parameters, scope, options);
     let conditions = vec![explain_failures(&composed, observed, &mut warnings)];
@@ -373,7 +375,8 @@ fn read_role<'o>(
 /// The id each association keeps or adopts, by key: a running
 /// association keeps its own (a differing `associationId` is a Warning);
 /// with `adopt`, one EKS says already exists adopts the id EKS names (each
-/// adoption a Warning).
+/// adoption a Warning), on a cluster the claim names literally or that the
+/// provider has resolved, never for a reference or selector still open.
 fn association_ids(
     layout: &Layout<'_>,
     parameters: &params::Parameters,
@@ -405,9 +408,18 @@ fn association_ids(
     if !adopt || parameters.association_id.is_some() {
         return ids;
     }
+    // Only where the cluster is known: named literally by the claim, or
+    // resolved by the provider and observed. EKS names whichever
+    // association serves the namespace and service account on the cluster
+    // the provider asked for; a cluster no one has resolved yet is no
+    // cluster the claim can be said to have named.
     let unnamed = layout
         .pairs
         .iter()
+        .filter(|pair| {
+            matches!(pair.target.cluster, params::Cluster::Name(_))
+                || compose::trust::resolved_cluster(observed, &pair.key).is_some()
+        })
         .map(|pair| pair.key.as_str())
         .filter(|key| !ids.contains_key(*key));
     for (key, id) in observed::adoptions(unnamed, observed) {

@@ -82,6 +82,8 @@ pub struct Options<'a> {
     /// parameters' `associationId`: a running association's own, or the
     /// one EKS says already serves it.
     pub association_ids: &'a BTreeMap<String, String>,
+    /// The clusters the role's trust pins ([`trust::Clusters`]).
+    pub clusters: &'a trust::Clusters,
 }
 
 /// The name and path of a running role, which IAM fixed at creation and
@@ -145,6 +147,7 @@ pub fn compose(parameters: &Parameters, scope: Scope, options: Options<'_>) -> V
         parameters,
         scope,
         role: options.role,
+        clusters: options.clusters,
     };
     let pairs = &options.layout.pairs;
     let mut composed = Vec::with_capacity(
@@ -221,6 +224,7 @@ struct Builder<'a> {
     parameters: &'a Parameters,
     scope: Scope,
     role: KeptRole<'a>,
+    clusters: &'a trust::Clusters,
 }
 
 impl Builder<'_> {
@@ -269,7 +273,7 @@ impl Builder<'_> {
         let mut for_provider = Fields::new();
         for_provider.insert(
             "assumeRolePolicy".into(),
-            trust_policy(self.parameters).into(),
+            trust_policy(self.parameters, self.clusters).into(),
         );
         if let Some(description) = &role.description {
             for_provider.insert("description".into(), description.as_str().into());

@@ -1,8 +1,9 @@
 //! Tenancy holds end to end under both shipped baselines, in both scopes:
 //! an observed resource that is not what its key composes (another kind,
 //! another group, another controller) lends the XR no external name, id or
-//! status; and the XRDs pin the Composition, so that no claim picks an
-//! older, looser revision.
+//! status; the XRDs pin the Composition, so that no claim picks an older,
+//! looser revision; and the role's trust pins the clusters the claim names,
+//! and the 409 heal adopts only there.
 
 use function_eks_pod_identity::function::{Function, OBSERVED_IGNORED};
 use function_eks_pod_identity::protocol::structs::struct_to_json;
@@ -11,6 +12,10 @@ use serde_json::{json, Value};
 
 use crate::guardrails::read;
 use crate::support::cel::Rule;
+use crate::support::control_plane::aws::Action;
+use crate::support::control_plane::{
+    baseline as plane_baseline, ControlPlane, Round, Scope as PlaneScope,
+};
 use crate::support::function::{assert_same, Call};
 
 const V1: &str = "package/configuration/apis/composition.yaml";
@@ -712,4 +717,215 @@ fn long_generated_role_names_fit_iam_and_stay_apart() {
         names.insert(name);
     }
     assert_eq!(names.len(), 2, "{names:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Other clusters: the trust pins the clusters the claim names
+
+/// The cluster condition of every statement of the role's trust policy,
+/// as desired in `round` (null where a statement has none).
+fn cluster_conditions(round: &Round) -> Vec<Value> {
+    let text = round.desired["iamRole"]["spec"]["forProvider"]["assumeRolePolicy"]
+        .as_str()
+        .expect("a trust policy");
+    let policy: Value = serde_json::from_str(text).unwrap();
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|statement| {
+            statement["Condition"]["StringEquals"]["aws:RequestTag/eks-cluster-name"].clone()
+        })
+        .collect()
+}
+
+fn plane_parameters(clusters: &Value) -> Value {
+    let mut parameters = json!({
+        "region": "us-west-2",
+        "serviceAccount": {"name": "app", "namespace": "shop"},
+    });
+    for (key, value) in clusters.as_object().unwrap() {
+        parameters[key] = value.clone();
+    }
+    parameters
+}
+
+#[test]
+fn the_roles_trust_pins_the_clusters_the_claim_names_once_known() {
+    // The model's Cluster objects: "blue" names the EKS cluster "blue-eks".
+    let cases = [
+        (
+            "a literal name: known from the first call",
+            json!({"clusterName": "blue"}),
+            json!(["blue"]),
+            json!(["blue"]),
+        ),
+        (
+            "a reference: no condition until the provider resolves it, then its name",
+            json!({"clusterNameRef": {"name": "blue"}}),
+            Value::Null,
+            json!(["blue-eks"]),
+        ),
+        (
+            "a selector: the same, once resolved",
+            json!({"clusterNameSelector": {"matchLabels": {"env": "green"}}}),
+            Value::Null,
+            json!(["green-eks"]),
+        ),
+        (
+            "two clusters, a literal and a reference: the literal at once, both once resolved",
+            json!({"clusters": [{"clusterName": "blue"}, {"clusterNameRef": {"name": "green"}}]}),
+            json!(["blue"]),
+            json!(["blue", "green-eks"]),
+        ),
+    ];
+    for scope in PlaneScope::BOTH {
+        for (name, clusters, first, settled) in &cases {
+            let case = format!("{scope:?}: {name}");
+            let mut plane = ControlPlane::new(scope).with_input(plane_baseline(scope));
+            let parameters = plane_parameters(clusters);
+            let rounds: Vec<Round> = (0..6).map(|_| plane.reconcile(&parameters)).collect();
+            for round in &rounds {
+                assert!(round.fatal.is_empty(), "{case}: {:?}", round.fatal);
+            }
+            assert_eq!(
+                cluster_conditions(&rounds[0]),
+                std::slice::from_ref(first),
+                "{case}"
+            );
+            assert_eq!(
+                cluster_conditions(&rounds[5]),
+                std::slice::from_ref(settled),
+                "{case}"
+            );
+            // A fixed point: the last rounds change nothing, in AWS or desired.
+            for round in &rounds[3..] {
+                assert_eq!(round.desired, rounds[5].desired, "{case}");
+                assert!(round.aws.is_empty(), "{case}: {:?}", round.aws);
+                assert!(round.wedged.is_empty(), "{case}: {:?}", round.wedged);
+            }
+            // The role is created once and updated in place, never replaced.
+            let role: Vec<Action> = plane
+                .events()
+                .iter()
+                .filter(|event| event.kind == "Role")
+                .map(|event| event.action)
+                .collect();
+            let once_resolved = if first == settled {
+                vec![Action::Create]
+            } else {
+                vec![Action::Create, Action::Update]
+            };
+            assert_eq!(role, once_resolved, "{case}");
+        }
+    }
+}
+
+#[test]
+fn without_session_tags_the_trust_pins_nothing() {
+    // No guardrails: the baselines refuse disableSessionTags.
+    let mut xr = xr(Scope::Claim);
+    xr["spec"]["parameters"]["disableSessionTags"] = json!(true);
+    let call = Call {
+        xr: Some(xr),
+        ..Call::default()
+    };
+    let response = Function::default().run(call.request());
+    let role = &response.desired.unwrap().resources["iamRole"];
+    let body = struct_to_json(role.resource.as_ref().unwrap()).unwrap();
+    let policy: Value = serde_json::from_str(
+        body["spec"]["forProvider"]["assumeRolePolicy"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(policy["Statement"][0].get("Condition"), None, "{policy}");
+}
+
+// ---------------------------------------------------------------------------
+// The 409 heal: only on a cluster the claim named or resolved
+
+const EXISTING: &str = "a-0123456789abcdefg";
+
+/// An association that EKS refused to create because `EXISTING` serves
+/// its pair, asking for its cluster with `cluster` (a forProvider part).
+fn refused_association(scope: Scope, cluster: &Value) -> Value {
+    let (_, eks) = scope.groups();
+    let mut for_provider = json!({
+        "region": "us-west-2",
+        "namespace": "shop",
+        "serviceAccount": "app",
+    });
+    for (key, value) in cluster.as_object().unwrap() {
+        for_provider[key] = value.clone();
+    }
+    json!({
+        "apiVersion": eks,
+        "kind": "PodIdentityAssociation",
+        "metadata": {"name": "app-7xk2p-fghij", "ownerReferences": controlled_by(XR_UID)},
+        "spec": {"forProvider": for_provider},
+        "status": {"conditions": [{
+            "type": "Synced",
+            "status": "False",
+            "reason": "ReconcileError",
+            "message": format!("create failed: async create failed: failed to create the resource: [{{0 creating EKS Pod Identity Association: operation error EKS: CreatePodIdentityAssociation, https response error StatusCode: 409, ResourceInUseException: Association already exists: {EXISTING}  []}}]"),
+        }]},
+    })
+}
+
+#[test]
+fn the_409_heal_adopts_only_on_a_cluster_named_or_resolved() {
+    let reference = json!({"clusterNameRef": {"name": "blue"}});
+    let cases = [
+        (
+            "a literal name",
+            json!({"clusterName": "blue"}),
+            json!({"clusterName": "blue"}),
+            json!(EXISTING),
+        ),
+        (
+            "a reference the provider resolved and wrote back",
+            reference.clone(),
+            json!({"clusterNameRef": {"name": "blue"}, "clusterName": "blue-eks"}),
+            json!(EXISTING),
+        ),
+        (
+            "a reference no one has resolved: no cluster the claim can be said to name",
+            reference.clone(),
+            reference.clone(),
+            Value::Null,
+        ),
+        (
+            "a selector no one has resolved",
+            json!({"clusterNameSelector": {"matchLabels": {"env": "blue"}}}),
+            json!({"clusterNameSelector": {"matchLabels": {"env": "blue"}}}),
+            Value::Null,
+        ),
+    ];
+    for composition in [V1, V2] {
+        for scope in [Scope::Claim, Scope::Namespaced] {
+            for (name, asked, observed, adopted) in &cases {
+                let mut xr = xr(scope);
+                let parameters = xr["spec"]["parameters"].as_object_mut().unwrap();
+                parameters.remove("clusterName");
+                for (key, value) in asked.as_object().unwrap() {
+                    parameters.insert(key.clone(), value.clone());
+                }
+                let call = Call {
+                    xr: Some(xr),
+                    input: Some(baseline(composition)),
+                    observed: vec![(
+                        "podIdentityAssociation",
+                        refused_association(scope, observed),
+                    )],
+                    ..Call::default()
+                };
+                let got = lent(&Function::default().run(call.request()));
+                assert_eq!(
+                    &got["association"], adopted,
+                    "{composition} {scope:?}: {name}: {got}"
+                );
+            }
+        }
+    }
 }
