@@ -319,6 +319,7 @@ fn plan(
         role: kept,
         association_ids: &association_ids,
         clusters: &clusters,
+        agent_clusters: &agent_clusters(&layout, observed),
     };
     let composed = compose::compose(&parameters, scope, options);
     let conditions = vec![explain_failures(&composed, observed, &mut warnings)];
@@ -432,6 +433,25 @@ fn association_ids(
         ids.insert(key, id);
     }
     ids
+}
+
+/// The cluster each agent goes to, by key, where it is known: a literal
+/// name, or the name the provider resolved and wrote back.
+fn agent_clusters(
+    layout: &Layout<'_>,
+    observed: &BTreeMap<String, Resource>,
+) -> BTreeMap<String, String> {
+    layout
+        .agents
+        .iter()
+        .filter_map(|agent| {
+            let name = match &agent.target.cluster {
+                params::Cluster::Name(name) => name.as_str(),
+                _ => compose::trust::resolved_cluster(observed, &agent.key)?,
+            };
+            Some((agent.key.clone(), name.to_owned()))
+        })
+        .collect()
 }
 
 /// `ResourcesSynced`, and a Warning per composed resource that fails.

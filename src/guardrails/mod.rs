@@ -320,15 +320,8 @@ impl Guardrails {
         }
         // The platform installs the agent from its defaults or from XRs made
         // without a claim, whose authors have cluster-wide rights.
-        if self.agent_allowed == Some(false)
-            && parameters.agent.is_some()
-            && !claim.agent_by_default
-            && claim.namespace.is_some()
-        {
-            problems.add(
-                format!("{PARAMETERS_PATH}.podIdentityAgent.install"),
-                "true is refused by guardrails.podIdentityAgent: the platform team installs the agent",
-            );
+        if self.agent_allowed == Some(false) && claim.namespace.is_some() {
+            check_agent(parameters, claim, &mut problems);
         }
         self.ownership.check(parameters, claim, &mut problems);
         if let Some(tags) = &self.tags {
@@ -587,6 +580,32 @@ impl Guardrails {
             }
             Err(corrupt) => problems.add(path, format!("{arn} is refused by {rule}: {corrupt}")),
         }
+    }
+}
+
+/// Under `podIdentityAgent: false`, a claim neither installs the agent nor
+/// changes one the Composition's defaults install: the agent is cluster
+/// infrastructure every claim on the cluster shares, and a claim's
+/// `resolveConflicts: OVERWRITE` or older `version` would change it for all
+/// of them. A field equal to the defaults' changes nothing and passes.
+fn check_agent(parameters: &Parameters, claim: Claim<'_>, problems: &mut Problems) {
+    if !claim.agent_by_default {
+        if parameters.agent.is_some() {
+            problems.add(
+                format!("{PARAMETERS_PATH}.podIdentityAgent.install"),
+                "true is refused by guardrails.podIdentityAgent: the platform team installs the agent",
+            );
+        }
+        return;
+    }
+    for changed in &parameters.agent_overrides {
+        problems.add(
+            format!("{PARAMETERS_PATH}.podIdentityAgent.{}", changed.field),
+            format!(
+                "{} is refused by guardrails.podIdentityAgent: the Composition's defaults install the agent, cluster infrastructure every claim on the cluster shares; leave podIdentityAgent out",
+                changed.value
+            ),
+        );
     }
 }
 

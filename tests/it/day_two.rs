@@ -289,8 +289,8 @@ fn without_resolved_clusters(role: &mut Value) {
 }
 
 /// The bodies, sorted, without what only observed state can tell: the
-/// associations' external names, and the clusters the provider resolved
-/// in the role's trust.
+/// associations' and add-ons' external names, and the clusters the
+/// provider resolved in the role's trust.
 fn sorted_bodies(desired: &BTreeMap<String, Value>) -> Vec<String> {
     let mut bodies: Vec<String> = desired
         .values()
@@ -299,7 +299,7 @@ fn sorted_bodies(desired: &BTreeMap<String, Value>) -> Vec<String> {
             if body["kind"] == "Role" {
                 without_resolved_clusters(&mut body);
             }
-            if body["kind"] == "PodIdentityAssociation" {
+            if body["kind"] == "PodIdentityAssociation" || body["kind"] == "Addon" {
                 if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
                     if let Some(annotations) = metadata
                         .get_mut("annotations")

@@ -2,8 +2,9 @@
 //! an observed resource that is not what its key composes (another kind,
 //! another group, another controller) lends the XR no external name, id or
 //! status; the XRDs pin the Composition, so that no claim picks an older,
-//! looser revision; and the role's trust pins the clusters the claim names,
-//! and the 409 heal adopts only there.
+//! looser revision; the role's trust pins the clusters the claim names, and
+//! the 409 heal adopts only there; and the agent is cluster infrastructure
+//! no claim changes or deletes.
 
 use function_eks_pod_identity::function::{Function, OBSERVED_IGNORED};
 use function_eks_pod_identity::protocol::structs::struct_to_json;
@@ -927,5 +928,171 @@ fn the_409_heal_adopts_only_on_a_cluster_named_or_resolved() {
                 );
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The agent is cluster infrastructure
+
+/// A baseline whose defaults install the agent at a pinned version.
+fn installing(composition: &str) -> Value {
+    let mut input = baseline(composition);
+    input["defaults"] =
+        json!({"podIdentityAgent": {"install": true, "version": "v1.3.8-eksbuild.2"}});
+    input
+}
+
+#[test]
+fn a_claim_changes_nothing_of_an_agent_the_defaults_install() {
+    let refusal = |field: &str, value: &str| {
+        format!("cannot compose EKS Pod Identity: spec.parameters.podIdentityAgent.{field}: {value} is refused by guardrails.podIdentityAgent: the Composition's defaults install the agent, cluster infrastructure every claim on the cluster shares; leave podIdentityAgent out")
+    };
+    let cases = [
+        (
+            "OVERWRITE would take over a self-managed agent's settings on the cluster",
+            json!({"resolveConflicts": "OVERWRITE"}),
+            vec![refusal("resolveConflicts", "\"OVERWRITE\"")],
+        ),
+        (
+            "a downgrade for every workload on the cluster",
+            json!({"version": "v1.0.0-eksbuild.1"}),
+            vec![refusal("version", "\"v1.0.0-eksbuild.1\"")],
+        ),
+        (
+            "install: false would stop managing the agent",
+            json!({"install": false}),
+            vec![refusal("install", "false")],
+        ),
+        (
+            "the defaults' own values change nothing",
+            json!({"install": true, "version": "v1.3.8-eksbuild.2"}),
+            vec![],
+        ),
+    ];
+    for composition in [V1, V2] {
+        for scope in [Scope::Claim, Scope::Namespaced] {
+            for (name, agent, want) in &cases {
+                let mut xr = xr(scope);
+                xr["spec"]["parameters"]["podIdentityAgent"] = agent.clone();
+                let call = Call {
+                    xr: Some(xr),
+                    input: Some(installing(composition)),
+                    ..Call::default()
+                };
+                let response = Function::default().run(call.request());
+                let fatal: Vec<String> = response
+                    .results
+                    .iter()
+                    .filter(|result| result.severity == i32::from(Severity::Fatal))
+                    .map(|result| result.message.clone())
+                    .collect();
+                assert_eq!(&fatal, want, "{composition} {scope:?}: {name}");
+            }
+        }
+    }
+}
+
+#[test]
+fn deleting_a_claim_never_deletes_the_clusters_agent() {
+    for scope in PlaneScope::BOTH {
+        let mut input = plane_baseline(scope);
+        input["defaults"] = json!({"podIdentityAgent": {"install": true}});
+        let mut plane = ControlPlane::new(scope).with_input(input);
+        let parameters = plane_parameters(&json!({"clusterName": "blue"}));
+        let rounds: Vec<Round> = (0..4).map(|_| plane.reconcile(&parameters)).collect();
+        assert!(
+            rounds[3].fatal.is_empty(),
+            "{scope:?}: {:?}",
+            rounds[3].fatal
+        );
+        let agent = &rounds[3].desired["podIdentityAgent"];
+        assert_eq!(
+            agent["spec"]["managementPolicies"],
+            json!(["Create", "Observe", "Update", "LateInitialize"]),
+            "{scope:?}"
+        );
+        assert_eq!(
+            agent["metadata"]["annotations"]["crossplane.io/external-name"],
+            json!("blue:eks-pod-identity-agent"),
+            "{scope:?}"
+        );
+        assert_eq!(plane.aws.addons.len(), 1, "{scope:?}");
+        // The claim goes: Crossplane deletes everything it composed.
+        let gone = plane.settle(&std::collections::BTreeMap::new());
+        assert!(
+            gone.deleted.contains(&"podIdentityAgent".to_owned()),
+            "{scope:?}"
+        );
+        assert_eq!(plane.aws.addons.len(), 1, "{scope:?}: the agent runs on");
+        assert!(plane.aws.associations.is_empty(), "{scope:?}");
+        // A claim made again later finds the agent running: nothing is
+        // created twice, and nothing answers 409.
+        let again: Vec<Round> = (0..4).map(|_| plane.reconcile(&parameters)).collect();
+        let addon_events: Vec<Action> = again
+            .iter()
+            .flat_map(|round| &round.aws)
+            .filter(|event| event.kind == "Addon")
+            .map(|event| event.action)
+            .collect();
+        assert_eq!(addon_events, Vec::<Action>::new(), "{scope:?}");
+        assert!(
+            again[3].wedged.is_empty(),
+            "{scope:?}: {:?}",
+            again[3].wedged
+        );
+    }
+}
+
+#[test]
+fn an_agent_composed_before_keeps_running_as_its_policies_change_in_place() {
+    for scope in PlaneScope::BOTH {
+        let mut input = plane_baseline(scope);
+        input["defaults"] = json!({"podIdentityAgent": {"install": true}});
+        let mut plane = ControlPlane::new(scope).with_input(input);
+        let parameters = plane_parameters(&json!({"clusterName": "blue"}));
+        let first = plane.reconcile(&parameters);
+        // As an earlier release composed it: every management policy, no
+        // name of its own.
+        let mut desired = first.desired.clone();
+        let agent = desired.get_mut("podIdentityAgent").unwrap();
+        agent["spec"]["managementPolicies"] = json!(["*"]);
+        if scope == PlaneScope::Cluster {
+            agent["spec"]["deletionPolicy"] = json!("Delete");
+        }
+        agent["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("annotations");
+        plane.settle(&desired);
+        plane.settle(&desired);
+        let created = plane.events().len();
+        let rounds: Vec<Round> = (0..4).map(|_| plane.reconcile(&parameters)).collect();
+        for round in &rounds {
+            assert!(
+                round.created.is_empty() && round.deleted.is_empty(),
+                "{scope:?}"
+            );
+            assert!(round.wedged.is_empty(), "{scope:?}: {:?}", round.wedged);
+        }
+        let seen: Vec<String> = plane.events()[created..]
+            .iter()
+            .filter(|event| event.kind == "Addon")
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            seen,
+            Vec::<String>::new(),
+            "{scope:?}: AWS sees no change of the agent"
+        );
+        assert_eq!(
+            rounds[3].desired, rounds[2].desired,
+            "{scope:?}: a fixed point"
+        );
+        let body = &plane.observed()["podIdentityAgent"];
+        assert_eq!(
+            body["spec"]["managementPolicies"],
+            json!(["Create", "Observe", "Update", "LateInitialize"]),
+            "{scope:?}"
+        );
     }
 }
