@@ -823,6 +823,49 @@ fn the_roles_trust_pins_the_clusters_the_claim_names_once_known() {
 }
 
 #[test]
+fn a_cluster_name_no_eks_cluster_can_have_joins_no_trust() {
+    for composition in [V1, V2] {
+        for scope in [Scope::Claim, Scope::Namespaced] {
+            let mut xr = xr(scope);
+            let parameters = xr["spec"]["parameters"].as_object_mut().unwrap();
+            parameters.remove("clusterName");
+            parameters.insert("clusterNameRef".to_owned(), json!({"name": "blue"}));
+            let (_, eks) = scope.groups();
+            let mut observed = association(eks, "PodIdentityAssociation", Some(XR_UID));
+            observed["spec"]["forProvider"] = json!({
+                "clusterNameRef": {"name": "blue"},
+                "clusterName": format!("{}*", "b".repeat(120)),
+                "region": "us-west-2",
+                "namespace": "shop",
+                "serviceAccount": "app",
+            });
+            let call = Call {
+                xr: Some(xr),
+                input: Some(baseline(composition)),
+                observed: vec![("podIdentityAssociation", observed)],
+                ..Call::default()
+            };
+            let response = Function::default().run(call.request());
+            let desired = response.desired.unwrap();
+            let role =
+                struct_to_json(desired.resources["iamRole"].resource.as_ref().unwrap()).unwrap();
+            let policy: Value = serde_json::from_str(
+                role["spec"]["forProvider"]["assumeRolePolicy"]
+                    .as_str()
+                    .unwrap(),
+            )
+            .unwrap();
+            assert_eq!(
+                policy["Statement"][0]["Condition"]["StringEquals"]
+                    .get("aws:RequestTag/eks-cluster-name"),
+                None,
+                "{composition} {scope:?}: {policy}"
+            );
+        }
+    }
+}
+
+#[test]
 fn without_session_tags_the_trust_pins_nothing() {
     // No guardrails: the baselines refuse disableSessionTags.
     let mut xr = xr(Scope::Claim);
@@ -894,6 +937,12 @@ fn the_409_heal_adopts_only_on_a_cluster_named_or_resolved() {
             "a reference no one has resolved: no cluster the claim can be said to name",
             reference.clone(),
             reference.clone(),
+            Value::Null,
+        ),
+        (
+            "a reference resolved to what no EKS cluster can be named: written by hand",
+            reference.clone(),
+            json!({"clusterNameRef": {"name": "blue"}, "clusterName": "blue\"],\"x\":[\""}),
             Value::Null,
         ),
         (
