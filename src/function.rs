@@ -318,12 +318,13 @@ fn plan(
         };
         rules.enforce(&mut parameters, claim)?;
     }
-    compose::trust::check_size(&parameters).map_err(|message| {
+    let layout = Layout::new(&parameters, observed);
+    let clusters = compose::trust::Clusters::known(&parameters, &layout, observed);
+    compose::trust::check_size(&parameters, &clusters).map_err(|message| {
         let mut problems = Problems::default();
         problems.add(format!("{PARAMETERS_PATH}.serviceAccounts"), message);
         Refusal::Problems(problems)
     })?;
-    let layout = Layout::new(&parameters, observed);
     let status = PodIdentityStatus::observe(observed, &layout.pairs, &parameters);
     let mut warnings = finding_warnings(findings);
     let observed_role = observed
@@ -371,6 +372,8 @@ fn plan(
         layout: &layout,
         role: kept,
         association_ids: &association_ids,
+        clusters: &clusters,
+        agent_clusters: &agent_clusters(&layout, observed),
     };
     let composed = compose::compose(&parameters, scope, options);
     let conditions = vec![explain_failures(&composed, observed, &mut warnings)];
@@ -427,7 +430,8 @@ fn read_role<'o>(
 /// The id each association keeps or adopts, by key: a running
 /// association keeps its own (a differing `associationId` is a Warning);
 /// with `adopt`, one EKS says already exists adopts the id EKS names (each
-/// adoption a Warning).
+/// adoption a Warning), on a cluster the claim names literally or that the
+/// provider has resolved, never for a reference or selector still open.
 fn association_ids(
     layout: &Layout<'_>,
     parameters: &params::Parameters,
@@ -459,9 +463,18 @@ fn association_ids(
     if !adopt || parameters.association_id.is_some() {
         return ids;
     }
+    // Only where the cluster is known: named literally by the claim, or
+    // resolved by the provider and observed. EKS names whichever
+    // association serves the namespace and service account on the cluster
+    // the provider asked for; a cluster no one has resolved yet is no
+    // cluster the claim can be said to have named.
     let unnamed = layout
         .pairs
         .iter()
+        .filter(|pair| {
+            matches!(pair.target.cluster, params::Cluster::Name(_))
+                || compose::trust::resolved_cluster(observed, &pair.key).is_some()
+        })
         .map(|pair| pair.key.as_str())
         .filter(|key| !ids.contains_key(*key));
     for (key, id) in observed::adoptions(unnamed, observed) {
@@ -474,6 +487,25 @@ fn association_ids(
         ids.insert(key, id);
     }
     ids
+}
+
+/// The cluster each agent goes to, by key, where it is known: a literal
+/// name, or the name the provider resolved and wrote back.
+fn agent_clusters(
+    layout: &Layout<'_>,
+    observed: &BTreeMap<String, Resource>,
+) -> BTreeMap<String, String> {
+    layout
+        .agents
+        .iter()
+        .filter_map(|agent| {
+            let name = match &agent.target.cluster {
+                params::Cluster::Name(name) => name.as_str(),
+                _ => compose::trust::resolved_cluster(observed, &agent.key)?,
+            };
+            Some((agent.key.clone(), name.to_owned()))
+        })
+        .collect()
 }
 
 /// `ResourcesSynced`, and a Warning per composed resource that fails.

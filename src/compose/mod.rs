@@ -25,8 +25,8 @@ use serde::Serialize;
 
 use crate::params::aws::{AssociationId, PolicyDocument, RoleName, RolePath};
 use crate::params::{
-    Cluster, ClusterTarget, DeletionPolicy, ManagementPolicy, Parameters, ResolveConflicts, Scope,
-    ServiceAccount, TARGET_ROLE_POLICY_NAME,
+    Cluster, ClusterTarget, DeletionPolicy, Management, ManagementPolicy, Parameters,
+    ResolveConflicts, Scope, ServiceAccount, TARGET_ROLE_POLICY_NAME,
 };
 use crate::protocol::{path, structs};
 
@@ -82,6 +82,11 @@ pub struct Options<'a> {
     /// parameters' `associationId`: a running association's own, or the
     /// one EKS says already serves it.
     pub association_ids: &'a BTreeMap<String, String>,
+    /// The clusters the role's trust pins ([`trust::Clusters`]).
+    pub clusters: &'a trust::Clusters,
+    /// The cluster each agent's add-on runs on, by key, where it is known:
+    /// named literally, or resolved and observed.
+    pub agent_clusters: &'a BTreeMap<String, String>,
 }
 
 /// The name and path of a running role, which IAM fixed at creation and
@@ -145,6 +150,7 @@ pub fn compose(parameters: &Parameters, scope: Scope, options: Options<'_>) -> V
         parameters,
         scope,
         role: options.role,
+        clusters: options.clusters,
     };
     let pairs = &options.layout.pairs;
     let mut composed = Vec::with_capacity(
@@ -171,9 +177,10 @@ pub fn compose(parameters: &Parameters, scope: Scope, options: Options<'_>) -> V
     }
     if parameters.agent.is_some() {
         for agent in &options.layout.agents {
+            let cluster = options.agent_clusters.get(&agent.key).map(String::as_str);
             composed.push(Composed::new(
                 agent.key.clone(),
-                builder.agent(groups.eks, agent.target),
+                builder.agent(groups.eks, agent.target, cluster),
             ));
         }
     }
@@ -221,6 +228,7 @@ struct Builder<'a> {
     parameters: &'a Parameters,
     scope: Scope,
     role: KeptRole<'a>,
+    clusters: &'a trust::Clusters,
 }
 
 impl Builder<'_> {
@@ -269,7 +277,7 @@ impl Builder<'_> {
         let mut for_provider = Fields::new();
         for_provider.insert(
             "assumeRolePolicy".into(),
-            trust_policy(self.parameters).into(),
+            trust_policy(self.parameters, self.clusters).into(),
         );
         if let Some(description) = &role.description {
             for_provider.insert("description".into(), description.as_str().into());
@@ -391,7 +399,7 @@ impl Builder<'_> {
         resource
     }
 
-    fn agent(&self, api_version: &str, target: &ClusterTarget) -> Struct {
+    fn agent(&self, api_version: &str, target: &ClusterTarget, cluster: Option<&str>) -> Struct {
         let mut for_provider = Self::regional(target);
         for_provider.insert("addonName".into(), AGENT_ADDON_NAME.into());
         if let Some(agent) = &self.parameters.agent {
@@ -409,7 +417,16 @@ impl Builder<'_> {
             }
         }
         self.insert_tags(&mut for_provider);
-        self.managed(api_version, "Addon", for_provider)
+        let mut addon = self.managed(api_version, "Addon", for_provider);
+        never_delete(&mut addon, &self.parameters.management, self.scope);
+        // The provider's own id for an add-on, which it writes once it has
+        // created one: named up front, a new add-on resource observes the
+        // agent an earlier one left running on the cluster (it is never
+        // deleted) instead of asking EKS to create it again.
+        if let Some(cluster) = cluster {
+            external_name(&mut addon, &format!("{cluster}:{AGENT_ADDON_NAME}"));
+        }
+        addon
     }
 
     /// `region` and the cluster, which both EKS kinds need.
@@ -474,6 +491,37 @@ impl Builder<'_> {
         resource.insert("spec".into(), spec.into());
         Struct { fields: resource }
     }
+}
+
+/// Makes `resource` one whose deletion leaves its AWS object in place: the
+/// agent add-on is cluster infrastructure, which every Pod Identity
+/// workload on the cluster needs, whichever claim composed it, so deleting
+/// a claim (or moving it to another cluster) never deletes the agent. The
+/// management policies the claim or defaults give lose `Delete` (`*` stands
+/// for every other one), which crossplane-runtime honours over the
+/// deletion policy; a cluster-scoped one also gets `deletionPolicy:
+/// Orphan`, which holds where the policies are left at their default. The
+/// platform removes the agent itself (docs/topologies.md).
+fn never_delete(resource: &mut Struct, management: &Management, scope: Scope) {
+    let policies = orphaning(
+        Some(
+            management
+                .management_policies
+                .as_deref()
+                .unwrap_or(&[ManagementPolicy::All]),
+        ),
+        DeletionPolicy::Orphan,
+    );
+    path::with_object(resource, &["spec"], |spec| {
+        if scope == Scope::Cluster {
+            spec.fields
+                .insert("deletionPolicy".into(), serialized(&DeletionPolicy::Orphan));
+        }
+        if let Some(policies) = policies {
+            spec.fields
+                .insert("managementPolicies".into(), serialized(&policies));
+        }
+    });
 }
 
 /// `{matchControllerRef: true}`: the role composed by the same XR.

@@ -1,9 +1,15 @@
 //! The role's trust policy: which principal may assume it, and which
 //! service accounts' pods (on which clusters) it is pinned to.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
+use crate::compose::Layout;
+use crate::params::aws::check_cluster_name;
 use crate::params::{Cluster, Parameters, ServiceAccount};
+use crate::protocol::path::text;
+use crate::protocol::v1::Resource;
 
 /// The service principal EKS Pod Identity assumes roles as.
 pub const POD_IDENTITY_PRINCIPAL: &str = "pods.eks.amazonaws.com";
@@ -18,14 +24,21 @@ pub const MAX_TRUST_POLICY: usize = 2048;
 /// would also admit the cross pairs), as AWS recommends; with them off such
 /// conditions could never match, so there are none.
 ///
-/// When the XR lists its clusters and every one is a literal name, each
-/// statement also requires the cluster's session tag to be one of them. A
-/// single `clusterName` adds no such condition, so the roles of existing
-/// claims keep their policy's text.
+/// Where clusters are known ([`Clusters`]), each statement also requires
+/// the session tag `eks-cluster-name`, which EKS Pod Identity sets to the
+/// cluster the pod runs on, to be one of them: a namespace and service
+/// account of the same names on another cluster of the account cannot use
+/// the role, even once an association exists there.
 #[must_use]
-pub fn trust_policy(parameters: &Parameters) -> String {
+pub fn trust_policy(parameters: &Parameters, clusters: &Clusters) -> String {
     let session_tags = parameters.disable_session_tags != Some(true);
-    let cluster_names = cluster_names(parameters);
+    let cluster_names = (!clusters.names.is_empty()).then(|| {
+        clusters
+            .names
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    });
     let mut accounts: Vec<&ServiceAccount> = parameters.service_accounts.iter().collect();
     // Sorted, so that reordering serviceAccounts changes no byte.
     accounts.sort();
@@ -67,9 +80,9 @@ fn statement<'a>(
 
 /// Refuses a trust policy longer than IAM takes, naming the field that
 /// makes it long.
-pub fn check_size(parameters: &Parameters) -> Result<(), String> {
+pub fn check_size(parameters: &Parameters, clusters: &Clusters) -> Result<(), String> {
     // The serializer writes no white space: its length is IAM's count.
-    let length = trust_policy(parameters).chars().count();
+    let length = trust_policy(parameters, clusters).chars().count();
     if length > MAX_TRUST_POLICY {
         return Err(format!(
             "the trust policy for {} service accounts would be {length} characters; IAM allows {MAX_TRUST_POLICY}: list fewer service accounts (or clusters), or split the claim",
@@ -79,23 +92,71 @@ pub fn check_size(parameters: &Parameters) -> Result<(), String> {
     Ok(())
 }
 
-/// The listed clusters' names, sorted and once each, when every one is a
-/// literal name.
-fn cluster_names(parameters: &Parameters) -> Option<Vec<&str>> {
-    if !parameters.clusters_listed {
-        return None;
+/// The clusters a role's trust pins, by name, sorted and once each.
+///
+/// A literal `clusterName` is known from the claim. A reference or
+/// selector is known once the provider has resolved it: it writes the
+/// name back into `spec.forProvider.clusterName` of the association it
+/// resolved for, and never resolves it again. Until then it adds nothing,
+/// and when every cluster is unknown the trust has no cluster condition;
+/// once resolved, the next reconcile adds it, an in-place update of the
+/// role's trust policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Clusters {
+    names: Vec<String>,
+}
+
+impl Clusters {
+    /// Only the literal names: what is known before anything runs.
+    #[must_use]
+    pub fn literal(parameters: &Parameters) -> Self {
+        Self::known(parameters, &Layout::default(), &BTreeMap::new())
     }
-    let mut names = parameters
-        .clusters
-        .iter()
-        .map(|target| match &target.cluster {
-            Cluster::Name(name) => Some(name.as_str()),
-            Cluster::Reference(_) | Cluster::Selector(_) => None,
-        })
-        .collect::<Option<Vec<&str>>>()?;
-    names.sort_unstable();
-    names.dedup();
-    Some(names)
+
+    /// The literal names, and the names the observed associations of
+    /// `layout` report for the clusters asked for by reference or selector.
+    #[must_use]
+    pub fn known(
+        parameters: &Parameters,
+        layout: &Layout<'_>,
+        observed: &BTreeMap<String, Resource>,
+    ) -> Self {
+        let mut names: Vec<String> = Vec::with_capacity(parameters.clusters.len());
+        for target in &parameters.clusters {
+            if let Cluster::Name(name) = &target.cluster {
+                names.push(name.clone());
+            }
+        }
+        for pair in &layout.pairs {
+            if matches!(pair.target.cluster, Cluster::Name(_)) {
+                continue;
+            }
+            if let Some(name) = resolved_cluster(observed, &pair.key) {
+                names.push(name.to_owned());
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        Self { names }
+    }
+
+    /// The names, sorted.
+    #[must_use]
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+/// The cluster name the provider resolved for the association observed
+/// under `key`, when it is a name EKS could have given a cluster.
+#[must_use]
+pub fn resolved_cluster<'o>(
+    observed: &'o BTreeMap<String, Resource>,
+    key: &str,
+) -> Option<&'o str> {
+    let body = observed.get(key)?.resource.as_ref()?;
+    text(body, &["spec", "forProvider", "clusterName"])
+        .filter(|name| check_cluster_name(name).is_ok())
 }
 
 // The trust policy's parts. Fields are in alphabetical order, the order

@@ -62,7 +62,7 @@ pub const MAX_PATTERNS: usize = 64;
 pub const MAX_PATTERN_CHARS: usize = 2048;
 
 /// The keys `guardrails` may hold.
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 19] = [
     "serviceAccountNamespaces",
     "clusterNames",
     "managedPolicyArns",
@@ -74,6 +74,7 @@ const KEYS: [&str; 18] = [
     "roleNames",
     "allowAssociationId",
     "providerConfigNames",
+    "providerConfigKinds",
     "deletionPolicies",
     "managementPolicies",
     "tags",
@@ -94,7 +95,7 @@ struct Namespaces {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Clusters {
     allow_references: bool,
-    patterns: Vec<Glob>,
+    patterns: Templates,
 }
 
 /// Every rule of `input.guardrails`, each `None` (or empty) when absent.
@@ -160,12 +161,16 @@ impl Guardrails {
                     });
                 }
                 "clusterNames" => {
-                    let (special, patterns) = read_patterns(
+                    let (special, patterns) = Templates::read_flagged(
                         value,
                         &path,
                         ALLOW_REFERENCES,
                         &mut problems,
-                        cluster_pattern,
+                        Case::Sensitive,
+                        (
+                            |text| cluster_pattern(text).is_ok(),
+                            "a cluster name pattern (want letters, digits, - _, the wildcards * and ?, and {namespace}; or AllowReferences)",
+                        ),
                     );
                     rules.clusters = Some(Clusters {
                         allow_references: special,
@@ -231,7 +236,7 @@ impl Guardrails {
     pub fn enforce(&self, parameters: &mut Parameters, claim: Claim<'_>) -> Result<(), Problems> {
         let mut problems = Problems::default();
         self.check_namespace(parameters, claim, &mut problems);
-        self.check_cluster(parameters, &mut problems);
+        self.check_cluster(parameters, claim, &mut problems);
         let work = Budget::new(LINT_BUDGET);
         self.check_managed(parameters, claim, &work, &mut problems);
         if let Some(inline) = &self.inline {
@@ -315,15 +320,8 @@ impl Guardrails {
         }
         // The platform installs the agent from its defaults or from XRs made
         // without a claim, whose authors have cluster-wide rights.
-        if self.agent_allowed == Some(false)
-            && parameters.agent.is_some()
-            && !claim.agent_by_default
-            && claim.namespace.is_some()
-        {
-            problems.add(
-                format!("{PARAMETERS_PATH}.podIdentityAgent.install"),
-                "true is refused by guardrails.podIdentityAgent: the platform team installs the agent",
-            );
+        if self.agent_allowed == Some(false) && claim.namespace.is_some() {
+            check_agent(parameters, claim, &mut problems);
         }
         self.ownership.check(parameters, claim, &mut problems);
         if let Some(tags) = &self.tags {
@@ -385,10 +383,14 @@ impl Guardrails {
         problems.add(path(), message);
     }
 
-    fn check_cluster(&self, parameters: &Parameters, problems: &mut Problems) {
+    /// An XR made without a claim fills no `{namespace}`: only the
+    /// patterns without one apply to it, so the platform's own XRs name
+    /// the clusters the rule lists outright.
+    fn check_cluster(&self, parameters: &Parameters, claim: Claim<'_>, problems: &mut Problems) {
         let Some(rule) = &self.clusters else {
             return;
         };
+        let namespace = claim.namespace.unwrap_or_default();
         for (position, target) in parameters.clusters.iter().enumerate() {
             let prefix = || {
                 if parameters.clusters_listed {
@@ -399,12 +401,12 @@ impl Guardrails {
             };
             let (key, what) = match &target.cluster {
                 Cluster::Name(name) => {
-                    if !rule.patterns.iter().any(|pattern| pattern.matches(name)) {
+                    if !rule.patterns.allows(name, Some(namespace)) {
                         problems.add(
                             format!("{}.clusterName", prefix()),
                             format!(
                                 "{name} is refused by guardrails.clusterNames: {}",
-                                allowed(&rule.patterns)
+                                rule.patterns.wanted(namespace)
                             ),
                         );
                     }
@@ -578,6 +580,32 @@ impl Guardrails {
             }
             Err(corrupt) => problems.add(path, format!("{arn} is refused by {rule}: {corrupt}")),
         }
+    }
+}
+
+/// Under `podIdentityAgent: false`, a claim neither installs the agent nor
+/// changes one the Composition's defaults install: the agent is cluster
+/// infrastructure every claim on the cluster shares, and a claim's
+/// `resolveConflicts: OVERWRITE` or older `version` would change it for all
+/// of them. A field equal to the defaults' changes nothing and passes.
+fn check_agent(parameters: &Parameters, claim: Claim<'_>, problems: &mut Problems) {
+    if !claim.agent_by_default {
+        if parameters.agent.is_some() {
+            problems.add(
+                format!("{PARAMETERS_PATH}.podIdentityAgent.install"),
+                "true is refused by guardrails.podIdentityAgent: the platform team installs the agent",
+            );
+        }
+        return;
+    }
+    for changed in &parameters.agent_overrides {
+        problems.add(
+            format!("{PARAMETERS_PATH}.podIdentityAgent.{}", changed.field),
+            format!(
+                "{} is refused by guardrails.podIdentityAgent: the Composition's defaults install the agent, cluster infrastructure every claim on the cluster shares; leave podIdentityAgent out",
+                changed.value
+            ),
+        );
     }
 }
 

@@ -13,19 +13,20 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::iam::arn::is_iam_name_char;
-use crate::iam::glob::{Case, Glob};
+use crate::iam::glob::Case;
 use crate::params::reader::{shown, Problems, PARAMETERS_PATH};
 use crate::params::{DeletionPolicy, ManagementPolicy, Origin, Parameters, ProviderConfigKind};
 
 use super::templates::{each_string, Templates};
-use super::{allowed, is_wild, read_flag, read_patterns, role_arn_pattern, Claim};
+use super::{is_wild, read_flag, role_arn_pattern, Claim};
 
 /// The rules this module reads, as `input.guardrails` names them.
-pub(super) const KEYS: [&str; 6] = [
+pub(super) const KEYS: [&str; 7] = [
     "roleNames",
     "roleArns",
     "allowAssociationId",
     "providerConfigNames",
+    "providerConfigKinds",
     "deletionPolicies",
     "managementPolicies",
 ];
@@ -36,7 +37,8 @@ pub(super) struct Ownership {
     role_names: Option<Templates>,
     role_arns: Option<Templates>,
     allow_association_id: Option<bool>,
-    provider_config_names: Option<Vec<Glob>>,
+    provider_config_names: Option<Templates>,
+    provider_config_kinds: Option<Vec<ProviderConfigKind>>,
     deletion_policies: Option<Vec<DeletionPolicy>>,
     management_policies: Option<Vec<ManagementPolicy>>,
 }
@@ -75,8 +77,24 @@ impl Ownership {
                 self.allow_association_id = read_flag(value, path, problems);
             }
             "providerConfigNames" => {
-                self.provider_config_names =
-                    Some(read_patterns(value, path, "", problems, provider_config_pattern).1);
+                self.provider_config_names = Some(Templates::read(
+                    value,
+                    path,
+                    problems,
+                    Case::Sensitive,
+                    (
+                        |text| provider_config_pattern(text).is_ok(),
+                        "a provider config name pattern (want lowercase letters, digits, - . , the wildcards * and ?, and {namespace})",
+                    ),
+                ));
+            }
+            "providerConfigKinds" => {
+                self.provider_config_kinds = Some(read_values(
+                    value,
+                    path,
+                    problems,
+                    "ClusterProviderConfig or ProviderConfig",
+                ));
             }
             "deletionPolicies" => {
                 self.deletion_policies =
@@ -135,7 +153,7 @@ impl Ownership {
                 ),
             );
         }
-        self.check_provider_config(parameters, problems);
+        self.check_provider_config(parameters, claim, problems);
         let management = &parameters.management;
         if let (Some(allowed), Origin::Claim) =
             (&self.deletion_policies, management.origin.deletion_policy)
@@ -172,21 +190,46 @@ impl Ownership {
     }
 
     /// A cluster-wide provider config holds some AWS account's credentials,
-    /// so a claim may name only those the rule lists. A namespaced
-    /// `ProviderConfig` sits in the claim's own namespace and is never
-    /// restricted.
-    fn check_provider_config(&self, parameters: &Parameters, problems: &mut Problems) {
+    /// so a claim may name only those `providerConfigNames` lists (with
+    /// `{namespace}` filled by the claim's; an XR made without a claim fills
+    /// none, and only the patterns without one apply to it). A namespaced
+    /// `ProviderConfig` may use the provider's own identity, and so the
+    /// platform's credentials: `providerConfigKinds` says which kinds a
+    /// claim may choose.
+    fn check_provider_config(
+        &self,
+        parameters: &Parameters,
+        claim: Claim<'_>,
+        problems: &mut Problems,
+    ) {
+        let management = &parameters.management;
+        if let (Some(kinds), Origin::Claim) = (
+            &self.provider_config_kinds,
+            management.origin.provider_config_kind,
+        ) {
+            if !kinds.contains(&management.provider_config_kind) {
+                problems.add(
+                    format!("{PARAMETERS_PATH}.providerConfigKind"),
+                    format!(
+                        "{} is refused by guardrails.providerConfigKinds: {}; a namespaced ProviderConfig may use the provider's own credentials, the platform's",
+                        spelled(&management.provider_config_kind),
+                        wanted(kinds)
+                    ),
+                );
+                return;
+            }
+        }
         let Some(patterns) = &self.provider_config_names else {
             return;
         };
-        let management = &parameters.management;
         // A cluster-scoped XR holds ClusterProviderConfig here: its
         // ProviderConfig is cluster-wide too.
         if management.provider_config_kind != ProviderConfigKind::ClusterProviderConfig {
             return;
         }
         let name = management.provider_config_name.as_str();
-        if patterns.iter().any(|pattern| pattern.matches(name)) {
+        let namespace = claim.namespace.unwrap_or_default();
+        if patterns.allows(name, Some(namespace)) {
             return;
         }
         // Choosing the kind alone also chooses whose credentials: the
@@ -206,7 +249,7 @@ impl Ownership {
             format!("{PARAMETERS_PATH}.{field}"),
             format!(
                 "{what} is refused by guardrails.providerConfigNames: {}",
-                allowed(patterns)
+                patterns.wanted(namespace)
             ),
         );
     }

@@ -112,10 +112,28 @@ impl Templates {
         path: &str,
         problems: &mut Problems,
         case: Case,
-        (fits, what): (fn(&str) -> bool, &str),
+        fits: (fn(&str) -> bool, &str),
     ) -> Self {
+        Self::read_flagged(value, path, "", problems, case, fits).1
+    }
+
+    /// As [`Self::read`], where the entry `special` (when not empty) is a
+    /// flag rather than a pattern: whether the list holds it, and the rest.
+    pub(super) fn read_flagged(
+        value: &Value,
+        path: &str,
+        special: &str,
+        problems: &mut Problems,
+        case: Case,
+        (fits, what): (fn(&str) -> bool, &str),
+    ) -> (bool, Self) {
+        let mut flag = false;
         let mut patterns = Vec::new();
         each_string(value, path, problems, |position, text, problems| {
+            if !special.is_empty() && text == special {
+                flag = true;
+                return;
+            }
             let item_path = || format!("{path}[{position}]");
             if text.chars().count() > MAX_PATTERN_CHARS {
                 problems.add(
@@ -140,7 +158,7 @@ impl Templates {
                 Err(message) => problems.add(item_path(), message),
             }
         });
-        Self { patterns, case }
+        (flag, Self { patterns, case })
     }
 
     /// Whether `subject` matches a pattern with `{namespace}` filled in

@@ -254,6 +254,16 @@ pub struct Agent {
     pub resolve_conflicts: Option<ResolveConflicts>,
 }
 
+/// A `podIdentityAgent` field the XR sets to another value than the
+/// Composition's defaults (an `install` the defaults leave out is `false`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentOverride {
+    /// The field's key under `podIdentityAgent`.
+    pub field: &'static str,
+    /// Its value as the XR spells it.
+    pub value: String,
+}
+
 /// Who set a value. Guardrails check only what the claim set: the
 /// Composition's defaults are the platform team's own choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -342,6 +352,9 @@ pub struct Parameters {
     pub disable_session_tags: Option<bool>,
     /// The agent add-on, when it should be installed.
     pub agent: Option<Agent>,
+    /// The `podIdentityAgent` fields the XR itself sets to another value
+    /// than the Composition's defaults give, in a fixed order.
+    pub agent_overrides: Vec<AgentOverride>,
     /// Provider config, deletion and management policies.
     pub management: Management,
     /// The well-known add-on sets, in the fixed order of their add-ons.
@@ -449,7 +462,7 @@ pub fn read(
     let role = read_role(&mut reader);
     let (tags, own_tag_keys) = read_tags(&mut reader);
     let disable_session_tags = reader.boolean(reader.own("disableSessionTags"));
-    let agent = read_agent(&mut reader);
+    let (agent, agent_overrides) = read_agent(&mut reader);
     let management = read_management(&mut reader, scope);
 
     match (
@@ -481,6 +494,7 @@ pub fn read(
             target_role_arn,
             disable_session_tags,
             agent,
+            agent_overrides,
             management,
             well_known,
             role_arn,
@@ -760,11 +774,31 @@ fn read_tags(reader: &mut Reader<'_>) -> (BTreeMap<String, String>, BTreeSet<Str
     (tags, own_keys)
 }
 
-fn read_agent(reader: &mut Reader<'_>) -> Option<Agent> {
+fn read_agent(reader: &mut Reader<'_>) -> (Option<Agent>, Vec<AgentOverride>) {
     let own = reader.own("podIdentityAgent");
     let default = reader.default("podIdentityAgent");
     let own_object = own.as_ref().and_then(|found| reader.object(found));
     let default_object = default.as_ref().and_then(|found| reader.object(found));
+    let overrides = ["install", "version", "resolveConflicts"]
+        .into_iter()
+        .filter_map(|field| {
+            let value = own_object?.get(field).filter(|value| !value.is_null())?;
+            let given = default_object
+                .and_then(|object| object.get(field))
+                .filter(|value| !value.is_null());
+            let differs = match (field, given) {
+                ("install", None) => value != &Value::Bool(false),
+                (_, given) => given != Some(value),
+            };
+            differs.then(|| AgentOverride {
+                field,
+                value: match value {
+                    Value::String(text) => shown(text).to_string(),
+                    other => other.to_string(),
+                },
+            })
+        })
+        .collect();
     // Field by field, the XR's value wins over the Composition's default.
     let field = |key: &'static str| -> Option<Found<'_, '_>> {
         [
@@ -792,10 +826,11 @@ fn read_agent(reader: &mut Reader<'_>) -> Option<Agent> {
         }
     });
     let resolve_conflicts = reader.typed(resolve_conflicts, "NONE, OVERWRITE or PRESERVE");
-    install.then_some(Agent {
+    let agent = install.then_some(Agent {
         version,
         resolve_conflicts,
-    })
+    });
+    (agent, overrides)
 }
 
 /// How many distinct management policies there are.

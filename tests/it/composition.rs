@@ -599,19 +599,28 @@ fn agent_is_composed_on_request() {
     );
     assert_same(
         "agent",
-        "The eks-pod-identity-agent add-on on the same cluster; PRESERVE applies to updates only.",
+        "The eks-pod-identity-agent add-on on the same cluster; PRESERVE applies to updates only. \
+         Named by the provider's own id, and never deleted with the XR: cluster infrastructure.",
         &json!({
             "apiVersion": "eks.aws.upbound.io/v1beta1",
             "kind": "Addon",
-            "metadata": {"labels": platform_tenant()},
-            "spec": cluster_managed(json!({
-                "addonName": "eks-pod-identity-agent",
-                "addonVersion": "v1.3.4-eksbuild.1",
-                "clusterName": "blue",
-                "region": "us-west-2",
-                "resolveConflictsOnCreate": "NONE",
-                "resolveConflictsOnUpdate": "PRESERVE",
-            })),
+            "metadata": {
+                "labels": platform_tenant(),
+                "annotations": {"crossplane.io/external-name": "blue:eks-pod-identity-agent"},
+            },
+            "spec": {
+                "providerConfigRef": {"name": "default"},
+                "deletionPolicy": "Orphan",
+                "managementPolicies": ["Create", "Observe", "Update", "LateInitialize"],
+                "forProvider": {
+                    "addonName": "eks-pod-identity-agent",
+                    "addonVersion": "v1.3.4-eksbuild.1",
+                    "clusterName": "blue",
+                    "region": "us-west-2",
+                    "resolveConflictsOnCreate": "NONE",
+                    "resolveConflictsOnUpdate": "PRESERVE",
+                },
+            },
         }),
         &resources["podIdentityAgent"],
     );

@@ -524,11 +524,12 @@ fn converge(plane: &mut ControlPlane, claim: &Claim, limit: usize, what: &str) -
         .keys()
         .map(|(region, cluster, name)| format!("{region}/{cluster} {name}"))
         .collect();
+    // Every agent the claim asks for runs; those it asked for before stay
+    // (an agent is never deleted).
     let agents: Vec<String> = claim.agents().into_keys().collect();
-    assert_eq!(
-        addons,
-        agents,
-        "{what}: AWS runs other add-ons; AWS saw:{}",
+    assert!(
+        agents.iter().all(|agent| addons.contains(agent)),
+        "{what}: AWS runs {addons:?}, not every agent of {agents:?}; AWS saw:{}",
         seen(&rounds)
     );
     rounds.truncate(limit + 5);
@@ -561,6 +562,16 @@ fn assert_replacements(
             count(Action::Create, identity),
         );
         let promised: &[(usize, usize)] = match (before.get(identity), after.get(identity)) {
+            // The agent is never deleted: a claim that stops asking for it
+            // leaves it running, and one asking for it again (in any form)
+            // finds it there, or creates it.
+            (_, after) if kind == "Addon" => {
+                if after.is_some() {
+                    &[(0, 0), (0, 1)]
+                } else {
+                    &[(0, 0)]
+                }
+            }
             (Some(_), None) => &[(1, 0)],
             (None, Some(_)) => &[(0, 1)],
             (Some(was), Some(now)) if was == now || matches!(now, Form::Name(_)) => &[(0, 0)],
@@ -729,7 +740,18 @@ fn upbound_example_claim_creates_its_resources_once_in_both_scopes() {
                 round.number,
                 round.wedged
             );
-            if round.number > 1 {
+            // Round 2 adds the cluster the selector resolved to to the
+            // role's trust, in place; nothing changes after it.
+            if round.number == 2 {
+                let updates: Vec<String> = round.aws.iter().map(ToString::to_string).collect();
+                assert_eq!(
+                    updates,
+                    ["round 2: Update Role shop.shop (iamRole) ".to_owned()],
+                    "{scope:?}"
+                );
+                assert!(round.created.is_empty() && round.deleted.is_empty());
+            }
+            if round.number > 2 {
                 assert!(
                     round.aws.is_empty() && round.created.is_empty() && round.deleted.is_empty(),
                     "{scope:?} round {}: created {:?}, deleted {:?}; AWS saw:{}",

@@ -207,6 +207,38 @@ fn rules() -> Vec<Rule> {
             refused: &["spec.parameters.clusterName: Prod-a is refused by guardrails.clusterNames: want one of \"prod-*\""],
         },
         Rule {
+            name: "the claim's own cluster by {namespace}",
+            reason: "{namespace} in clusterNames stands for the claim's namespace, as in roleNames",
+            xr: Xr::Claim("team-a"),
+            edits: json!({"clusterName": "team-a-prod"}),
+            guardrails: json!({"clusterNames": ["{namespace}-*"]}),
+            refused: &[],
+        },
+        Rule {
+            name: "another tenant's cluster by {namespace}",
+            reason: "the namespace fills the pattern as literal text: team-a's pattern is team-a-*",
+            xr: Xr::Namespaced("team-a"),
+            edits: json!({"clusterName": "team-b-prod"}),
+            guardrails: json!({"clusterNames": ["{namespace}-*", "shared"]}),
+            refused: &["spec.parameters.clusterName: team-b-prod is refused by guardrails.clusterNames: want one of \"team-a-*\", \"shared\""],
+        },
+        Rule {
+            name: "an XR without a claim fills no {namespace}",
+            reason: "the platform's own XRs name clusters the rule lists outright; a tenant's pattern never matches for them",
+            xr: Xr::Direct,
+            edits: json!({"clusterName": "team-a-prod"}),
+            guardrails: json!({"clusterNames": ["{namespace}-*", "shared"]}),
+            refused: &["spec.parameters.clusterName: team-a-prod is refused by guardrails.clusterNames: want one of \"{namespace}-*\", \"shared\""],
+        },
+        Rule {
+            name: "an XR without a claim and a fixed pattern",
+            reason: "patterns without {namespace} hold for every XR",
+            xr: Xr::Direct,
+            edits: json!({"clusterName": "shared"}),
+            guardrails: json!({"clusterNames": ["{namespace}-*", "shared"]}),
+            refused: &[],
+        },
+        Rule {
             name: "cluster reference without AllowReferences",
             reason: "a reference cannot be checked before it resolves",
             xr: Xr::Namespaced("team-a"),
@@ -535,7 +567,7 @@ fn malformed_guardrails_are_fatal_at_their_path() {
     let cases = [
         (
             json!({"managedPolicyArn": {"deny": []}}),
-            "input.guardrails.managedPolicyArn: unknown guardrail; known are serviceAccountNamespaces, clusterNames, managedPolicyArns, inlinePolicies, permissionsBoundaryArn, rolePath, targetRoleArns, podIdentityAgent, roleNames, allowAssociationId, providerConfigNames, deletionPolicies, managementPolicies, tags, wellKnownPolicies, roleArns, allowDisableSessionTags, rolePaths",
+            "input.guardrails.managedPolicyArn: unknown guardrail; known are serviceAccountNamespaces, clusterNames, managedPolicyArns, inlinePolicies, permissionsBoundaryArn, rolePath, targetRoleArns, podIdentityAgent, roleNames, allowAssociationId, providerConfigNames, providerConfigKinds, deletionPolicies, managementPolicies, tags, wellKnownPolicies, roleArns, allowDisableSessionTags, rolePaths",
         ),
         (
             json!({"managedPolicyArns": {"deny": ["arn:aws:iam:policy/AdministratorAccess"], "alow": []}}),
@@ -547,7 +579,7 @@ fn malformed_guardrails_are_fatal_at_their_path() {
         ),
         (
             json!({"serviceAccountNamespaces": "SameAsClaim", "clusterNames": ["prod_*/"], "permissionsBoundaryArn": "boundary", "podIdentityAgent": "false"}),
-            "input.guardrails.clusterNames[0]: \"prod_*/\" is not a cluster name pattern (want letters, digits, - _ and the wildcards * and ?, or AllowReferences); input.guardrails.permissionsBoundaryArn: \"boundary\" is not an IAM policy ARN (want arn:aws:iam::<12-digit account or aws>:policy/[path/]name); input.guardrails.podIdentityAgent: want true or false, got the string \"false\"; input.guardrails.serviceAccountNamespaces: want a list, got the string \"SameAsClaim\"",
+            "input.guardrails.clusterNames[0]: \"prod_*/\" is not a cluster name pattern (want letters, digits, - _, the wildcards * and ?, and {namespace}; or AllowReferences); input.guardrails.permissionsBoundaryArn: \"boundary\" is not an IAM policy ARN (want arn:aws:iam::<12-digit account or aws>:policy/[path/]name); input.guardrails.podIdentityAgent: want true or false, got the string \"false\"; input.guardrails.serviceAccountNamespaces: want a list, got the string \"SameAsClaim\"",
         ),
         (
             json!(["iam:*"]),

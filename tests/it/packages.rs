@@ -517,6 +517,7 @@ fn input_crd_describes_the_step_input() {
             "roleNames",
             "allowAssociationId",
             "providerConfigNames",
+            "providerConfigKinds",
             "deletionPolicies",
             "managementPolicies",
             "tags",
@@ -568,7 +569,7 @@ fn input_crd_describes_the_inline_policy_rules() {
 fn full_guardrails() -> Value {
     json!({
         "serviceAccountNamespaces": ["SameAsClaim", "shared-*"],
-        "clusterNames": ["prod-*", "staging-*"],
+        "clusterNames": ["prod-*", "staging-*", "{namespace}-*"],
         "managedPolicyArns": {
             "allow": [
                 "arn:aws:iam::aws:policy/Amazon*ReadOnly*",
@@ -596,7 +597,8 @@ fn full_guardrails() -> Value {
         "podIdentityAgent": false,
         "roleNames": ["{namespace}.*", "shared-*"],
         "allowAssociationId": false,
-        "providerConfigNames": ["default"],
+        "providerConfigNames": ["default", "aws-{namespace}"],
+        "providerConfigKinds": ["ClusterProviderConfig"],
         "deletionPolicies": ["Delete"],
         "managementPolicies": ["*"],
         "tags": {
@@ -653,6 +655,11 @@ fn input_crd_and_function_agree_on_guardrails() {
         ("/guardrails/roleNames", json!("{namespace}.*")),
         ("/guardrails/allowAssociationId", json!("false")),
         ("/guardrails/providerConfigNames", json!("default")),
+        ("/guardrails/providerConfigKinds", json!(["Namespaced"])),
+        (
+            "/guardrails/providerConfigKinds",
+            json!("ClusterProviderConfig"),
+        ),
         ("/guardrails/deletionPolicies", json!(["Keep"])),
         ("/guardrails/managementPolicies", json!(["All"])),
         ("/guardrails/tags/deniedKey", json!(["tenant"])),

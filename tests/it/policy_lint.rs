@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use function_eks_pod_identity::compose::trust::trust_policy;
+use function_eks_pod_identity::compose::trust::{trust_policy, Clusters};
 use function_eks_pod_identity::iam::budget::Budget;
 use function_eks_pod_identity::iam::catalogue;
 use function_eks_pod_identity::iam::lint::{lint, Check, Finding, Kind, Severity};
@@ -1074,7 +1074,8 @@ fn the_trust_policy_the_function_writes_lints_clean() {
         json!({"clusterName": null, "clusters": [{"clusterName": "blue"}, {"clusterName": "green", "region": "eu-west-1"}]}),
     ];
     for edits in variants {
-        let text = trust_policy(&parameters(&edits));
+        let parameters = parameters(&edits);
+        let text = trust_policy(&parameters, &Clusters::literal(&parameters));
         let document = Document::parse(&text).unwrap();
         let found = lint(&document, Kind::Trust, &Budget::unlimited());
         assert_eq!(found, Vec::new(), "{edits}: {text}");

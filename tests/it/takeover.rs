@@ -249,13 +249,76 @@ fn rules() -> Vec<Rule> {
             refused: &["spec.parameters.providerConfigName: root-admin is refused by guardrails.providerConfigNames: want one of \"default\""],
         },
         Rule {
-            name: "the tenant's own ProviderConfig",
-            reason: "a namespaced ProviderConfig sits in the claim's namespace: never restricted",
+            name: "the tenant's own ProviderConfig without a kinds rule",
+            reason: "providerConfigNames restricts cluster-wide configs only; providerConfigKinds is the rule on kinds",
             xr: Xr::Namespaced("team-a"),
             edits: json!({"providerConfigName": "root-admin", "providerConfigKind": "ProviderConfig"}),
             guardrails: only_default.clone(),
             defaults: Value::Null,
             refused: &[],
+        },
+        Rule {
+            name: "a tenant-chosen ProviderConfig under providerConfigKinds",
+            reason: "a namespaced ProviderConfig may use the provider's own identity, the platform's credentials",
+            xr: Xr::Namespaced("team-a"),
+            edits: json!({"providerConfigName": "root-admin", "providerConfigKind": "ProviderConfig"}),
+            guardrails: json!({"providerConfigNames": ["default"], "providerConfigKinds": ["ClusterProviderConfig"]}),
+            defaults: Value::Null,
+            refused: &["spec.parameters.providerConfigKind: ProviderConfig is refused by guardrails.providerConfigKinds: want one of \"ClusterProviderConfig\"; a namespaced ProviderConfig may use the provider's own credentials, the platform's"],
+        },
+        Rule {
+            name: "a ProviderConfig the platform allows",
+            reason: "a platform whose namespaces' ProviderConfigs are its own lists the kind",
+            xr: Xr::Namespaced("team-a"),
+            edits: json!({"providerConfigName": "aws", "providerConfigKind": "ProviderConfig"}),
+            guardrails: json!({"providerConfigNames": ["default"], "providerConfigKinds": ["ClusterProviderConfig", "ProviderConfig"]}),
+            defaults: Value::Null,
+            refused: &[],
+        },
+        Rule {
+            name: "the platform's default ProviderConfig kind",
+            reason: "a kind from the Composition's defaults is the platform's and never checked",
+            xr: Xr::Namespaced("team-a"),
+            edits: json!({"providerConfigName": "aws"}),
+            guardrails: json!({"providerConfigKinds": ["ClusterProviderConfig"]}),
+            defaults: json!({"providerConfigKind": "ProviderConfig"}),
+            refused: &[],
+        },
+        Rule {
+            name: "the kinds rule on a cluster-scoped XR",
+            reason: "a cluster-scoped XR has no providerConfigKind: its ProviderConfig is cluster-wide, which providerConfigNames judges",
+            xr: Xr::Claim("team-a"),
+            edits: json!({"providerConfigName": "default"}),
+            guardrails: json!({"providerConfigKinds": ["ClusterProviderConfig"]}),
+            defaults: Value::Null,
+            refused: &[],
+        },
+        Rule {
+            name: "a per-tenant provider config by {namespace}",
+            reason: "{namespace} in providerConfigNames stands for the claim's namespace",
+            xr: Xr::Claim("team-a"),
+            edits: json!({"providerConfigName": "aws-team-a"}),
+            guardrails: json!({"providerConfigNames": ["default", "aws-{namespace}"]}),
+            defaults: Value::Null,
+            refused: &[],
+        },
+        Rule {
+            name: "another tenant's provider config by {namespace}",
+            reason: "the namespace fills the pattern as literal text",
+            xr: Xr::Namespaced("team-a"),
+            edits: json!({"providerConfigName": "aws-team-b"}),
+            guardrails: json!({"providerConfigNames": ["default", "aws-{namespace}"]}),
+            defaults: Value::Null,
+            refused: &["spec.parameters.providerConfigName: aws-team-b is refused by guardrails.providerConfigNames: want one of \"default\", \"aws-team-a\""],
+        },
+        Rule {
+            name: "an XR without a claim fills no {namespace} in providerConfigNames",
+            reason: "the platform's own XRs use the configs the rule lists outright",
+            xr: Xr::Direct,
+            edits: json!({"providerConfigName": "aws-team-a"}),
+            guardrails: json!({"providerConfigNames": ["default", "aws-{namespace}"]}),
+            defaults: Value::Null,
+            refused: &["spec.parameters.providerConfigName: aws-team-a is refused by guardrails.providerConfigNames: want one of \"default\", \"aws-{namespace}\""],
         },
         Rule {
             name: "the platform's default provider config",
@@ -490,12 +553,16 @@ fn malformed_takeover_rules_are_fatal_at_their_path() {
              input.guardrails.roleNames: want a list, got the string \"{namespace}.*\"",
         ),
         (
-            json!({"providerConfigNames": ["Root_Admin", "{namespace}"], "deletionPolicies": ["Keep", 1], "managementPolicies": ["All"]}),
+            json!({"providerConfigNames": ["Root_Admin", "{tenant}-aws"], "deletionPolicies": ["Keep", 1], "managementPolicies": ["All"]}),
             "input.guardrails.deletionPolicies[0]: want Delete or Orphan, got \"Keep\"; \
              input.guardrails.deletionPolicies[1]: want a string, got the number 1; \
              input.guardrails.managementPolicies[0]: want *, Create, Observe, Update, Delete or LateInitialize, got \"All\"; \
-             input.guardrails.providerConfigNames[0]: \"Root_Admin\" is not a provider config name pattern (want lowercase letters, digits, - . and the wildcards * and ?); \
-             input.guardrails.providerConfigNames[1]: \"{namespace}\" is not a provider config name pattern (want lowercase letters, digits, - . and the wildcards * and ?)",
+             input.guardrails.providerConfigNames[0]: \"Root_Admin\" is not a provider config name pattern (want lowercase letters, digits, - . , the wildcards * and ?, and {namespace}); \
+             input.guardrails.providerConfigNames[1]: \"{tenant}-aws\" uses the unknown placeholder \"{tenant}\"; the only one is {namespace}",
+        ),
+        (
+            json!({"providerConfigKinds": ["ClusterProviderConfig", "NamespacedProviderConfig"]}),
+            "input.guardrails.providerConfigKinds[1]: want ClusterProviderConfig or ProviderConfig, got \"NamespacedProviderConfig\"",
         ),
         (
             json!({"tags": {"deniedKey": ["tenant"], "deniedKeys": ["ten{ant"]}}),
@@ -738,12 +805,13 @@ fn each_shipped_baseline_refuses_every_takeover_the_issue_found() {
 
 #[test]
 fn the_v2_baseline_keeps_the_tenant_in_its_namespace_and_the_v1_one_keeps_orphaning() {
-    // The tenant's own ProviderConfig, by any name.
+    // A ProviderConfig the tenant chose, by any name: it may use the
+    // provider's own identity, and so the platform's credentials.
     let own_config =
         json!({"providerConfigKind": "ProviderConfig", "providerConfigName": "root-admin"});
     assert_eq!(
         under_baseline(V2, "team-a", &own_config),
-        Vec::<String>::new()
+        refusal(&["spec.parameters.providerConfigKind: ProviderConfig is refused by guardrails.providerConfigKinds: want one of \"ClusterProviderConfig\"; a namespaced ProviderConfig may use the provider's own credentials, the platform's"])
     );
     assert_eq!(
         under_baseline(V2, "team-a", &json!({"deletionPolicy": "Orphan"})),

@@ -1,8 +1,10 @@
 //! Tenancy holds end to end under both shipped baselines, in both scopes:
 //! an observed resource that is not what its key composes (another kind,
 //! another group, another controller) lends the XR no external name, id or
-//! status; and the XRDs pin the Composition, so that no claim picks an
-//! older, looser revision.
+//! status; the XRDs pin the Composition, so that no claim picks an older,
+//! looser revision; the role's trust pins the clusters the claim names, and
+//! the 409 heal adopts only there; and the agent is cluster infrastructure
+//! no claim changes or deletes.
 
 use function_eks_pod_identity::function::{Function, OBSERVED_IGNORED};
 use function_eks_pod_identity::protocol::structs::struct_to_json;
@@ -11,6 +13,10 @@ use serde_json::{json, Value};
 
 use crate::guardrails::read;
 use crate::support::cel::Rule;
+use crate::support::control_plane::aws::Action;
+use crate::support::control_plane::{
+    baseline as plane_baseline, ControlPlane, Round, Scope as PlaneScope,
+};
 use crate::support::function::{assert_same, Call};
 
 const V1: &str = "package/configuration/apis/composition.yaml";
@@ -712,4 +718,430 @@ fn long_generated_role_names_fit_iam_and_stay_apart() {
         names.insert(name);
     }
     assert_eq!(names.len(), 2, "{names:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Other clusters: the trust pins the clusters the claim names
+
+/// The cluster condition of every statement of the role's trust policy,
+/// as desired in `round` (null where a statement has none).
+fn cluster_conditions(round: &Round) -> Vec<Value> {
+    let text = round.desired["iamRole"]["spec"]["forProvider"]["assumeRolePolicy"]
+        .as_str()
+        .expect("a trust policy");
+    let policy: Value = serde_json::from_str(text).unwrap();
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|statement| {
+            statement["Condition"]["StringEquals"]["aws:RequestTag/eks-cluster-name"].clone()
+        })
+        .collect()
+}
+
+fn plane_parameters(clusters: &Value) -> Value {
+    let mut parameters = json!({
+        "region": "us-west-2",
+        "serviceAccount": {"name": "app", "namespace": "shop"},
+    });
+    for (key, value) in clusters.as_object().unwrap() {
+        parameters[key] = value.clone();
+    }
+    parameters
+}
+
+#[test]
+fn the_roles_trust_pins_the_clusters_the_claim_names_once_known() {
+    // The model's Cluster objects: "blue" names the EKS cluster "blue-eks".
+    let cases = [
+        (
+            "a literal name: known from the first call",
+            json!({"clusterName": "blue"}),
+            json!(["blue"]),
+            json!(["blue"]),
+        ),
+        (
+            "a reference: no condition until the provider resolves it, then its name",
+            json!({"clusterNameRef": {"name": "blue"}}),
+            Value::Null,
+            json!(["blue-eks"]),
+        ),
+        (
+            "a selector: the same, once resolved",
+            json!({"clusterNameSelector": {"matchLabels": {"env": "green"}}}),
+            Value::Null,
+            json!(["green-eks"]),
+        ),
+        (
+            "two clusters, a literal and a reference: the literal at once, both once resolved",
+            json!({"clusters": [{"clusterName": "blue"}, {"clusterNameRef": {"name": "green"}}]}),
+            json!(["blue"]),
+            json!(["blue", "green-eks"]),
+        ),
+    ];
+    for scope in PlaneScope::BOTH {
+        for (name, clusters, first, settled) in &cases {
+            let case = format!("{scope:?}: {name}");
+            let mut plane = ControlPlane::new(scope).with_input(plane_baseline(scope));
+            let parameters = plane_parameters(clusters);
+            let rounds: Vec<Round> = (0..6).map(|_| plane.reconcile(&parameters)).collect();
+            for round in &rounds {
+                assert!(round.fatal.is_empty(), "{case}: {:?}", round.fatal);
+            }
+            assert_eq!(
+                cluster_conditions(&rounds[0]),
+                std::slice::from_ref(first),
+                "{case}"
+            );
+            assert_eq!(
+                cluster_conditions(&rounds[5]),
+                std::slice::from_ref(settled),
+                "{case}"
+            );
+            // A fixed point: the last rounds change nothing, in AWS or desired.
+            for round in &rounds[3..] {
+                assert_eq!(round.desired, rounds[5].desired, "{case}");
+                assert!(round.aws.is_empty(), "{case}: {:?}", round.aws);
+                assert!(round.wedged.is_empty(), "{case}: {:?}", round.wedged);
+            }
+            // The role is created once and updated in place, never replaced.
+            let role: Vec<Action> = plane
+                .events()
+                .iter()
+                .filter(|event| event.kind == "Role")
+                .map(|event| event.action)
+                .collect();
+            let once_resolved = if first == settled {
+                vec![Action::Create]
+            } else {
+                vec![Action::Create, Action::Update]
+            };
+            assert_eq!(role, once_resolved, "{case}");
+        }
+    }
+}
+
+#[test]
+fn a_cluster_name_no_eks_cluster_can_have_joins_no_trust() {
+    for composition in [V1, V2] {
+        for scope in [Scope::Claim, Scope::Namespaced] {
+            let mut xr = xr(scope);
+            let parameters = xr["spec"]["parameters"].as_object_mut().unwrap();
+            parameters.remove("clusterName");
+            parameters.insert("clusterNameRef".to_owned(), json!({"name": "blue"}));
+            let (_, eks) = scope.groups();
+            let mut observed = association(eks, "PodIdentityAssociation", Some(XR_UID));
+            observed["spec"]["forProvider"] = json!({
+                "clusterNameRef": {"name": "blue"},
+                "clusterName": format!("{}*", "b".repeat(120)),
+                "region": "us-west-2",
+                "namespace": "shop",
+                "serviceAccount": "app",
+            });
+            let call = Call {
+                xr: Some(xr),
+                input: Some(baseline(composition)),
+                observed: vec![("podIdentityAssociation", observed)],
+                ..Call::default()
+            };
+            let response = Function::default().run(call.request());
+            let desired = response.desired.unwrap();
+            let role =
+                struct_to_json(desired.resources["iamRole"].resource.as_ref().unwrap()).unwrap();
+            let policy: Value = serde_json::from_str(
+                role["spec"]["forProvider"]["assumeRolePolicy"]
+                    .as_str()
+                    .unwrap(),
+            )
+            .unwrap();
+            assert_eq!(
+                policy["Statement"][0]["Condition"]["StringEquals"]
+                    .get("aws:RequestTag/eks-cluster-name"),
+                None,
+                "{composition} {scope:?}: {policy}"
+            );
+        }
+    }
+}
+
+#[test]
+fn without_session_tags_the_trust_pins_nothing() {
+    // No guardrails: the baselines refuse disableSessionTags.
+    let mut xr = xr(Scope::Claim);
+    xr["spec"]["parameters"]["disableSessionTags"] = json!(true);
+    let call = Call {
+        xr: Some(xr),
+        ..Call::default()
+    };
+    let response = Function::default().run(call.request());
+    let role = &response.desired.unwrap().resources["iamRole"];
+    let body = struct_to_json(role.resource.as_ref().unwrap()).unwrap();
+    let policy: Value = serde_json::from_str(
+        body["spec"]["forProvider"]["assumeRolePolicy"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(policy["Statement"][0].get("Condition"), None, "{policy}");
+}
+
+// ---------------------------------------------------------------------------
+// The 409 heal: only on a cluster the claim named or resolved
+
+const EXISTING: &str = "a-0123456789abcdefg";
+
+/// An association that EKS refused to create because `EXISTING` serves
+/// its pair, asking for its cluster with `cluster` (a forProvider part).
+fn refused_association(scope: Scope, cluster: &Value) -> Value {
+    let (_, eks) = scope.groups();
+    let mut for_provider = json!({
+        "region": "us-west-2",
+        "namespace": "shop",
+        "serviceAccount": "app",
+    });
+    for (key, value) in cluster.as_object().unwrap() {
+        for_provider[key] = value.clone();
+    }
+    json!({
+        "apiVersion": eks,
+        "kind": "PodIdentityAssociation",
+        "metadata": {"name": "app-7xk2p-fghij", "ownerReferences": controlled_by(XR_UID)},
+        "spec": {"forProvider": for_provider},
+        "status": {"conditions": [{
+            "type": "Synced",
+            "status": "False",
+            "reason": "ReconcileError",
+            "message": format!("create failed: async create failed: failed to create the resource: [{{0 creating EKS Pod Identity Association: operation error EKS: CreatePodIdentityAssociation, https response error StatusCode: 409, ResourceInUseException: Association already exists: {EXISTING}  []}}]"),
+        }]},
+    })
+}
+
+#[test]
+fn the_409_heal_adopts_only_on_a_cluster_named_or_resolved() {
+    let reference = json!({"clusterNameRef": {"name": "blue"}});
+    let cases = [
+        (
+            "a literal name",
+            json!({"clusterName": "blue"}),
+            json!({"clusterName": "blue"}),
+            json!(EXISTING),
+        ),
+        (
+            "a reference the provider resolved and wrote back",
+            reference.clone(),
+            json!({"clusterNameRef": {"name": "blue"}, "clusterName": "blue-eks"}),
+            json!(EXISTING),
+        ),
+        (
+            "a reference no one has resolved: no cluster the claim can be said to name",
+            reference.clone(),
+            reference.clone(),
+            Value::Null,
+        ),
+        (
+            "a reference resolved to what no EKS cluster can be named: written by hand",
+            reference.clone(),
+            json!({"clusterNameRef": {"name": "blue"}, "clusterName": "blue\"],\"x\":[\""}),
+            Value::Null,
+        ),
+        (
+            "a selector no one has resolved",
+            json!({"clusterNameSelector": {"matchLabels": {"env": "blue"}}}),
+            json!({"clusterNameSelector": {"matchLabels": {"env": "blue"}}}),
+            Value::Null,
+        ),
+    ];
+    for composition in [V1, V2] {
+        for scope in [Scope::Claim, Scope::Namespaced] {
+            for (name, asked, observed, adopted) in &cases {
+                let mut xr = xr(scope);
+                let parameters = xr["spec"]["parameters"].as_object_mut().unwrap();
+                parameters.remove("clusterName");
+                for (key, value) in asked.as_object().unwrap() {
+                    parameters.insert(key.clone(), value.clone());
+                }
+                let call = Call {
+                    xr: Some(xr),
+                    input: Some(baseline(composition)),
+                    observed: vec![(
+                        "podIdentityAssociation",
+                        refused_association(scope, observed),
+                    )],
+                    ..Call::default()
+                };
+                let got = lent(&Function::default().run(call.request()));
+                assert_eq!(
+                    &got["association"], adopted,
+                    "{composition} {scope:?}: {name}: {got}"
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The agent is cluster infrastructure
+
+/// A baseline whose defaults install the agent at a pinned version.
+fn installing(composition: &str) -> Value {
+    let mut input = baseline(composition);
+    input["defaults"] =
+        json!({"podIdentityAgent": {"install": true, "version": "v1.3.8-eksbuild.2"}});
+    input
+}
+
+#[test]
+fn a_claim_changes_nothing_of_an_agent_the_defaults_install() {
+    let refusal = |field: &str, value: &str| {
+        format!("cannot compose EKS Pod Identity: spec.parameters.podIdentityAgent.{field}: {value} is refused by guardrails.podIdentityAgent: the Composition's defaults install the agent, cluster infrastructure every claim on the cluster shares; leave podIdentityAgent out")
+    };
+    let cases = [
+        (
+            "OVERWRITE would take over a self-managed agent's settings on the cluster",
+            json!({"resolveConflicts": "OVERWRITE"}),
+            vec![refusal("resolveConflicts", "\"OVERWRITE\"")],
+        ),
+        (
+            "a downgrade for every workload on the cluster",
+            json!({"version": "v1.0.0-eksbuild.1"}),
+            vec![refusal("version", "\"v1.0.0-eksbuild.1\"")],
+        ),
+        (
+            "install: false would stop managing the agent",
+            json!({"install": false}),
+            vec![refusal("install", "false")],
+        ),
+        (
+            "the defaults' own values change nothing",
+            json!({"install": true, "version": "v1.3.8-eksbuild.2"}),
+            vec![],
+        ),
+    ];
+    for composition in [V1, V2] {
+        for scope in [Scope::Claim, Scope::Namespaced] {
+            for (name, agent, want) in &cases {
+                let mut xr = xr(scope);
+                xr["spec"]["parameters"]["podIdentityAgent"] = agent.clone();
+                let call = Call {
+                    xr: Some(xr),
+                    input: Some(installing(composition)),
+                    ..Call::default()
+                };
+                let response = Function::default().run(call.request());
+                let fatal: Vec<String> = response
+                    .results
+                    .iter()
+                    .filter(|result| result.severity == i32::from(Severity::Fatal))
+                    .map(|result| result.message.clone())
+                    .collect();
+                assert_eq!(&fatal, want, "{composition} {scope:?}: {name}");
+            }
+        }
+    }
+}
+
+#[test]
+fn deleting_a_claim_never_deletes_the_clusters_agent() {
+    for scope in PlaneScope::BOTH {
+        let mut input = plane_baseline(scope);
+        input["defaults"] = json!({"podIdentityAgent": {"install": true}});
+        let mut plane = ControlPlane::new(scope).with_input(input);
+        let parameters = plane_parameters(&json!({"clusterName": "blue"}));
+        let rounds: Vec<Round> = (0..4).map(|_| plane.reconcile(&parameters)).collect();
+        assert!(
+            rounds[3].fatal.is_empty(),
+            "{scope:?}: {:?}",
+            rounds[3].fatal
+        );
+        let agent = &rounds[3].desired["podIdentityAgent"];
+        assert_eq!(
+            agent["spec"]["managementPolicies"],
+            json!(["Create", "Observe", "Update", "LateInitialize"]),
+            "{scope:?}"
+        );
+        assert_eq!(
+            agent["metadata"]["annotations"]["crossplane.io/external-name"],
+            json!("blue:eks-pod-identity-agent"),
+            "{scope:?}"
+        );
+        assert_eq!(plane.aws.addons.len(), 1, "{scope:?}");
+        // The claim goes: Crossplane deletes everything it composed.
+        let gone = plane.settle(&std::collections::BTreeMap::new());
+        assert!(
+            gone.deleted.contains(&"podIdentityAgent".to_owned()),
+            "{scope:?}"
+        );
+        assert_eq!(plane.aws.addons.len(), 1, "{scope:?}: the agent runs on");
+        assert!(plane.aws.associations.is_empty(), "{scope:?}");
+        // A claim made again later finds the agent running: nothing is
+        // created twice, and nothing answers 409.
+        let again: Vec<Round> = (0..4).map(|_| plane.reconcile(&parameters)).collect();
+        let addon_events: Vec<Action> = again
+            .iter()
+            .flat_map(|round| &round.aws)
+            .filter(|event| event.kind == "Addon")
+            .map(|event| event.action)
+            .collect();
+        assert_eq!(addon_events, Vec::<Action>::new(), "{scope:?}");
+        assert!(
+            again[3].wedged.is_empty(),
+            "{scope:?}: {:?}",
+            again[3].wedged
+        );
+    }
+}
+
+#[test]
+fn an_agent_composed_before_keeps_running_as_its_policies_change_in_place() {
+    for scope in PlaneScope::BOTH {
+        let mut input = plane_baseline(scope);
+        input["defaults"] = json!({"podIdentityAgent": {"install": true}});
+        let mut plane = ControlPlane::new(scope).with_input(input);
+        let parameters = plane_parameters(&json!({"clusterName": "blue"}));
+        let first = plane.reconcile(&parameters);
+        // As an earlier release composed it: every management policy, no
+        // name of its own.
+        let mut desired = first.desired.clone();
+        let agent = desired.get_mut("podIdentityAgent").unwrap();
+        agent["spec"]["managementPolicies"] = json!(["*"]);
+        if scope == PlaneScope::Cluster {
+            agent["spec"]["deletionPolicy"] = json!("Delete");
+        }
+        agent["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("annotations");
+        plane.settle(&desired);
+        plane.settle(&desired);
+        let created = plane.events().len();
+        let rounds: Vec<Round> = (0..4).map(|_| plane.reconcile(&parameters)).collect();
+        for round in &rounds {
+            assert!(
+                round.created.is_empty() && round.deleted.is_empty(),
+                "{scope:?}"
+            );
+            assert!(round.wedged.is_empty(), "{scope:?}: {:?}", round.wedged);
+        }
+        let seen: Vec<String> = plane.events()[created..]
+            .iter()
+            .filter(|event| event.kind == "Addon")
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            seen,
+            Vec::<String>::new(),
+            "{scope:?}: AWS sees no change of the agent"
+        );
+        assert_eq!(
+            rounds[3].desired, rounds[2].desired,
+            "{scope:?}: a fixed point"
+        );
+        let body = &plane.observed()["podIdentityAgent"];
+        assert_eq!(
+            body["spec"]["managementPolicies"],
+            json!(["Create", "Observe", "Update", "LateInitialize"]),
+            "{scope:?}"
+        );
+    }
 }

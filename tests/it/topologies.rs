@@ -103,11 +103,11 @@ fn topologies_compose_one_association_per_pair() {
     let cases = [
         Case {
             name: "1x1",
-            reason: "the single form composes one association under the old key",
+            reason: "the single form composes one association under the old key, its literal cluster pinned",
             clusters: &["blue"],
             accounts: &[("shop", "app")],
             statements: 1,
-            cluster_condition: false,
+            cluster_condition: true,
         },
         Case {
             name: "2x1",
@@ -120,11 +120,11 @@ fn topologies_compose_one_association_per_pair() {
         },
         Case {
             name: "1x2",
-            reason: "one cluster, two accounts: one statement per account",
+            reason: "one cluster, two accounts: one statement per account, each pinned to the cluster",
             clusters: &["blue"],
             accounts: &[("shop", "app"), ("shop", "worker")],
             statements: 2,
-            cluster_condition: false,
+            cluster_condition: true,
         },
         Case {
             name: "3x2",

@@ -124,11 +124,14 @@ pub fn reconcile(managed: &mut Managed, aws: &mut Aws, world: &World<'_>) {
 }
 
 /// The provider deletes the AWS object of a managed resource Crossplane
-/// deleted, then lets it go.
+/// deleted, then lets it go; unless the resource says to keep it.
 pub fn delete(managed: &Managed, aws: &mut Aws) {
     let Some(name) = managed.external_name().map(str::to_owned) else {
         return;
     };
+    if !should_delete(&managed.body["spec"]) {
+        return;
+    }
     let key = managed.key.clone();
     let kind = managed.kind();
     let gone = match kind {
@@ -169,6 +172,20 @@ pub fn delete(managed: &Managed, aws: &mut Aws) {
     if gone {
         let kind = static_kind(kind);
         aws.record(Action::Delete, kind, &key, &name, String::new());
+    }
+}
+
+/// Whether deleting the managed resource deletes its AWS object, as
+/// crossplane-runtime's `ManagementPoliciesResolver.ShouldDelete`
+/// (`pkg/reconciler/managed/policies.go`) decides with management policies
+/// enabled: management policies other than the default `["*"]` decide
+/// (they delete only with `Delete` or `*`), else `deletionPolicy` does.
+fn should_delete(spec: &Value) -> bool {
+    match spec["managementPolicies"].as_array() {
+        Some(policies) if policies.as_slice() != [json!("*")] => policies
+            .iter()
+            .any(|policy| policy == "Delete" || policy == "*"),
+        _ => spec["deletionPolicy"] != json!("Orphan"),
     }
 }
 
