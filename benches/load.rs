@@ -100,6 +100,9 @@ const PEER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peer/com
 /// (`target/py-venv`, which `bash tests/run.sh` makes).
 const PEER_PYTHON_VARIABLE: &str = "LOAD_PEER_PYTHON";
 
+/// Set to `1` to run only the comparison with the Python peer.
+const PEER_ONLY_VARIABLE: &str = "LOAD_PEER_ONLY";
+
 /// Set to `0` to let the cores halt when idle, as they do without the bench.
 const KEEP_AWAKE_VARIABLE: &str = "LOAD_KEEP_AWAKE";
 
@@ -109,6 +112,16 @@ const FUNCTION_BINARY: &str = env!("CARGO_BIN_EXE_function-eks-pod-identity");
 /// Names another build of the server to measure instead, such as a copy
 /// kept from before a change.
 const FUNCTION_BINARY_VARIABLE: &str = "LOAD_FUNCTION_BINARY";
+
+/// The server's flags: plaintext on an ephemeral port, metrics on (as
+/// deployed) on another.
+const FUNCTION_ARGS: [&str; 5] = [
+    "--insecure",
+    "--address",
+    "127.0.0.1:0",
+    "--metrics-address",
+    "127.0.0.1:0",
+];
 
 /// Concurrent calls on the one connection of the concurrent phase.
 const CONCURRENCY: usize = 16;
@@ -970,20 +983,16 @@ fn run(plan: Plan, smoke: bool) -> anyhow::Result<()> {
     );
     let floor_command = || pinning.command(&this, &[SERVE_FLOOR]);
     // Metrics on, as deployed, but on an ephemeral port rather than :8080.
-    let function_command = || {
-        pinning.command(
-            &binary,
-            &[
-                "--insecure",
-                "--address",
-                "127.0.0.1:0",
-                "--metrics-address",
-                "127.0.0.1:0",
-            ],
-        )
-    };
+    let function_command = || pinning.command(&binary, &FUNCTION_ARGS);
     let (floor, floor_startups) = start(plan, &floor_command, &runtime, &floor_check)?;
     let (function, function_startups) = start(plan, &function_command, &runtime, &function_check)?;
+    if std::env::var_os(PEER_ONLY_VARIABLE).is_some_and(|value| value == "1") {
+        print!(
+            "{}",
+            against_peer(plan, &pinning, &runtime, &floor, &function)?
+        );
+        return Ok(());
+    }
     let servers = [(&floor, &floor_check), (&function, &function_check)];
 
     let steal_before = host_steal();
@@ -1165,6 +1174,9 @@ fn against_peer(
         ];
         let (samples, rss) = runtime.block_on(async {
             take_turns(&servers, CONCURRENCY, calls / 10, plan).await?;
+            let warm = [function, floor, &peer]
+                .map(|server| rss_kib(&server.pid().to_string()).unwrap_or_default());
+            eprintln!("{name}: RSS after warm-up {warm:?} KiB");
             let samples = take_turns(&servers, CONCURRENCY, calls, plan).await?;
             let rss = [function, floor, &peer]
                 .map(|server| rss_kib(&server.pid().to_string()).unwrap_or_default());
