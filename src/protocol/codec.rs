@@ -16,6 +16,7 @@ use prost::Message;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::Status;
 
+use crate::protocol::lean;
 use crate::protocol::nesting::{Schema, MAX_NESTING};
 use crate::protocol::v1::{RunFunctionRequest, RunFunctionResponse};
 use crate::protocol::FILE_DESCRIPTOR_SET;
@@ -24,10 +25,22 @@ use crate::protocol::FILE_DESCRIPTOR_SET;
 pub trait Named: Message + Default {
     /// `.package.Message`, as the descriptors spell it.
     const FULL_NAME: &'static str;
+
+    /// Decodes one message of this type: all of it, unless the type keeps
+    /// less.
+    fn decode_whole(buf: impl Buf) -> Result<Self, prost::DecodeError> {
+        Self::decode(buf)
+    }
 }
 
 impl Named for RunFunctionRequest {
     const FULL_NAME: &'static str = crate::protocol::REQUEST_TYPE;
+
+    /// Without the managed fields of observed composed resources, which the
+    /// function never reads (see [`crate::protocol::lean`]).
+    fn decode_whole(buf: impl Buf) -> Result<Self, prost::DecodeError> {
+        lean::decode_request(buf)
+    }
 }
 
 impl Named for RunFunctionResponse {
@@ -104,6 +117,6 @@ pub fn decode<M: Named>(buf: impl Buf) -> Result<M, Status> {
     schema
         .check(buf.chunk(), M::FULL_NAME, MAX_NESTING)
         .map_err(|error| Status::invalid_argument(error.to_string()))?;
-    M::decode(buf)
+    M::decode_whole(buf)
         .map_err(|error| Status::invalid_argument(format!("malformed protobuf message: {error}")))
 }
