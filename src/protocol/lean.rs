@@ -60,16 +60,26 @@ pub fn decode_request(mut buf: impl Buf) -> Result<RunFunctionRequest, DecodeErr
     Ok(request)
 }
 
-/// Implements the parts of [`Message`] a wrapper only decodes through:
-/// encoding and clearing go to the wrapped message.
+/// Implements [`Message`] for a wrapper that only decodes: `merge_field`
+/// from the body given, which sees the wrapper as `$this`; encoding and
+/// clearing go to the wrapped message.
 macro_rules! decoding_wrapper {
-    ($wrapper:ident, $merge:item) => {
+    ($wrapper:ident, |$this:ident, $tag:ident, $wire_type:ident, $buf:ident, $ctx:ident| $body:block) => {
         impl Message for $wrapper<'_> {
             fn encode_raw(&self, buf: &mut impl prost::bytes::BufMut) {
                 self.0.encode_raw(buf);
             }
 
-            $merge
+            fn merge_field(
+                &mut self,
+                $tag: u32,
+                $wire_type: WireType,
+                $buf: &mut impl Buf,
+                $ctx: DecodeContext,
+            ) -> Result<(), DecodeError> {
+                let $this = self;
+                $body
+            }
 
             fn encoded_len(&self) -> usize {
                 self.0.encoded_len()
@@ -85,134 +95,89 @@ macro_rules! decoding_wrapper {
 /// The observed state, whose composed resources decode lean.
 struct LeanState<'a>(&'a mut State);
 
-decoding_wrapper!(
-    LeanState,
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), DecodeError> {
-        if tag != STATE_RESOURCES {
-            return self.0.merge_field(tag, wire_type, buf, ctx);
-        }
-        btree_map::merge(
-            string::merge,
-            |wire_type, resource: &mut Resource, buf, ctx| {
-                message::merge(wire_type, &mut LeanResource(resource), buf, ctx)
-            },
-            &mut self.0.resources,
-            buf,
-            ctx,
-        )
+decoding_wrapper!(LeanState, |this, tag, wire_type, buf, ctx| {
+    if tag != STATE_RESOURCES {
+        return this.0.merge_field(tag, wire_type, buf, ctx);
     }
-);
+    btree_map::merge(
+        string::merge,
+        |wire_type, resource: &mut Resource, buf, ctx| {
+            message::merge(wire_type, &mut LeanResource(resource), buf, ctx)
+        },
+        &mut this.0.resources,
+        buf,
+        ctx,
+    )
+});
 
 /// One observed composed resource, whose body decodes without its managed
 /// fields.
 struct LeanResource<'a>(&'a mut Resource);
 
-decoding_wrapper!(
-    LeanResource,
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), DecodeError> {
-        if tag != RESOURCE_BODY {
-            return self.0.merge_field(tag, wire_type, buf, ctx);
-        }
-        let body = self.0.resource.get_or_insert_with(Struct::default);
-        message::merge(wire_type, &mut Body(body), buf, ctx)
+decoding_wrapper!(LeanResource, |this, tag, wire_type, buf, ctx| {
+    if tag != RESOURCE_BODY {
+        return this.0.merge_field(tag, wire_type, buf, ctx);
     }
-);
+    let body = this.0.resource.get_or_insert_with(Struct::default);
+    message::merge(wire_type, &mut Body(body), buf, ctx)
+});
 
 /// A resource's body: its `metadata` decodes without `managedFields`, every
 /// other entry as prost decodes it.
 struct Body<'a>(&'a mut Struct);
 
-decoding_wrapper!(
-    Body,
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), DecodeError> {
-        if tag != STRUCT_FIELDS {
-            return self.0.merge_field(tag, wire_type, buf, ctx);
-        }
-        let (key, raw) = read_entry(wire_type, buf, ctx)?;
-        let mut value = Value::default();
-        if key == "metadata" {
-            Message::merge(&mut Metadata(&mut value), raw.as_slice())?;
-        } else {
-            value.merge(raw.as_slice())?;
-        }
-        self.0.fields.insert(key, value);
-        Ok(())
+decoding_wrapper!(Body, |this, tag, wire_type, buf, ctx| {
+    if tag != STRUCT_FIELDS {
+        return this.0.merge_field(tag, wire_type, buf, ctx);
     }
-);
+    let (key, raw) = read_entry(wire_type, buf, ctx)?;
+    let mut value = Value::default();
+    if key == "metadata" {
+        Message::merge(&mut Metadata(&mut value), raw.as_slice())?;
+    } else {
+        value.merge(raw.as_slice())?;
+    }
+    this.0.fields.insert(key, value);
+    Ok(())
+});
 
 /// The `metadata` value of a resource: a struct whose `managedFields`
 /// entry is skipped; any other kind of value decodes as prost decodes it.
 struct Metadata<'a>(&'a mut Value);
 
-decoding_wrapper!(
-    Metadata,
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), DecodeError> {
-        if tag != VALUE_STRUCT {
-            return self.0.merge_field(tag, wire_type, buf, ctx);
-        }
-        // A oneof: a struct merges into a struct already there and replaces
-        // any other kind, as prost's generated code does.
-        if !matches!(self.0.kind, Some(Kind::StructValue(_))) {
-            self.0.kind = Some(Kind::StructValue(Struct::default()));
-        }
-        let Some(Kind::StructValue(object)) = &mut self.0.kind else {
-            return Ok(());
-        };
-        message::merge(wire_type, &mut WithoutManagedFields(object), buf, ctx)
+decoding_wrapper!(Metadata, |this, tag, wire_type, buf, ctx| {
+    if tag != VALUE_STRUCT {
+        return this.0.merge_field(tag, wire_type, buf, ctx);
     }
-);
+    // A oneof: a struct merges into a struct already there and replaces
+    // any other kind, as prost's generated code does.
+    if !matches!(this.0.kind, Some(Kind::StructValue(_))) {
+        this.0.kind = Some(Kind::StructValue(Struct::default()));
+    }
+    let Some(Kind::StructValue(object)) = &mut this.0.kind else {
+        return Ok(());
+    };
+    message::merge(wire_type, &mut WithoutManagedFields(object), buf, ctx)
+});
 
 /// The `metadata` struct, without `managedFields`.
 struct WithoutManagedFields<'a>(&'a mut Struct);
 
-decoding_wrapper!(
-    WithoutManagedFields,
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), DecodeError> {
-        if tag != STRUCT_FIELDS {
-            return self.0.merge_field(tag, wire_type, buf, ctx);
-        }
-        let (key, raw) = read_entry(wire_type, buf, ctx)?;
-        if key == SKIPPED {
-            // A later entry of a map replaces an earlier one: this one
-            // replaces it with nothing.
-            self.0.fields.remove(&key);
-            return Ok(());
-        }
-        let value = Value::decode(raw.as_slice())?;
-        self.0.fields.insert(key, value);
-        Ok(())
+decoding_wrapper!(WithoutManagedFields, |this, tag, wire_type, buf, ctx| {
+    if tag != STRUCT_FIELDS {
+        return this.0.merge_field(tag, wire_type, buf, ctx);
     }
-);
+    let (key, raw) = read_entry(wire_type, buf, ctx)?;
+    if key == SKIPPED {
+        // A later entry of a map replaces an earlier one: this one
+        // replaces it with nothing.
+        this.0.fields.remove(&key);
+        return Ok(());
+    }
+    let value = Value::decode(raw.as_slice())?;
+    this.0.fields.insert(key, value);
+    Ok(())
+});
 
 /// One entry of a `Struct`'s map: its key, and its value still encoded,
 /// since the key may come after it. A value that occurs twice is the
