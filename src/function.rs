@@ -472,8 +472,7 @@ fn association_ids(
         .pairs
         .iter()
         .filter(|pair| {
-            matches!(pair.target.cluster, params::Cluster::Name(_))
-                || compose::trust::resolved_cluster(observed, &pair.key).is_some()
+            compose::trust::known_cluster(&pair.target.cluster, observed, &pair.key).is_some()
         })
         .map(|pair| pair.key.as_str())
         .filter(|key| !ids.contains_key(*key));
@@ -499,10 +498,7 @@ fn agent_clusters(
         .agents
         .iter()
         .filter_map(|agent| {
-            let name = match &agent.target.cluster {
-                params::Cluster::Name(name) => name.as_str(),
-                _ => compose::trust::resolved_cluster(observed, &agent.key)?,
-            };
+            let name = compose::trust::known_cluster(&agent.target.cluster, observed, &agent.key)?;
             Some((agent.key.clone(), name.to_owned()))
         })
         .collect()

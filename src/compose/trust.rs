@@ -128,10 +128,7 @@ impl Clusters {
             }
         }
         for pair in &layout.pairs {
-            if matches!(pair.target.cluster, Cluster::Name(_)) {
-                continue;
-            }
-            if let Some(name) = resolved_cluster(observed, &pair.key) {
+            if let Some(name) = known_cluster(&pair.target.cluster, observed, &pair.key) {
                 names.push(name.to_owned());
             }
         }
@@ -147,13 +144,24 @@ impl Clusters {
     }
 }
 
-/// The cluster name the provider resolved for the association observed
-/// under `key`, when it is a name EKS could have given a cluster.
+/// The cluster the resource composed under `key` goes to, where it is
+/// known: the name the claim gives literally, or else the name the
+/// provider resolved a reference or selector to and wrote back.
 #[must_use]
-pub fn resolved_cluster<'o>(
-    observed: &'o BTreeMap<String, Resource>,
+pub fn known_cluster<'a>(
+    cluster: &'a Cluster,
+    observed: &'a BTreeMap<String, Resource>,
     key: &str,
-) -> Option<&'o str> {
+) -> Option<&'a str> {
+    match cluster {
+        Cluster::Name(name) => Some(name),
+        _ => resolved_cluster(observed, key),
+    }
+}
+
+/// The cluster name the provider resolved for the resource observed under
+/// `key`, when it is a name EKS could have given a cluster.
+fn resolved_cluster<'o>(observed: &'o BTreeMap<String, Resource>, key: &str) -> Option<&'o str> {
     let body = observed.get(key)?.resource.as_ref()?;
     text(body, &["spec", "forProvider", "clusterName"])
         .filter(|name| check_cluster_name(name).is_ok())

@@ -194,6 +194,8 @@ fn read_entry(
         let (tag, wire_type) = decode_key(buf)?;
         match tag {
             ENTRY_KEY => string::merge(wire_type, key, buf, ctx),
+            // The usual single occurrence is read straight into `raw`.
+            ENTRY_VALUE if raw.is_empty() => bytes::merge(wire_type, raw, buf, ctx),
             ENTRY_VALUE => {
                 let mut more = Vec::new();
                 bytes::merge(wire_type, &mut more, buf, ctx)?;
