@@ -10,12 +10,11 @@ use std::sync::OnceLock;
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::iam::glob::{Case, Glob};
 use function_eks_pod_identity::protocol::structs::struct_to_json;
-use function_eks_pod_identity::protocol::v1::Severity;
 use function_eks_pod_identity::render::render;
 use proptest::prelude::{prop, proptest, ProptestConfig};
 use serde_json::{json, Value};
 
-use crate::support::function::{assert_same, Call};
+use crate::support::function::{assert_same, fatal_messages, Call};
 
 pub(crate) const PREFIX: &str = "cannot compose EKS Pod Identity: ";
 const BOUNDARY: &str = "arn:aws:iam::111122223333:policy/workload-boundary";
@@ -86,12 +85,7 @@ fn run(xr: Value, input: Option<Value>) -> (Vec<String>, Option<Value>) {
         ..Call::default()
     };
     let response = Function::default().run(call.request());
-    let fatal = response
-        .results
-        .iter()
-        .filter(|result| result.severity == i32::from(Severity::Fatal))
-        .map(|result| result.message.clone())
-        .collect();
+    let fatal = fatal_messages(&response);
     let role = response
         .desired
         .as_ref()

@@ -9,11 +9,10 @@ use std::collections::BTreeMap;
 
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::protocol::structs::struct_to_json;
-use function_eks_pod_identity::protocol::v1::Severity;
 use serde_json::{json, Map, Value};
 
 use crate::guardrails::{input, policy, read, render_with, with, xr, Xr, PREFIX};
-use crate::support::function::{assert_same, response_json, Call};
+use crate::support::function::{assert_same, fatal_messages, response_json, Call};
 
 /// What one call answered: its FATAL messages and its desired resources.
 struct Answer {
@@ -37,12 +36,7 @@ fn call(xr: Value, step: Value, observed: Vec<(&'static str, Value)>) -> Answer 
         ..Call::default()
     };
     let response = Function::default().run(call.request());
-    let fatal = response
-        .results
-        .iter()
-        .filter(|result| result.severity == i32::from(Severity::Fatal))
-        .map(|result| result.message.clone())
-        .collect();
+    let fatal = fatal_messages(&response);
     let resources = response
         .desired
         .iter()

@@ -17,7 +17,7 @@ use crate::support::control_plane::aws::Action;
 use crate::support::control_plane::{
     baseline as plane_baseline, ControlPlane, Round, Scope as PlaneScope,
 };
-use crate::support::function::{assert_same, Call};
+use crate::support::function::{assert_same, fatal_messages, Call};
 
 const V1: &str = "package/configuration/apis/composition.yaml";
 const V2: &str = "package/configuration-v2/apis/composition.yaml";
@@ -492,12 +492,7 @@ fn refused(
         ..Call::default()
     };
     let response = Function::default().run(call.request());
-    let fatal = response
-        .results
-        .iter()
-        .filter(|result| result.severity == i32::from(Severity::Fatal))
-        .map(|result| result.message.clone())
-        .collect();
+    let fatal = fatal_messages(&response);
     let composed = response
         .desired
         .is_some_and(|desired| !desired.resources.is_empty());
@@ -1029,12 +1024,7 @@ fn a_claim_changes_nothing_of_an_agent_the_defaults_install() {
                     ..Call::default()
                 };
                 let response = Function::default().run(call.request());
-                let fatal: Vec<String> = response
-                    .results
-                    .iter()
-                    .filter(|result| result.severity == i32::from(Severity::Fatal))
-                    .map(|result| result.message.clone())
-                    .collect();
+                let fatal: Vec<String> = fatal_messages(&response);
                 assert_eq!(&fatal, want, "{composition} {scope:?}: {name}");
             }
         }

@@ -104,6 +104,16 @@ fn state_json(state: &State) -> Value {
     Value::Object(out)
 }
 
+/// The messages of the response's FATAL results, in order.
+pub fn fatal_messages(response: &RunFunctionResponse) -> Vec<String> {
+    response
+        .results
+        .iter()
+        .filter(|result| result.severity == i32::from(Severity::Fatal))
+        .map(|result| result.message.clone())
+        .collect()
+}
+
 /// The whole response as JSON, enums by name, empty parts left out.
 pub fn response_json(response: &RunFunctionResponse) -> Value {
     let mut out = serde_json::Map::new();
