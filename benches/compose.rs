@@ -1,8 +1,8 @@
 //! The composition path without the network: `Function::run` alone, and
 //! with the codec's work around it (`codec::decode` of the request,
 //! prost's encoding of the response), for a small and a large claim;
-//! and, as the floor of that, the codec's work around a handler that only
-//! echoes the desired state.
+//! and, as the load bench's floor does, prost's decoding of the whole
+//! request around a handler that only echoes the desired state.
 //!
 //! `cargo bench --bench compose` runs it under criterion. With
 //! `COMPOSE_PROFILE_CALLS=N` set it instead makes N calls with each request
@@ -33,10 +33,11 @@ fn decode_run_encode(function: &Function, bytes: &Bytes) -> Vec<u8> {
     encode(&function.run(request))
 }
 
-/// The same codec work around a handler that composes nothing: it answers
-/// with the desired state and context, as the load bench's floor does.
+/// What the load bench's floor does: prost's own decoding of the whole
+/// request, a handler that composes nothing and answers with the desired
+/// state and context, and prost's encoding.
 fn decode_echo_encode(bytes: &Bytes) -> Vec<u8> {
-    let request: RunFunctionRequest = codec::decode(bytes.clone()).expect("a request");
+    let request = RunFunctionRequest::decode(bytes.clone()).expect("a request");
     encode(&RunFunctionResponse {
         desired: request.desired,
         context: request.context,

@@ -10,14 +10,16 @@
 //! names) with `--insecure --address 127.0.0.1:0` and reads the bound
 //! address off its JSON log line. The floor is this bench executable
 //! itself, started again with `--serve-floor`: the same tonic server,
-//! listener settings, runtime and allocator, answering `RunFunction` by
-//! echoing the desired state, with what tonic-prost-build generates by
-//! default around it, prost's own codec decoding the whole request. The
-//! function's codec decodes the whole request too, with prost, after
-//! measuring its nesting on the wire (the one extra pass), and then the
-//! function composes; so the floor is what the function cannot beat, and
-//! the gap is the price of that pass and of composing.
-//! `cargo bench --bench compose` counts the codec around an echo too. With
+//! listener settings and runtime, answering `RunFunction` by echoing the
+//! desired state, with what tonic-prost-build generates by default around
+//! it: prost's own codec decoding the whole request, on the system
+//! allocator. The function's codec measures the request's nesting on the
+//! wire first (one extra pass), then decodes it with prost less what the
+//! function never reads of the observed resources, and the function
+//! composes on mimalloc. So the floor is what serving a request costs a
+//! plain tonic server, and the ratio says whether composing costs more
+//! than decoding only what is read saves.
+//! `cargo bench --bench compose` counts the same floor's work too. With
 //! two or more cores allowed, both servers run pinned to the first and the
 //! load generator to the second.
 //!

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
+use prost::bytes::Buf;
 use prost_types::Struct;
 
 use crate::compose::observed::{self, AdoptedRole, RunningRole};
@@ -20,8 +21,20 @@ use crate::guardrails::{self, Claim};
 pub use crate::params::findings::PolicyFinding;
 use crate::params::reader::{Problem, Problems, PARAMETERS_PATH};
 use crate::params::{self, Scope};
+use crate::protocol::codec::Named;
 use crate::protocol::v1::{Ready, Resource, RunFunctionRequest, RunFunctionResponse, State};
-use crate::protocol::{path, response, structs};
+use crate::protocol::{lean, path, response, structs};
+
+impl Named for RunFunctionRequest {
+    const FULL_NAME: &'static str = crate::protocol::REQUEST_TYPE;
+
+    /// Keeping of each observed composed resource only what the function
+    /// reads ([`observed::READ`]): the rest of a large request's observed
+    /// state was over half of what a call cost.
+    fn decode_whole(buf: impl Buf) -> Result<Self, prost::DecodeError> {
+        lean::decode_request(buf, observed::READ)
+    }
+}
 
 /// The SDKs' default: Crossplane calls again at the latest after this long.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60);

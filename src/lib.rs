@@ -15,7 +15,8 @@
 //!   and what already runs: the cluster x service account topology, their
 //!   keys (kept by what runs, moved where AWS fixes a field), the trust
 //!   policy, Usages, readiness, the XR's status, and what observed state
-//!   tells the claim (a kept role name, an adopted association, failures).
+//!   tells the claim (a kept role name, an adopted association, failures),
+//!   with the one list of the fields it reads of an observed resource.
 //! - [`guardrails`]: the step's input, and with it the platform team's
 //!   rules on what a claim may grant and take over, enforced on checked
 //!   parameters (a refusal names every field it refuses).
@@ -29,7 +30,8 @@
 //!   AWS's managed policies (embedded, read on first use), and the vetted
 //!   permission sets of well-known add-ons.
 //! - [`protocol`]: the function protocol itself: generated messages, the
-//!   nesting-bounded codec, `Struct` <-> JSON, reading a `Struct` by path,
+//!   nesting-bounded codec and its decoding that keeps of observed resources
+//!   only the fields named, `Struct` <-> JSON, reading a `Struct` by path,
 //!   building a response.
 //!
 //! [`cli`] holds the binary's flags.

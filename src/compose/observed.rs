@@ -17,12 +17,95 @@ use std::collections::{BTreeMap, BTreeSet};
 use prost_types::value::Kind;
 use prost_types::Struct;
 
+use crate::compose::tenancy::{CLAIM_NAMESPACE_LABEL, TENANT_LABEL};
 use crate::compose::{keys, KeptRole, EXTERNAL_NAME};
 use crate::params::aws::RoleName;
 use crate::params::reader::shown;
 use crate::params::{RoleSettings, Scope};
+use crate::protocol::lean::{Entries, Keep};
 use crate::protocol::path::{self, text};
 use crate::protocol::v1::Resource;
+
+/// What the function reads of an observed composed resource, whatever its
+/// kind: what the codec keeps of each one (`protocol::lean`); the rest is
+/// never decoded. A read outside it finds nothing, so each read of an
+/// observed resource is listed here, and the tests run the function on
+/// every request they build both whole and as the codec keeps it, and
+/// compare the answers.
+pub const READ: Entries = &[
+    ("apiVersion", Keep::All),
+    ("kind", Keep::All),
+    (
+        "metadata",
+        Keep::Entries(&[
+            ("name", Keep::All),
+            ("annotations", Keep::Entries(&[(EXTERNAL_NAME, Keep::All)])),
+            (
+                "labels",
+                Keep::Entries(&[
+                    (TENANT_LABEL, Keep::All),
+                    (CLAIM_NAMESPACE_LABEL, Keep::All),
+                ]),
+            ),
+            (
+                "ownerReferences",
+                Keep::Entries(&[
+                    ("controller", Keep::All),
+                    ("uid", Keep::All),
+                    ("kind", Keep::All),
+                    ("name", Keep::All),
+                ]),
+            ),
+        ]),
+    ),
+    (
+        "spec",
+        Keep::Entries(&[(
+            "forProvider",
+            Keep::Entries(&[
+                ("clusterName", Keep::All),
+                ("clusterNameRef", Keep::All),
+                ("clusterNameSelector", Keep::All),
+                ("region", Keep::All),
+                ("namespace", Keep::All),
+                ("serviceAccount", Keep::All),
+                ("path", Keep::All),
+            ]),
+        )]),
+    ),
+    (
+        "status",
+        Keep::Entries(&[
+            (
+                "atProvider",
+                Keep::Entries(&[
+                    ("arn", Keep::All),
+                    ("id", Keep::All),
+                    ("createDate", Keep::All),
+                    ("path", Keep::All),
+                    ("clusterName", Keep::All),
+                    ("region", Keep::All),
+                    ("namespace", Keep::All),
+                    ("serviceAccount", Keep::All),
+                    ("roleArn", Keep::All),
+                    ("associationId", Keep::All),
+                    ("associationArn", Keep::All),
+                    ("targetRoleArn", Keep::All),
+                    ("externalId", Keep::All),
+                ]),
+            ),
+            (
+                "conditions",
+                Keep::Entries(&[
+                    ("type", Keep::All),
+                    ("status", Keep::All),
+                    ("reason", Keep::All),
+                    ("message", Keep::All),
+                ]),
+            ),
+        ]),
+    ),
+];
 
 /// The API group and kind the function composes under `key` in `scope`;
 /// `None` for a key it never composes.

@@ -27,7 +27,7 @@ pub const PLATFORM_TENANT: &str = "platform.xr";
 
 /// The label Crossplane puts on the resources it composes, copied from the
 /// XR: the claim's namespace, or empty for an XR made without a claim.
-const CLAIM_NAMESPACE_LABEL: &str = "crossplane.io/claim-namespace";
+pub const CLAIM_NAMESPACE_LABEL: &str = "crossplane.io/claim-namespace";
 
 /// The tenant an XR is for: its namespace (v2), its claim's namespace, or
 /// the platform's.

@@ -16,9 +16,8 @@ use prost::Message;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::Status;
 
-use crate::protocol::lean;
 use crate::protocol::nesting::{Schema, MAX_NESTING};
-use crate::protocol::v1::{RunFunctionRequest, RunFunctionResponse};
+use crate::protocol::v1::RunFunctionResponse;
 use crate::protocol::FILE_DESCRIPTOR_SET;
 
 /// A message type the codec knows by its full protobuf name.
@@ -30,16 +29,6 @@ pub trait Named: Message + Default {
     /// less.
     fn decode_whole(buf: impl Buf) -> Result<Self, prost::DecodeError> {
         Self::decode(buf)
-    }
-}
-
-impl Named for RunFunctionRequest {
-    const FULL_NAME: &'static str = crate::protocol::REQUEST_TYPE;
-
-    /// Without the managed fields of observed composed resources, which the
-    /// function never reads (see [`crate::protocol::lean`]).
-    fn decode_whole(buf: impl Buf) -> Result<Self, prost::DecodeError> {
-        lean::decode_request(buf)
     }
 }
 

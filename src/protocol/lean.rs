@@ -1,27 +1,27 @@
-//! Decoding a `RunFunctionRequest` without what the function never reads:
-//! the `metadata.managedFields` of each observed composed resource.
+//! Decoding a `RunFunctionRequest` with only the parts of each observed
+//! composed resource that the caller names: pruning while decoding.
 //!
-//! The API server returns every composed resource with its managed fields,
-//! a tree as deep as the resource's spec and status together, once per
-//! field manager. The function reads names, annotations, labels, owner
-//! references, spec and status, never who manages which field; yet prost
-//! decodes the whole `google.protobuf.Struct` tree and drops it again,
-//! which was about a fifth of the instructions of a large call (the
-//! compose bench's large claim under callgrind). Here prost still does all
-//! the decoding: each observed resource's `Struct` is read entry by entry,
-//! and only the `managedFields` entry of its `metadata` is skipped.
-//! Everything else decodes exactly as prost's generated code does, field
-//! by field; the tests compare the two on every request shape the suite
-//! knows.
+//! The API server returns every composed resource whole: its managed
+//! fields (a tree as deep as spec and status together, once per field
+//! manager), its finalizers and versions, its `initProvider`, all the
+//! provider reports, the times of each condition. A composition function
+//! reads a few fields of it; prost would decode the whole
+//! `google.protobuf.Struct` tree and drop most of it again. Here each
+//! observed body is read entry by entry: an entry the caller's [`Keep`]
+//! tree does not name is stepped over unread, one it keeps whole prost
+//! decodes. The XR, the desired state and everything else decode exactly
+//! as prost's generated code does.
+
+use std::borrow::Cow;
 
 use prost::bytes::Buf;
 use prost::encoding::{
-    btree_map, bytes, check_wire_type, decode_key, merge_loop, message, skip_field, string,
+    btree_map, bytes, check_wire_type, decode_key, decode_varint, message, skip_field, string,
     DecodeContext, WireType,
 };
 use prost::{DecodeError, Message};
 use prost_types::value::Kind;
-use prost_types::{Struct, Value};
+use prost_types::{ListValue, Struct, Value};
 
 use crate::protocol::v1::{Resource, RunFunctionRequest, State};
 
@@ -35,24 +35,38 @@ const RESOURCE_BODY: u32 = 1;
 const STRUCT_FIELDS: u32 = 1;
 /// `Value.struct_value`.
 const VALUE_STRUCT: u32 = 5;
+/// `Value.list_value`.
+const VALUE_LIST: u32 = 6;
+/// `ListValue.values`.
+const LIST_VALUES: u32 = 1;
 /// A map entry's key and value.
 const ENTRY_KEY: u32 = 1;
 const ENTRY_VALUE: u32 = 2;
 
-/// The entry of an observed resource's `metadata` that is skipped.
-const SKIPPED: &str = "managedFields";
+/// What is kept of a value in an observed resource's body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// All of it.
+    All,
+    /// Of a struct, the entries named; of a list, each item so; a value of
+    /// any other kind, all of it.
+    Entries(Entries),
+}
 
-/// Decodes `buf` as a `RunFunctionRequest`, leaving out the managed fields
-/// of the observed composed resources (not of the XR: its whole body is
-/// kept as sent).
-pub fn decode_request(mut buf: impl Buf) -> Result<RunFunctionRequest, DecodeError> {
+/// The entries of a struct that are kept, each as its own [`Keep`] says.
+pub type Entries = &'static [(&'static str, Keep)];
+
+/// Decodes `buf` as a `RunFunctionRequest`, keeping of each observed
+/// composed resource's body the entries `kept` names (of the XR, its whole
+/// body).
+pub fn decode_request(mut buf: impl Buf, kept: Entries) -> Result<RunFunctionRequest, DecodeError> {
     let mut request = RunFunctionRequest::default();
     while buf.has_remaining() {
         let (tag, wire_type) = decode_key(&mut buf)?;
         let ctx = DecodeContext::default();
         if tag == REQUEST_OBSERVED {
             let state = request.observed.get_or_insert_with(State::default);
-            message::merge(wire_type, &mut LeanState(state), &mut buf, ctx)?;
+            message::merge(wire_type, &mut LeanState(state, kept), &mut buf, ctx)?;
         } else {
             request.merge_field(tag, wire_type, &mut buf, ctx)?;
         }
@@ -92,17 +106,18 @@ macro_rules! decoding_wrapper {
     };
 }
 
-/// The observed state, whose composed resources decode lean.
-struct LeanState<'a>(&'a mut State);
+/// The observed state, whose composed resources decode pruned.
+struct LeanState<'a>(&'a mut State, Entries);
 
 decoding_wrapper!(LeanState, |this, tag, wire_type, buf, ctx| {
     if tag != STATE_RESOURCES {
         return this.0.merge_field(tag, wire_type, buf, ctx);
     }
+    let kept = this.1;
     btree_map::merge(
         string::merge,
         |wire_type, resource: &mut Resource, buf, ctx| {
-            message::merge(wire_type, &mut LeanResource(resource), buf, ctx)
+            message::merge(wire_type, &mut LeanResource(resource, kept), buf, ctx)
         },
         &mut this.0.resources,
         buf,
@@ -110,102 +125,160 @@ decoding_wrapper!(LeanState, |this, tag, wire_type, buf, ctx| {
     )
 });
 
-/// One observed composed resource, whose body decodes without its managed
-/// fields.
-struct LeanResource<'a>(&'a mut Resource);
+/// One observed composed resource, whose body decodes pruned.
+struct LeanResource<'a>(&'a mut Resource, Entries);
 
 decoding_wrapper!(LeanResource, |this, tag, wire_type, buf, ctx| {
     if tag != RESOURCE_BODY {
         return this.0.merge_field(tag, wire_type, buf, ctx);
     }
+    check_wire_type(WireType::LengthDelimited, wire_type)?;
     let body = this.0.resource.get_or_insert_with(Struct::default);
-    message::merge(wire_type, &mut Body(body), buf, ctx)
+    with_delimited(buf, |bytes| merge_struct(body, bytes, this.1))
 });
 
-/// A resource's body: its `metadata` decodes without `managedFields`, every
-/// other entry as prost decodes it.
-struct Body<'a>(&'a mut Struct);
+/// Hands the next length-delimited field's bytes to `read`, as one slice:
+/// borrowed where the buffer holds the rest in one piece, as tonic's does.
+fn with_delimited<T>(
+    buf: &mut impl Buf,
+    read: impl FnOnce(&[u8]) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    let chunk = buf.chunk();
+    if chunk.len() == buf.remaining() {
+        let mut rest = chunk;
+        let read = read(take_delimited(&mut rest)?)?;
+        let taken = chunk.len() - rest.len();
+        buf.advance(taken);
+        return Ok(read);
+    }
+    let mut field = Vec::new();
+    bytes::merge(
+        WireType::LengthDelimited,
+        &mut field,
+        buf,
+        DecodeContext::default(),
+    )?;
+    read(&field)
+}
 
-decoding_wrapper!(Body, |this, tag, wire_type, buf, ctx| {
-    if tag != STRUCT_FIELDS {
-        return this.0.merge_field(tag, wire_type, buf, ctx);
-    }
-    let (key, raw) = read_entry(wire_type, buf, ctx)?;
-    let mut value = Value::default();
-    if key == "metadata" {
-        Message::merge(&mut Metadata(&mut value), raw.as_slice())?;
-    } else {
-        value.merge(raw.as_slice())?;
-    }
-    this.0.fields.insert(key, value);
-    Ok(())
-});
+/// The next length-delimited field of `bytes`, which it leaves after it.
+fn take_delimited<'b>(bytes: &mut &'b [u8]) -> Result<&'b [u8], DecodeError> {
+    let before = *bytes;
+    // prost checks the length against what is left, and says why not.
+    skip_field(
+        WireType::LengthDelimited,
+        ENTRY_VALUE,
+        bytes,
+        DecodeContext::default(),
+    )?;
+    let mut field = &before[..before.len() - bytes.len()];
+    decode_varint(&mut field)?;
+    Ok(field)
+}
 
-/// The `metadata` value of a resource: a struct whose `managedFields`
-/// entry is skipped; any other kind of value decodes as prost decodes it.
-struct Metadata<'a>(&'a mut Value);
-
-decoding_wrapper!(Metadata, |this, tag, wire_type, buf, ctx| {
-    if tag != VALUE_STRUCT {
-        return this.0.merge_field(tag, wire_type, buf, ctx);
+/// Merges one encoded entry of a `Struct`'s map into `object`, if `kept`
+/// names its key; an entry `kept` does not name is never decoded.
+fn merge_entry(object: &mut Struct, mut entry: &[u8], kept: Entries) -> Result<(), DecodeError> {
+    // The key may come after the value, and either may occur more than
+    // once: the last key counts, and the values merge as one message, the
+    // concatenation of their bytes.
+    let mut key: &[u8] = &[];
+    let mut value: Cow<'_, [u8]> = Cow::Borrowed(&[]);
+    while !entry.is_empty() {
+        let (tag, wire_type) = decode_key(&mut entry)?;
+        match tag {
+            ENTRY_KEY => {
+                check_wire_type(WireType::LengthDelimited, wire_type)?;
+                key = take_delimited(&mut entry)?;
+            }
+            ENTRY_VALUE => {
+                check_wire_type(WireType::LengthDelimited, wire_type)?;
+                let part = take_delimited(&mut entry)?;
+                if value.is_empty() {
+                    value = Cow::Borrowed(part);
+                } else {
+                    value.to_mut().extend_from_slice(part);
+                }
+            }
+            _ => skip_field(wire_type, tag, &mut entry, DecodeContext::default())?,
+        }
     }
-    // A oneof: a struct merges into a struct already there and replaces
-    // any other kind, as prost's generated code does.
-    if !matches!(this.0.kind, Some(Kind::StructValue(_))) {
-        this.0.kind = Some(Kind::StructValue(Struct::default()));
-    }
-    let Some(Kind::StructValue(object)) = &mut this.0.kind else {
+    let Some(&(name, keep)) = kept.iter().find(|(name, _)| name.as_bytes() == key) else {
         return Ok(());
     };
-    message::merge(wire_type, &mut WithoutManagedFields(object), buf, ctx)
-});
-
-/// The `metadata` struct, without `managedFields`.
-struct WithoutManagedFields<'a>(&'a mut Struct);
-
-decoding_wrapper!(WithoutManagedFields, |this, tag, wire_type, buf, ctx| {
-    if tag != STRUCT_FIELDS {
-        return this.0.merge_field(tag, wire_type, buf, ctx);
-    }
-    let (key, raw) = read_entry(wire_type, buf, ctx)?;
-    if key == SKIPPED {
-        // A later entry of a map replaces an earlier one: this one
-        // replaces it with nothing.
-        this.0.fields.remove(&key);
-        return Ok(());
-    }
-    let value = Value::decode(raw.as_slice())?;
-    this.0.fields.insert(key, value);
-    Ok(())
-});
-
-/// One entry of a `Struct`'s map: its key, and its value still encoded,
-/// since the key may come after it. A value that occurs twice is the
-/// concatenation of both, which decodes as their merge, as protobuf
-/// defines a repeated message field.
-fn read_entry(
-    wire_type: WireType,
-    buf: &mut impl Buf,
-    ctx: DecodeContext,
-) -> Result<(String, Vec<u8>), DecodeError> {
-    check_wire_type(WireType::LengthDelimited, wire_type)?;
-    let mut entry = (String::new(), Vec::new());
-    merge_loop(&mut entry, buf, ctx, |(key, raw), buf, ctx| {
-        let (tag, wire_type) = decode_key(buf)?;
-        match tag {
-            ENTRY_KEY => string::merge(wire_type, key, buf, ctx),
-            // The usual single occurrence is read straight into `raw`.
-            ENTRY_VALUE if raw.is_empty() => bytes::merge(wire_type, raw, buf, ctx),
-            ENTRY_VALUE => {
-                let mut more = Vec::new();
-                bytes::merge(wire_type, &mut more, buf, ctx)?;
-                raw.extend_from_slice(&more);
-                Ok(())
-            }
-            _ => skip_field(wire_type, tag, buf, ctx),
+    let value = match keep {
+        Keep::All => Value::decode(value.as_ref())?,
+        Keep::Entries(kept) => {
+            let mut pruned = Value::default();
+            merge_value(&mut pruned, &value, kept)?;
+            pruned
         }
-    })?;
-    Ok(entry)
+    };
+    object.fields.insert(name.to_owned(), value);
+    Ok(())
+}
+
+/// Merges an encoded `Value` into `value`: a struct pruned to the entries
+/// `kept` names, a list with each item so, any other kind as prost decodes
+/// it.
+fn merge_value(value: &mut Value, mut bytes: &[u8], kept: Entries) -> Result<(), DecodeError> {
+    while !bytes.is_empty() {
+        let (tag, wire_type) = decode_key(&mut bytes)?;
+        if tag != VALUE_STRUCT && tag != VALUE_LIST {
+            value.merge_field(tag, wire_type, &mut bytes, DecodeContext::default())?;
+            continue;
+        }
+        check_wire_type(WireType::LengthDelimited, wire_type)?;
+        let part = take_delimited(&mut bytes)?;
+        // A oneof: a struct or a list merges into one of its kind already
+        // there and replaces any other kind, as prost's generated code does.
+        match (tag, &mut value.kind) {
+            (VALUE_STRUCT, Some(Kind::StructValue(object))) => merge_struct(object, part, kept)?,
+            (VALUE_STRUCT, _) => {
+                let mut object = Struct::default();
+                merge_struct(&mut object, part, kept)?;
+                value.kind = Some(Kind::StructValue(object));
+            }
+            (_, Some(Kind::ListValue(list))) => merge_list(list, part, kept)?,
+            _ => {
+                let mut list = ListValue::default();
+                merge_list(&mut list, part, kept)?;
+                value.kind = Some(Kind::ListValue(list));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Merges an encoded `Struct` into `object`, only the entries `kept` names.
+fn merge_struct(object: &mut Struct, mut bytes: &[u8], kept: Entries) -> Result<(), DecodeError> {
+    while !bytes.is_empty() {
+        let (tag, wire_type) = decode_key(&mut bytes)?;
+        if tag == STRUCT_FIELDS {
+            check_wire_type(WireType::LengthDelimited, wire_type)?;
+            merge_entry(object, take_delimited(&mut bytes)?, kept)?;
+        } else {
+            skip_field(wire_type, tag, &mut bytes, DecodeContext::default())?;
+        }
+    }
+    Ok(())
+}
+
+/// Merges an encoded `ListValue` into `list`, each item pruned to the
+/// entries `kept` names.
+fn merge_list(list: &mut ListValue, mut bytes: &[u8], kept: Entries) -> Result<(), DecodeError> {
+    while !bytes.is_empty() {
+        let (tag, wire_type) = decode_key(&mut bytes)?;
+        if tag == LIST_VALUES {
+            check_wire_type(WireType::LengthDelimited, wire_type)?;
+            let mut item = Value::default();
+            merge_value(&mut item, take_delimited(&mut bytes)?, kept)?;
+            list.values.push(item);
+        } else {
+            skip_field(wire_type, tag, &mut bytes, DecodeContext::default())?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -215,8 +288,24 @@ mod tests {
     use prost_types::value::Kind;
     use prost_types::{ListValue, Struct, Value};
 
-    use super::{decode_request, ENTRY_KEY, ENTRY_VALUE, STRUCT_FIELDS, VALUE_STRUCT};
+    use super::{
+        decode_request, Entries, Keep, ENTRY_KEY, ENTRY_VALUE, STRUCT_FIELDS, VALUE_STRUCT,
+    };
     use crate::protocol::v1::{Resource, RunFunctionRequest, State};
+
+    /// What the tests keep of an observed body.
+    const KEPT: Entries = &[
+        ("kind", Keep::All),
+        (
+            "metadata",
+            Keep::Entries(&[("name", Keep::All), ("uid", Keep::All)]),
+        ),
+        ("spec", Keep::Entries(&[("forProvider", Keep::All)])),
+        (
+            "status",
+            Keep::Entries(&[("conditions", Keep::Entries(&[("type", Keep::All)]))]),
+        ),
+    ];
 
     /// One entry of a `Struct` map as encoded bytes, its fields in the order
     /// given: `(tag, bytes)` with tag 1 the key and 2 the value.
@@ -308,6 +397,29 @@ mod tests {
         request
     }
 
+    /// `value` as `keep` prunes it, by a plain walk of the tree prost
+    /// decoded.
+    fn pruned(value: &mut Value, keep: Keep) {
+        let Keep::Entries(kept) = keep else {
+            return;
+        };
+        match &mut value.kind {
+            Some(Kind::StructValue(object)) => object.fields.retain(|key, value| {
+                let Some((_, keep)) = kept.iter().find(|(name, _)| name == key) else {
+                    return false;
+                };
+                pruned(value, *keep);
+                true
+            }),
+            Some(Kind::ListValue(list)) => {
+                for item in &mut list.values {
+                    pruned(item, keep);
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn body_of(request: &RunFunctionRequest) -> Struct {
         request
             .observed
@@ -321,17 +433,19 @@ mod tests {
     /// both ways, and compares each with `want`.
     fn assert_decodes(name: &str, entries: &[Vec<u8>], want: &Struct) {
         let bytes = request_with_body(entries);
-        let lean = decode_request(bytes.as_slice()).expect(name);
+        let lean = decode_request(bytes.as_slice(), KEPT).expect(name);
         assert_eq!(&body_of(&lean), want, "{name}");
-        // prost decodes the same bytes to the same, managed fields aside.
-        let mut whole = body_of(&RunFunctionRequest::decode(bytes.as_slice()).expect(name));
-        if let Some(Value {
-            kind: Some(Kind::StructValue(metadata)),
-        }) = whole.fields.get_mut("metadata")
-        {
-            metadata.fields.remove("managedFields");
-        }
-        assert_eq!(&whole, want, "{name}: prost");
+        // prost decodes the same bytes to the same, once pruned.
+        let whole = body_of(&RunFunctionRequest::decode(bytes.as_slice()).expect(name));
+        let mut whole = Value {
+            kind: Some(Kind::StructValue(whole)),
+        };
+        pruned(&mut whole, Keep::Entries(KEPT));
+        assert_eq!(
+            whole.kind,
+            Some(Kind::StructValue(want.clone())),
+            "{name}: prost"
+        );
         // The XR keeps its own.
         let xr = lean
             .observed
@@ -342,7 +456,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_observed_resources_managed_fields_are_left_out() {
+    fn only_what_the_function_reads_is_kept() {
         let name = entry(&[(1, b"name".to_vec()), (2, text("r").encode_to_vec())]);
         let managed = entry(&[
             (1, b"managedFields".to_vec()),
@@ -397,10 +511,7 @@ mod tests {
                 ],
                 Struct {
                     fields: [
-                        (
-                            "spec".to_owned(),
-                            object(&[("managedFields", text("a spec field"))]),
-                        ),
+                        ("spec".to_owned(), object(&[])),
                         ("metadata".to_owned(), text("odd")),
                     ]
                     .into(),
@@ -434,16 +545,101 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_entry_keeps_all_below_it() {
+        let asked = entry(&[
+            (1, b"spec".to_vec()),
+            (
+                2,
+                object(&[
+                    (
+                        "forProvider",
+                        object(&[("deep", object(&[("managedFields", text("kept"))]))]),
+                    ),
+                    ("initProvider", object(&[("x", text("y"))])),
+                ])
+                .encode_to_vec(),
+            ),
+        ]);
+        let noise = entry(&[(1, b"extra".to_vec()), (2, text("n").encode_to_vec())]);
+        let (name, entries, want) = (
+            "a kept entry keeps all below it, an entry not named goes",
+            vec![asked, noise],
+            Struct {
+                fields: [(
+                    "spec".to_owned(),
+                    object(&[(
+                        "forProvider",
+                        object(&[("deep", object(&[("managedFields", text("kept"))]))]),
+                    )]),
+                )]
+                .into(),
+            },
+        );
+        assert_decodes(name, &entries, &want);
+    }
+
+    #[test]
+    fn each_item_of_a_list_is_pruned_alike() {
+        let list = |items: Vec<Value>| Value {
+            kind: Some(Kind::ListValue(ListValue { values: items })),
+        };
+        // The list's value given in two parts: one list of all their items.
+        let (name, entries, want) = (
+            "each item of a list pruned alike; a list given twice holds both",
+            vec![entry(&[
+                (1, b"status".to_vec()),
+                (
+                    2,
+                    struct_value(&[entry(&[
+                        (1, b"conditions".to_vec()),
+                        (
+                            2,
+                            list(vec![
+                                object(&[("type", text("Ready")), ("at", text("t"))]),
+                                text("odd"),
+                            ])
+                            .encode_to_vec(),
+                        ),
+                        (2, list(vec![object(&[("at", text("t"))])]).encode_to_vec()),
+                    ])]),
+                ),
+            ])],
+            Struct {
+                fields: [(
+                    "status".to_owned(),
+                    object(&[(
+                        "conditions",
+                        list(vec![
+                            object(&[("type", text("Ready"))]),
+                            text("odd"),
+                            object(&[]),
+                        ]),
+                    )]),
+                )]
+                .into(),
+            },
+        );
+        assert_decodes(name, &entries, &want);
+    }
+
+    #[test]
     fn what_prost_refuses_in_a_kept_field_is_refused() {
-        // A key that is not UTF-8.
-        let bad = entry(&[(1, vec![0xff, 0xfe]), (2, text("x").encode_to_vec())]);
+        // A key that is not UTF-8, in a struct kept whole.
+        let bad = object(&[("\u{0}", text("x"))]).encode_to_vec();
+        let at = bad
+            .iter()
+            .position(|byte| *byte == 0)
+            .expect("the key's byte");
+        let mut bad = bad;
+        bad[at] = 0xff;
+        let bad = entry(&[(1, b"kind".to_vec()), (2, bad)]);
         let bytes = request_with_body(&[bad]);
         assert!(RunFunctionRequest::decode(bytes.as_slice()).is_err());
-        assert!(decode_request(bytes.as_slice()).is_err());
+        assert!(decode_request(bytes.as_slice(), KEPT).is_err());
         // A value cut short.
         let cut = entry(&[(1, b"spec".to_vec()), (2, vec![0x2a, 0x05, 0x0a])]);
         let bytes = request_with_body(&[cut]);
         assert!(RunFunctionRequest::decode(bytes.as_slice()).is_err());
-        assert!(decode_request(bytes.as_slice()).is_err());
+        assert!(decode_request(bytes.as_slice(), KEPT).is_err());
     }
 }

@@ -1,8 +1,8 @@
 //! The function protocol, independent of what the function composes: the
 //! generated messages and services, the gRPC codec that bounds a request's
-//! nesting before it is decoded and leaves out the observed resources'
-//! managed fields, `Struct` <-> JSON conversion, reading a `Struct` by path,
-//! and building a response.
+//! nesting before it is decoded, decoding that keeps of the observed
+//! resources only what the caller names, `Struct` <-> JSON conversion,
+//! reading a `Struct` by path, and building a response.
 //!
 //! May import: the generated code, prost, tonic's codec traits. Nothing here
 //! names an AWS or Crossplane resource kind, nor imports another layer of

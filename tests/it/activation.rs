@@ -21,7 +21,7 @@ use function_eks_pod_identity::render::render;
 use serde_json::{json, Value};
 
 use crate::support::crd::{self, Source};
-use crate::support::function::{resource, Call};
+use crate::support::function::{resource, run_as_served, Call};
 
 const NAMESPACED_POLICY: &str = "package/configuration-v2/apis/activation.yaml";
 const CLUSTER_POLICY: &str = "examples/activation/cluster-scoped-mrap.yaml";
@@ -258,7 +258,7 @@ fn drift(policy: &Value, needed: &BTreeSet<String>) -> Drift {
 
 /// Every composed resource of the call, after checking that it composed.
 fn composed(case: &str, request: RunFunctionRequest) -> BTreeMap<String, Value> {
-    let response = Function::default().run(request);
+    let response = run_as_served(request);
     let fatal: Vec<&str> = response
         .results
         .iter()

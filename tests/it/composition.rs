@@ -2,12 +2,11 @@
 //! reconcile step (nothing observed, role observed, everything ready) and
 //! per feature, each emitted resource checked against the provider CRDs.
 
-use function_eks_pod_identity::function::Function;
 use prost::Message;
 use serde_json::{json, Value};
 
 use crate::support::crd;
-use crate::support::function::{assert_same, response_json, Call};
+use crate::support::function::{assert_same, response_json, run_as_served, Call};
 
 const CNI: &str = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy";
 const CNI_KEY: &str = "attach-amazoneks-cni-policy-1b8873dd";
@@ -197,7 +196,7 @@ struct Case {
 }
 
 fn run(case: &Case) -> Value {
-    let response = Function::default().run(case.call.request());
+    let response = run_as_served(case.call.request());
     response_json(&response)
 }
 
@@ -448,7 +447,7 @@ fn problems_in_defaults_and_references_are_reported_at_their_paths() {
         }})),
         ..Call::default()
     };
-    let response = Function::default().run(call.request());
+    let response = run_as_served(call.request());
     assert_eq!(response.results.len(), 1, "want exactly one result");
     assert_eq!(
         response.results[0].message,
@@ -470,7 +469,7 @@ fn compose(xr: Value, input: Option<Value>) -> serde_json::Map<String, Value> {
         input,
         ..Call::default()
     };
-    let got = response_json(&Function::default().run(call.request()));
+    let got = response_json(&run_as_served(call.request()));
     assert!(got.get("results").is_none(), "unexpected results: {got:#}");
     assert_resources_valid("compose", &got);
     got["desired"]["resources"]
@@ -486,7 +485,7 @@ fn fatal_message(xr: Value) -> String {
         xr: Some(xr),
         ..Call::default()
     };
-    let response = Function::default().run(call.request());
+    let response = run_as_served(call.request());
     assert_eq!(response.results.len(), 1, "want exactly one result");
     response.results[0].message.clone()
 }
@@ -753,7 +752,7 @@ fn responses_are_deterministic_and_keys_follow_entries() {
             observed: vec![("iamRole", observed_role(true))],
             ..Call::default()
         };
-        Function::default().run(call.request()).encode_to_vec()
+        run_as_served(call.request()).encode_to_vec()
     };
     let first = encode(&xr);
     assert_eq!(
@@ -938,7 +937,7 @@ fn the_inputs_ttl_is_the_answers() {
             input: Some(json!({"ttl": case.ttl})),
             ..Call::default()
         };
-        let got = response_json(&Function::default().run(call.request()));
+        let got = response_json(&run_as_served(call.request()));
         let fatal: Vec<&str> = got["results"]
             .as_array()
             .into_iter()
@@ -975,7 +974,7 @@ fn a_cross_account_association_reports_its_target_role_and_external_id() {
             observed,
             ..Call::default()
         };
-        let got = response_json(&Function::default().run(call.request()));
+        let got = response_json(&run_as_served(call.request()));
         assert!(got.get("results").is_none(), "unexpected results: {got:#}");
         got["desired"]["composite"]["resource"]["status"]["podIdentity"].clone()
     };

@@ -9,9 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use function_eks_pod_identity::function::{
-    Function, ASSOCIATION_ID_KEPT, ROLE_NAME_KEPT, ROLE_PATH_KEPT,
-};
+use function_eks_pod_identity::function::{ASSOCIATION_ID_KEPT, ROLE_NAME_KEPT, ROLE_PATH_KEPT};
 use function_eks_pod_identity::protocol::structs::struct_to_json;
 use function_eks_pod_identity::protocol::v1::{Severity, Status};
 use serde_json::{json, Value};
@@ -19,7 +17,7 @@ use serde_json::{json, Value};
 use crate::support::control_plane::aws::Association;
 use crate::support::control_plane::{self, external_name, ControlPlane, Scope, XR_CREATED};
 use crate::support::crd;
-use crate::support::function::{resource, Call};
+use crate::support::function::{resource, run_as_served, Call};
 
 const XR_NAME: &str = "shop";
 const S3: &str = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess";
@@ -64,7 +62,7 @@ fn run(parameters: &Value, namespace: Option<&str>, observed: &BTreeMap<String, 
         .iter()
         .map(|(key, body)| (key.clone(), resource(body.clone())))
         .collect();
-    let response = Function::default().run(request);
+    let response = run_as_served(request);
     let fatal: Vec<&String> = response
         .results
         .iter()

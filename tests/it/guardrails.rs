@@ -14,7 +14,7 @@ use function_eks_pod_identity::render::render;
 use proptest::prelude::{prop, proptest, ProptestConfig};
 use serde_json::{json, Value};
 
-use crate::support::function::{assert_same, fatal_messages, Call};
+use crate::support::function::{assert_same, fatal_messages, run_as_served, Call};
 
 pub(crate) const PREFIX: &str = "cannot compose EKS Pod Identity: ";
 const BOUNDARY: &str = "arn:aws:iam::111122223333:policy/workload-boundary";
@@ -84,7 +84,7 @@ fn run(xr: Value, input: Option<Value>) -> (Vec<String>, Option<Value>) {
         input,
         ..Call::default()
     };
-    let response = Function::default().run(call.request());
+    let response = run_as_served(call.request());
     let fatal = fatal_messages(&response);
     let role = response
         .desired
@@ -500,7 +500,7 @@ fn a_refusal_leaves_the_desired_state_as_it_came() {
         )),
         ..Call::default()
     };
-    let response = Function::default().run(call.request());
+    let response = run_as_served(call.request());
     let got = crate::support::function::response_json(&response);
     assert_same(
         "refusal",
@@ -545,7 +545,7 @@ fn a_function_never_applies_one_steps_guardrails_to_anothers_call() {
             ..Call::default()
         }
         .request();
-        let want = Function::default().run(request.clone());
+        let want = run_as_served(request.clone());
         let got = shared.run(request);
         assert_same(
             &format!("call {call}, step {step}"),

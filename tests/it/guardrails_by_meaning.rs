@@ -7,7 +7,7 @@ use function_eks_pod_identity::function::{Function, MAX_FINDING_RESULTS, POLICY_
 use function_eks_pod_identity::protocol::v1::{RunFunctionResponse, Severity};
 use serde_json::{json, Value};
 
-use crate::support::function::{assert_same, Call};
+use crate::support::function::{assert_same, run_as_served, run_reporting_as_served, Call};
 
 const PREFIX: &str = "cannot compose EKS Pod Identity: ";
 const LEVELS: &str = "refused by guardrails.inlinePolicies.denyAccessLevels";
@@ -45,7 +45,7 @@ fn run(statements: &Value, inline: Option<&Value>) -> RunFunctionResponse {
         input: inline.map(input),
         ..Call::default()
     };
-    Function::default().run(call.request())
+    run_as_served(call.request())
 }
 
 fn messages(response: &RunFunctionResponse, severity: Severity) -> Vec<String> {
@@ -263,7 +263,7 @@ fn an_unpublished_managed_policy_is_a_warning_result_and_a_finding() {
         xr: Some(xr),
         ..Call::default()
     };
-    let outcome = Function::default().run_reporting(call.request());
+    let outcome = run_reporting_as_served(&Function::default(), call.request());
     // Counted as the metrics count findings, at the entry's field.
     let found: Vec<(String, (&str, &str))> = outcome
         .findings

@@ -6,9 +6,9 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use crate::support::function::run_as_served;
 use crate::support::raw::{self, V1_PATH};
 use crate::support::server::{plaintext, TestServer};
-use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::protocol::response::MAX_MESSAGE_BYTES;
 use function_eks_pod_identity::protocol::structs::json_to_struct;
 use function_eks_pod_identity::protocol::v1::function_runner_service_client::FunctionRunnerServiceClient;
@@ -310,7 +310,7 @@ fn a_fatal_quotes_long_values_shortened_with_their_length() {
     let mut parameters = parameters();
     parameters["region"] = json!(region);
     parameters["roleName"] = json!("r".repeat(1_000_000));
-    let answer = Function::default().run(xr(&parameters));
+    let answer = run_as_served(xr(&parameters));
     let message = fatal_of(&answer);
     assert!(message.len() < 4096, "{} bytes", message.len());
     assert!(message.contains("(2000000 bytes in all)"), "{message}");
@@ -350,7 +350,7 @@ fn an_answer_too_large_for_the_caller_becomes_a_small_fatal() {
         let room = 4 * 1024 * 1024 - 64 - with_filler(0).encoded_len();
         let request = with_filler(room);
         assert!(request.encoded_len() < 4 * 1024 * 1024);
-        assert!(Function::default().run(request.clone()).encoded_len() > MAX_ANSWER_BYTES);
+        assert!(run_as_served(request.clone()).encoded_len() > MAX_ANSWER_BYTES);
         let answer = raw_call(channel, request.encode_to_vec())
             .await
             .expect("an answer");

@@ -5,12 +5,12 @@
 //! fail to sync are explained by the `ResourcesSynced` condition and one
 //! Warning each, never by a FATAL.
 
-use function_eks_pod_identity::function::{Function, ASSOCIATION_ADOPTED, ROLE_ADOPTED};
+use function_eks_pod_identity::function::{ASSOCIATION_ADOPTED, ROLE_ADOPTED, ROLE_PATH_KEPT};
 use function_eks_pod_identity::protocol::structs::struct_to_json;
 use function_eks_pod_identity::protocol::v1::{RunFunctionResponse, Severity, Status, Target};
 use serde_json::{json, Value};
 
-use crate::support::function::{resource, Call};
+use crate::support::function::{resource, run_as_served, Call};
 
 const XR_CREATED: &str = "2026-06-01T10:00:00Z";
 
@@ -59,7 +59,7 @@ fn warnings(role: Value) -> Vec<(String, String, i32)> {
         observed: vec![("iamRole", role)],
         ..Call::default()
     };
-    let response = Function::default().run(call.request());
+    let response = run_as_served(call.request());
     response
         .results
         .iter()
@@ -145,6 +145,20 @@ fn a_role_created_before_its_xr_was_adopted_and_the_claim_hears_of_it() {
     }
 }
 
+#[test]
+fn a_role_path_the_provider_has_not_reported_is_read_from_what_was_asked() {
+    // Before the provider reports `atProvider.path`, the path the role was
+    // created with is the one `spec.forProvider` asked for.
+    let mut role = observed_role(None);
+    role["spec"]["forProvider"]["path"] = json!("/apps/");
+    let got = warnings(role);
+    let [(reason, message, _)] = got.as_slice() else {
+        panic!("want one Warning, got {got:?}");
+    };
+    assert_eq!(reason, ROLE_PATH_KEPT);
+    assert!(message.contains("\"/apps/\""), "{message}");
+}
+
 // ---------------------------------------------------------------------------
 // The 409 heal: adopting an association EKS says already exists
 
@@ -203,7 +217,7 @@ fn run_observed(
         .iter()
         .map(|(key, body)| (key.clone(), resource(body.clone())))
         .collect();
-    Function::default().run(request)
+    run_as_served(request)
 }
 
 fn results_of(response: &RunFunctionResponse, reason: &str) -> Vec<String> {

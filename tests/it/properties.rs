@@ -2,9 +2,12 @@
 //! step's input), the function never panics and answers either with
 //! composed resources and no result, or with exactly one FATAL result and
 //! the desired state untouched. The server's codec, with its nesting
-//! bound, accepts exactly the damaged requests prost accepts.
+//! bound, accepts every damaged request prost accepts, and the function
+//! answers what it keeps of the observed resources as it answers the
+//! whole request.
 
-use function_eks_pod_identity::function::{Function, MAX_FINDING_RESULTS, POLICY_LINT};
+use crate::support::function::{as_the_codec_keeps, run_as_served};
+use function_eks_pod_identity::function::{MAX_FINDING_RESULTS, POLICY_LINT};
 use function_eks_pod_identity::protocol::codec;
 use function_eks_pod_identity::protocol::structs::json_to_struct;
 use function_eks_pod_identity::protocol::v1::{Resource, RunFunctionRequest, Severity, State};
@@ -147,7 +150,7 @@ fn request(parameters: Value, input: Value, namespaced: bool) -> RunFunctionRequ
 
 fn check(request: RunFunctionRequest) {
     let desired_before = request.desired.clone();
-    let response = Function::default().run(request);
+    let response = run_as_served(request);
     let desired = response.desired.expect("desired state");
     // The policy lint's Warnings come beside a composition, never with a
     // refusal, and are bounded.
@@ -191,26 +194,62 @@ fn check(request: RunFunctionRequest) {
     }
 }
 
-/// `request` as the codec decodes it: the observed composed resources
-/// without `metadata.managedFields`, everything else as it is.
-pub(crate) fn without_managed_fields(mut request: RunFunctionRequest) -> RunFunctionRequest {
-    for resource in request
-        .observed
-        .iter_mut()
-        .flat_map(|state| state.resources.values_mut())
-    {
-        let metadata = resource
-            .resource
-            .as_mut()
-            .and_then(|body| body.fields.get_mut("metadata"));
-        if let Some(prost_types::Value {
-            kind: Some(prost_types::value::Kind::StructValue(metadata)),
-        }) = metadata
-        {
-            metadata.fields.remove("managedFields");
-        }
-    }
-    request
+/// The metadata of an observed composed resource: noise, or what the
+/// function reads among managed fields and labels it does not.
+fn composed_metadata() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        arbitrary_json(),
+        (arbitrary_json(), arbitrary_json()).prop_map(|(managed, noise)| {
+            json!({"name": "x", "managedFields": managed, "annotations": noise})
+        }),
+        (
+            prop::option::of("[a-z0-9-]{1,8}"),
+            any::<bool>(),
+            arbitrary_json()
+        )
+            .prop_map(|(external_name, ours, noise)| {
+                json!({
+                    "name": "x",
+                    "generation": noise,
+                    "annotations": {"crossplane.io/external-name": external_name},
+                    "labels": {"crossplane.io/claim-namespace": "shop"},
+                    "ownerReferences": [{
+                        "controller": true,
+                        "uid": if ours { "xr-uid" } else { "another" },
+                        "kind": "XPodIdentity",
+                        "name": "x",
+                    }],
+                })
+            }),
+    ]
+}
+
+/// What an observed composed resource asked the provider for.
+fn for_provider() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        arbitrary_json(),
+        (
+            prop::sample::select(vec!["blue", "green", "Bad Name"]),
+            prop::sample::select(vec!["clusterNameRef", "clusterNameSelector", "none"]),
+            arbitrary_json(),
+        )
+            .prop_map(|(cluster, form, noise)| {
+                let mut asked = json!({
+                    "clusterName": cluster,
+                    "region": "us-west-2",
+                    "namespace": "shop",
+                    "serviceAccount": "app",
+                    "path": "/",
+                    "tags": noise,
+                });
+                match form {
+                    "clusterNameRef" => asked[form] = json!({"name": cluster}),
+                    "clusterNameSelector" => asked[form] = json!({"matchControllerRef": true}),
+                    _ => {}
+                }
+                asked
+            }),
+    ]
 }
 
 /// A request whose observed XR and composed resources carry noise where
@@ -220,7 +259,7 @@ fn observed_request() -> impl Strategy<Value = RunFunctionRequest> {
     let metadata = prop_oneof![
         arbitrary_json(),
         (prop::option::of("[a-z]{0,4}"), arbitrary_json()).prop_map(|(namespace, noise)| {
-            let mut metadata = json!({"name": "x", "labels": noise});
+            let mut metadata = json!({"name": "x", "uid": "xr-uid", "labels": noise});
             if let Some(namespace) = namespace {
                 metadata["namespace"] = json!(namespace);
             }
@@ -242,24 +281,26 @@ fn observed_request() -> impl Strategy<Value = RunFunctionRequest> {
             "clusterName": "blue",
         })),
     ];
-    let composed_metadata = prop_oneof![
-        arbitrary_json(),
-        (arbitrary_json(), arbitrary_json()).prop_map(|(managed, noise)| {
-            json!({"name": "x", "managedFields": managed, "annotations": noise})
-        }),
-    ];
     let composed = prop_oneof![
         arbitrary_json(),
-        (composed_metadata, any::<bool>(), at_provider, arbitrary_json()).prop_map(
-            |(metadata, ready, at_provider, noise)| json!({
+        (
+            composed_metadata(),
+            any::<bool>(),
+            at_provider,
+            for_provider(),
+            arbitrary_json()
+        )
+            .prop_map(|(metadata, ready, at_provider, for_provider, noise)| json!({
+                "apiVersion": "iam.aws.upbound.io/v1beta1",
+                "kind": "Role",
                 "metadata": metadata,
+                "spec": {"forProvider": for_provider, "initProvider": noise.clone()},
                 "status": {
                     "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}],
                     "atProvider": at_provider,
                     "noise": noise,
                 },
-            })
-        ),
+            })),
     ];
     let keys = prop::sample::select(vec![
         "iamRole",
@@ -340,18 +381,24 @@ proptest! {
         }
         let through_codec = codec::decode::<RunFunctionRequest>(bytes.as_slice());
         let by_prost = RunFunctionRequest::decode(bytes.as_slice());
-        // The codec never reads the observed resources' managed fields, so
-        // damage there (text that is not UTF-8) may pass it; everything
-        // prost accepts, it accepts the same, less those fields.
+        // The codec steps over what it does not keep of the observed
+        // resources unread, so damage there (text that is not UTF-8) may
+        // pass it; everything prost accepts, it accepts the same, pruned.
         if let Ok(by_prost) = by_prost {
-            prop_assert_eq!(through_codec.ok(), Some(without_managed_fields(by_prost)));
+            prop_assert_eq!(through_codec.ok(), Some(as_the_codec_keeps(by_prost)));
         }
     }
 
     #[test]
-    fn the_codec_decodes_all_but_the_observed_managed_fields(request in observed_request()) {
+    fn the_codec_decodes_all_but_what_it_prunes(request in observed_request()) {
         let bytes = request.encode_to_vec();
         let through_codec = codec::decode::<RunFunctionRequest>(bytes.as_slice());
-        prop_assert_eq!(through_codec.ok(), Some(without_managed_fields(request)));
+        prop_assert_eq!(through_codec.ok(), Some(as_the_codec_keeps(request)));
+    }
+
+    #[test]
+    fn the_function_answers_the_pruned_request_as_the_whole(request in observed_request()) {
+        // Panics on any difference.
+        run_as_served(request);
     }
 }

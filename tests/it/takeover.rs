@@ -7,12 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::protocol::structs::struct_to_json;
 use serde_json::{json, Map, Value};
 
 use crate::guardrails::{input, policy, read, render_with, with, xr, Xr, PREFIX};
-use crate::support::function::{assert_same, fatal_messages, response_json, Call};
+use crate::support::function::{assert_same, fatal_messages, response_json, run_as_served, Call};
 
 /// What one call answered: its FATAL messages and its desired resources.
 struct Answer {
@@ -35,7 +34,7 @@ fn call(xr: Value, step: Value, observed: Vec<(&'static str, Value)>) -> Answer 
         observed,
         ..Call::default()
     };
-    let response = Function::default().run(call.request());
+    let response = run_as_served(call.request());
     let fatal = fatal_messages(&response);
     let resources = response
         .desired
@@ -1020,7 +1019,7 @@ fn an_update_that_takes_something_over_leaves_the_desired_state_alone() {
                     .collect(),
                 ..Call::default()
             };
-            let response = Function::default().run(request.request());
+            let response = run_as_served(request.request());
             let got = response_json(&response);
             assert_eq!(
                 got["results"],
@@ -1085,7 +1084,7 @@ fn an_update_that_adds_a_risky_statement_leaves_the_desired_state_alone() {
                 .collect(),
             ..Call::default()
         };
-        let response = Function::default().run(request.request());
+        let response = run_as_served(request.request());
         let got = response_json(&response);
         let message = got["results"][0]["message"].as_str().unwrap_or_default();
         assert!(

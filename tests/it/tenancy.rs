@@ -6,7 +6,7 @@
 //! the 409 heal adopts only there; and the agent is cluster infrastructure
 //! no claim changes or deletes.
 
-use function_eks_pod_identity::function::{Function, OBSERVED_IGNORED};
+use function_eks_pod_identity::function::OBSERVED_IGNORED;
 use function_eks_pod_identity::protocol::structs::struct_to_json;
 use function_eks_pod_identity::protocol::v1::{RunFunctionResponse, Severity};
 use serde_json::{json, Value};
@@ -17,7 +17,7 @@ use crate::support::control_plane::aws::Action;
 use crate::support::control_plane::{
     baseline as plane_baseline, ControlPlane, Round, Scope as PlaneScope,
 };
-use crate::support::function::{assert_same, fatal_messages, Call};
+use crate::support::function::{assert_same, fatal_messages, run_as_served, Call};
 
 const V1: &str = "package/configuration/apis/composition.yaml";
 const V2: &str = "package/configuration-v2/apis/composition.yaml";
@@ -204,7 +204,7 @@ fn run(composition: &str, scope: Scope, observed: Vec<(&'static str, Value)>) ->
         observed,
         ..Call::default()
     };
-    lent(&Function::default().run(call.request()))
+    lent(&run_as_served(call.request()))
 }
 
 #[test]
@@ -313,7 +313,7 @@ fn the_warning_names_the_key_and_what_was_found_there() {
         observed: vec![("iamRole", role("v1", "ConfigMap", None))],
         ..Call::default()
     };
-    let response = Function::default().run(call.request());
+    let response = run_as_served(call.request());
     let messages: Vec<&str> = response
         .results
         .iter()
@@ -491,7 +491,7 @@ fn refused(
         observed,
         ..Call::default()
     };
-    let response = Function::default().run(call.request());
+    let response = run_as_served(call.request());
     let fatal = fatal_messages(&response);
     let composed = response
         .desired
@@ -582,7 +582,7 @@ fn what_runs_records_its_tenant_and_keeps_it_across_parameter_edits() {
                     observed: running(scope, labels),
                     ..Call::default()
                 };
-                let response = Function::default().run(call.request());
+                let response = run_as_served(call.request());
                 let fatal: Vec<&str> = response
                     .results
                     .iter()
@@ -633,7 +633,7 @@ fn role_named(
         observed,
         ..Call::default()
     };
-    let response = Function::default().run(call.request());
+    let response = run_as_served(call.request());
     let got = lent(&response);
     (got["role"].clone(), got["results"].clone())
 }
@@ -840,7 +840,7 @@ fn a_cluster_name_no_eks_cluster_can_have_joins_no_trust() {
                 observed: vec![("podIdentityAssociation", observed)],
                 ..Call::default()
             };
-            let response = Function::default().run(call.request());
+            let response = run_as_served(call.request());
             let desired = response.desired.unwrap();
             let role =
                 struct_to_json(desired.resources["iamRole"].resource.as_ref().unwrap()).unwrap();
@@ -869,7 +869,7 @@ fn without_session_tags_the_trust_pins_nothing() {
         xr: Some(xr),
         ..Call::default()
     };
-    let response = Function::default().run(call.request());
+    let response = run_as_served(call.request());
     let role = &response.desired.unwrap().resources["iamRole"];
     let body = struct_to_json(role.resource.as_ref().unwrap()).unwrap();
     let policy: Value = serde_json::from_str(
@@ -965,7 +965,7 @@ fn the_409_heal_adopts_only_on_a_cluster_named_or_resolved() {
                     )],
                     ..Call::default()
                 };
-                let got = lent(&Function::default().run(call.request()));
+                let got = lent(&run_as_served(call.request()));
                 assert_eq!(
                     &got["association"], adopted,
                     "{composition} {scope:?}: {name}: {got}"
@@ -1023,7 +1023,7 @@ fn a_claim_changes_nothing_of_an_agent_the_defaults_install() {
                     input: Some(installing(composition)),
                     ..Call::default()
                 };
-                let response = Function::default().run(call.request());
+                let response = run_as_served(call.request());
                 let fatal: Vec<String> = fatal_messages(&response);
                 assert_eq!(&fatal, want, "{composition} {scope:?}: {name}");
             }

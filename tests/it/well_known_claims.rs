@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::iam::arn::Partition;
 use function_eks_pod_identity::iam::well_known::{AddOn, Applied, Field, FieldKind, Scoping};
 use function_eks_pod_identity::protocol::structs::struct_to_json;
@@ -19,7 +18,7 @@ use serde_json::{json, Value};
 use crate::guardrails::{input, render_with, xr, Xr, PREFIX};
 use crate::support::control_plane::{self, ControlPlane, Scope};
 use crate::support::crd;
-use crate::support::function::{assert_same, resource, Call};
+use crate::support::function::{assert_same, resource, run_as_served, Call};
 use crate::well_known::{
     AUTHORITY, BUCKET_A as BUCKET, KEY_A as KEY, PARAMETERS, QUEUE, SECRETS, WORKSPACE,
     ZONE_A as ZONE,
@@ -46,7 +45,7 @@ fn call(xr: Value, step: Option<Value>, observed: &BTreeMap<String, Value>) -> A
         .iter()
         .map(|(key, body)| (key.clone(), resource(body.clone())))
         .collect();
-    let response = Function::default().run(request);
+    let response = run_as_served(request);
     let of = |severity: Severity| -> Vec<String> {
         response
             .results

@@ -1,14 +1,21 @@
-//! Builds `RunFunction` requests from JSON and compares whole responses as
-//! JSON, printing a "-want +got" line diff on mismatch.
+//! Builds `RunFunction` requests from JSON, runs the function on them as
+//! the server decodes them, and compares whole responses as JSON, printing
+//! a "-want +got" line diff on mismatch.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use function_eks_pod_identity::compose::observed::READ;
+use function_eks_pod_identity::function::{Function, Outcome};
+use function_eks_pod_identity::protocol::codec;
+use function_eks_pod_identity::protocol::lean::Keep;
 use function_eks_pod_identity::protocol::structs::{json_to_struct, struct_to_json};
 use function_eks_pod_identity::protocol::v1::{
     Ready, RequestMeta, Resource, RunFunctionRequest, RunFunctionResponse, Severity, State, Status,
     Target,
 };
+use prost::Message;
+use prost_types::value::Kind;
 use serde_json::{json, Value};
 
 fn object(value: Value) -> serde_json::Map<String, Value> {
@@ -102,6 +109,77 @@ fn state_json(state: &State) -> Value {
         out.insert("resources".into(), Value::Object(resources));
     }
     Value::Object(out)
+}
+
+/// Runs a default function on `request` as the server would: on the
+/// request as its codec decodes it, which keeps of each observed composed
+/// resource only what the function reads. It also runs on the whole
+/// request, and panics unless both answers are the same: a read of an
+/// observed resource that the codec does not keep fails here.
+pub fn run_as_served(request: RunFunctionRequest) -> RunFunctionResponse {
+    run_reporting_as_served(&Function::default(), request).response
+}
+
+/// [`run_as_served`] for a given function, with what it reports besides the answer.
+pub fn run_reporting_as_served(function: &Function, request: RunFunctionRequest) -> Outcome {
+    let served = as_served(&request);
+    let whole = function.run_reporting(request);
+    let outcome = function.run_reporting(served);
+    assert_same(
+        "the request as served",
+        "the codec keeps all the function reads of the observed resources",
+        &response_json(&whole.response),
+        &response_json(&outcome.response),
+    );
+    outcome
+}
+
+/// `request` as it reaches the function through the server's codec.
+pub fn as_served(request: &RunFunctionRequest) -> RunFunctionRequest {
+    codec::decode(request.encode_to_vec().as_slice()).expect("the codec decodes what prost encodes")
+}
+
+/// `request` as the codec keeps it, by a plain walk of the decoded tree:
+/// each observed composed resource pruned to what the function reads,
+/// everything else as it is.
+pub fn as_the_codec_keeps(mut request: RunFunctionRequest) -> RunFunctionRequest {
+    for resource in request
+        .observed
+        .iter_mut()
+        .flat_map(|state| state.resources.values_mut())
+    {
+        if let Some(body) = resource.resource.take() {
+            let mut body = prost_types::Value {
+                kind: Some(Kind::StructValue(body)),
+            };
+            prune(&mut body, Keep::Entries(READ));
+            if let Some(Kind::StructValue(body)) = body.kind {
+                resource.resource = Some(body);
+            }
+        }
+    }
+    request
+}
+
+fn prune(value: &mut prost_types::Value, keep: Keep) {
+    let Keep::Entries(kept) = keep else {
+        return;
+    };
+    match &mut value.kind {
+        Some(Kind::StructValue(object)) => object.fields.retain(|key, value| {
+            let Some((_, keep)) = kept.iter().find(|(name, _)| name == key) else {
+                return false;
+            };
+            prune(value, *keep);
+            true
+        }),
+        Some(Kind::ListValue(list)) => {
+            for item in &mut list.values {
+                prune(item, keep);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The messages of the response's FATAL results, in order.

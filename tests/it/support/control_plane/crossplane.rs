@@ -18,13 +18,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::protocol::structs::{json_to_struct, struct_to_json};
 use function_eks_pod_identity::protocol::v1::{RequestMeta, RunFunctionRequest, Severity, State};
 use serde_json::{json, Map, Value};
 
 use super::aws::token;
-use crate::support::function::resource;
+use crate::support::function::{resource, run_as_served};
 
 /// A field's path from the object's root.
 pub type FieldPath = Vec<String>;
@@ -210,7 +209,7 @@ pub fn run_function(
         input: input.map(object),
         ..RunFunctionRequest::default()
     };
-    let response = Function::default().run(request);
+    let response = run_as_served(request);
     let of = |severity: Severity| {
         response
             .results
