@@ -162,18 +162,23 @@ fn with_delimited<T>(
 }
 
 /// The next length-delimited field of `bytes`, which it leaves after it.
+#[inline]
 fn take_delimited<'b>(bytes: &mut &'b [u8]) -> Result<&'b [u8], DecodeError> {
-    let before = *bytes;
-    // prost checks the length against what is left, and says why not.
+    let mut rest = *bytes;
+    let len = decode_varint(&mut rest)?;
+    if let Some(len) = usize::try_from(len).ok().filter(|len| *len <= rest.len()) {
+        let (field, after) = rest.split_at(len);
+        *bytes = after;
+        return Ok(field);
+    }
+    // Longer than what is left: prost refuses it, and says why.
     skip_field(
         WireType::LengthDelimited,
         ENTRY_VALUE,
         bytes,
         DecodeContext::default(),
     )?;
-    let mut field = &before[..before.len() - bytes.len()];
-    decode_varint(&mut field)?;
-    Ok(field)
+    Ok(&[])
 }
 
 /// Merges one encoded entry of a `Struct`'s map into `object`, if `kept`

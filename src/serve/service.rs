@@ -19,9 +19,12 @@ use crate::serve::runtime::MAX_COMPOSING;
 /// default) receives. A larger one becomes a FATAL that says so.
 pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
-/// The largest request composed on the runtime's own workers; larger ones
-/// go to the blocking pool. A steady-state request of a typical claim is
-/// about 9 kB.
+/// The largest request composed on the runtime's own workers, measured
+/// as decoded (without what the codec leaves out of the observed
+/// resources, which costs composing nothing); larger ones go to the
+/// blocking pool. A steady-state request of a typical claim is about 9 kB
+/// on the wire; the compose bench's large one, 116 kB with 33 observed
+/// resources, is 38 kB decoded and composes in well under a millisecond.
 pub const INLINE_REQUEST_BYTES: usize = 64 * 1024;
 
 /// Large calls composing on the blocking pool at once, per core. More gain
