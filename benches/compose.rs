@@ -26,6 +26,10 @@ use prost::Message;
 
 mod support;
 
+/// The binary's allocator, which the load bench's floor uses too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What one gRPC call costs the server besides transport: what its codec
 /// and handler do with the request bytes.
 fn decode_run_encode(function: &Function, bytes: &Bytes) -> Vec<u8> {
