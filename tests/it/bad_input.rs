@@ -314,6 +314,68 @@ fn nesting_at_the_bound_is_served_and_one_level_more_is_refused() {
     });
 }
 
+/// A request observing one composed resource whose `status.conditions`
+/// is `lists` lists, each the only item of the one around it: a path the
+/// codec keeps and prunes item by item, itself, without prost.
+fn nested_conditions(tag: &str, lists: usize) -> Vec<u8> {
+    const VALUE_LIST: u32 = 6;
+    const LIST_VALUES: u32 = 1;
+    const REQUEST_OBSERVED: u32 = 2;
+    const STATE_RESOURCES: u32 = 2;
+    let mut wire = Backwards::default();
+    for _ in 0..lists {
+        wire.wrap(LIST_VALUES);
+        wire.wrap(VALUE_LIST);
+    }
+    for key in [&b"conditions"[..], b"status"] {
+        wire.wrap(ENTRY_VALUE);
+        wire.prepend_field(ENTRY_KEY, key);
+        wire.wrap(STRUCT_FIELDS);
+        if key == b"conditions" {
+            wire.wrap(VALUE_STRUCT);
+        }
+    }
+    wire.wrap(RESOURCE_RESOURCE);
+    wire.wrap(ENTRY_VALUE);
+    wire.prepend_field(ENTRY_KEY, b"iamRole");
+    wire.wrap(STATE_RESOURCES);
+    wire.wrap(REQUEST_OBSERVED);
+    let meta = RequestMeta {
+        tag: tag.to_owned(),
+        ..RequestMeta::default()
+    };
+    wire.prepend_field(REQUEST_META, &meta.encode_to_vec());
+    wire.into_bytes()
+}
+
+#[test]
+fn lists_nested_to_the_bound_in_what_the_codec_keeps_are_served() {
+    use function_eks_pod_identity::protocol::codec::SCHEMA;
+    use function_eks_pod_identity::protocol::REQUEST_TYPE;
+    let measure = |bytes: &[u8]| SCHEMA.as_ref().unwrap().depth(bytes, REQUEST_TYPE);
+    // Each list costs two levels: a `Value` and its `ListValue`.
+    let base = measure(&nested_conditions("t", 0)).unwrap();
+    assert_eq!(measure(&nested_conditions("t", 1)), Some(base + 2));
+    let lists = (MAX_NESTING - base) / 2;
+    let at_bound = nested_conditions("at-bound", lists);
+    let past_bound = nested_conditions("past-bound", lists + 1);
+    assert!(measure(&at_bound).unwrap() <= MAX_NESTING);
+    assert!(measure(&past_bound).unwrap() > MAX_NESTING);
+    on_server_runtime(async {
+        let server = TestServer::start(plaintext()).await;
+        let channel = connect(&server).await;
+        raw_call(&channel, V1_PATH, at_bound)
+            .await
+            .expect("lists nested to the bound");
+        let status = raw_call(&channel, V1_PATH, past_bound)
+            .await
+            .expect_err("one list past the bound");
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert_still_serving(&channel, "after nested lists").await;
+        server.stop().await;
+    });
+}
+
 #[test]
 fn three_thousand_json_levels_pass_through_intact() {
     const OBJECTS: usize = 3_000;
