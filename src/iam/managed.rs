@@ -45,15 +45,53 @@ pub fn get() -> &'static ManagedPolicies {
     &POLICIES
 }
 
-/// What the vendored data says of `arn` (see [`ManagedPolicies::lookup`]).
-/// Only an AWS managed policy's ARN reads the data: a claim that names
-/// customer managed policies alone never maps its 1.4 MB into memory.
+/// What the vendored data says of `arn` (see [`ManagedPolicies::lookup`]),
+/// found without reading the data: a binary search over its sorted lines
+/// touches a few pages of the 1.4 MB embedded, where reading it would map
+/// all of it into memory and build an index. Only a policy's document
+/// needs the whole data (its string table).
 #[must_use]
 pub fn lookup(arn: &str) -> Lookup {
-    if ManagedArn::parse(arn).is_none() {
+    let Some(managed) = ManagedArn::parse(arn) else {
         return Lookup::NotManaged;
+    };
+    managed.lookup(find_line(TEXT, managed.name))
+}
+
+/// The policy named `name` (compared without case) among the policy lines
+/// of `text`, by a binary search over its bytes: the header and the string
+/// table come first, then one line per policy, sorted by name as
+/// [`ManagedPolicies::parse`] reads them (a test checks it finds what the
+/// index finds, for every policy).
+fn find_line(text: &'static str, name: &str) -> Option<Policy> {
+    // Whether the line starting at `start` comes before the policy named
+    // `name`; the line itself.
+    let line_at = |start: usize| text.get(start..).and_then(|rest| rest.split('\n').next());
+    let before = |line: &'static str| {
+        !line.starts_with('/')
+            || read_policy(line).is_none_or(|policy| cmp_folded(policy.name, name).is_lt())
+    };
+    let (mut low, mut high) = (0, text.len());
+    while low < high {
+        let middle = low + (high - low) / 2;
+        // Bytes, not characters: `middle` may fall inside one, a newline
+        // never does.
+        let start = text
+            .as_bytes()
+            .get(..middle)
+            .unwrap_or_default()
+            .iter()
+            .rposition(|byte| *byte == b'\n')
+            .map_or(0, |newline| newline + 1);
+        let line = line_at(start)?;
+        if before(line) {
+            low = start + line.len() + 1;
+        } else {
+            high = start;
+        }
     }
-    get().lookup(arn)
+    let line = line_at(low).filter(|line| line.starts_with('/'))?;
+    read_policy(line).filter(|policy| cmp_folded(policy.name, name).is_eq())
 }
 
 /// Whether AWS publishes the managed policy `arn` (as far as the data can
@@ -97,6 +135,18 @@ impl<'a> ManagedArn<'a> {
             path,
             name,
         })
+    }
+
+    /// What the data says of this ARN, given the policy of its name.
+    fn lookup(&self, named: Option<Policy>) -> Lookup {
+        match named {
+            Some(policy) if policy.path == self.path => Lookup::Published(policy),
+            elsewhere if self.partition == Partition::Aws => Lookup::Unpublished { elsewhere },
+            elsewhere => Lookup::Unverified {
+                partition: self.partition,
+                elsewhere,
+            },
+        }
     }
 }
 
@@ -306,15 +356,7 @@ impl ManagedPolicies {
         let Some(managed) = ManagedArn::parse(arn) else {
             return Lookup::NotManaged;
         };
-        let named = self.named(managed.name);
-        match named {
-            Some(policy) if policy.path == managed.path => Lookup::Published(policy),
-            elsewhere if managed.partition == Partition::Aws => Lookup::Unpublished { elsewhere },
-            elsewhere => Lookup::Unverified {
-                partition: managed.partition,
-                elsewhere,
-            },
-        }
+        managed.lookup(self.named(managed.name))
     }
 
     /// The document of `policy` as JSON, its strings looked up in the
@@ -386,6 +428,31 @@ mod tests {
         \"s3:Get~Object\"\n\
         /service-role/Beta\tv2\t{~0:\"Allow\",\"Action\":[~1,\"~1\"]}\n\
         /Alpha\tv1\t{}\n";
+
+    #[test]
+    fn the_search_over_the_text_finds_what_the_index_finds() {
+        let index = super::get();
+        let mut names: Vec<String> = Vec::new();
+        for policy in index.iter() {
+            let name = policy.name();
+            names.extend([
+                name.to_owned(),
+                name.to_ascii_lowercase(),
+                name.to_ascii_uppercase(),
+                format!("{name}X"),
+                name[..name.len() - 1].to_owned(),
+            ]);
+        }
+        names.extend(["", "A", "zzzz", "~"].map(str::to_owned));
+        for name in &names {
+            assert_eq!(
+                super::find_line(super::TEXT, name),
+                index.named(name),
+                "{name:?}"
+            );
+        }
+        assert!(super::find_line(super::TEXT, "AmazonEKS_CNI_Policy").is_some());
+    }
 
     #[test]
     fn reads_the_format_and_decodes_tokens_outside_strings_only() {
