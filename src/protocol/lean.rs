@@ -286,6 +286,30 @@ fn merge_list(list: &mut ListValue, mut bytes: &[u8], kept: Entries) -> Result<(
     Ok(())
 }
 
+/// Prunes an already decoded `value` as decoding it with `keep` would, by
+/// a plain walk of the tree: how the tests see a request as the codec
+/// keeps it (and check that the two agree).
+pub fn prune(value: &mut Value, keep: Keep) {
+    let Keep::Entries(kept) = keep else {
+        return;
+    };
+    match &mut value.kind {
+        Some(Kind::StructValue(object)) => object.fields.retain(|key, value| {
+            let Some((_, keep)) = kept.iter().find(|(name, _)| name == key) else {
+                return false;
+            };
+            prune(value, *keep);
+            true
+        }),
+        Some(Kind::ListValue(list)) => {
+            for item in &mut list.values {
+                prune(item, keep);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use prost::encoding::{encode_key, encode_varint, WireType};
@@ -294,7 +318,7 @@ mod tests {
     use prost_types::{ListValue, Struct, Value};
 
     use super::{
-        decode_request, Entries, Keep, ENTRY_KEY, ENTRY_VALUE, STRUCT_FIELDS, VALUE_STRUCT,
+        decode_request, prune, Entries, Keep, ENTRY_KEY, ENTRY_VALUE, STRUCT_FIELDS, VALUE_STRUCT,
     };
     use crate::protocol::v1::{Resource, RunFunctionRequest, State};
 
@@ -402,29 +426,6 @@ mod tests {
         request
     }
 
-    /// `value` as `keep` prunes it, by a plain walk of the tree prost
-    /// decoded.
-    fn pruned(value: &mut Value, keep: Keep) {
-        let Keep::Entries(kept) = keep else {
-            return;
-        };
-        match &mut value.kind {
-            Some(Kind::StructValue(object)) => object.fields.retain(|key, value| {
-                let Some((_, keep)) = kept.iter().find(|(name, _)| name == key) else {
-                    return false;
-                };
-                pruned(value, *keep);
-                true
-            }),
-            Some(Kind::ListValue(list)) => {
-                for item in &mut list.values {
-                    pruned(item, keep);
-                }
-            }
-            _ => {}
-        }
-    }
-
     fn body_of(request: &RunFunctionRequest) -> Struct {
         request
             .observed
@@ -445,7 +446,7 @@ mod tests {
         let mut whole = Value {
             kind: Some(Kind::StructValue(whole)),
         };
-        pruned(&mut whole, Keep::Entries(KEPT));
+        prune(&mut whole, Keep::Entries(KEPT));
         assert_eq!(
             whole.kind,
             Some(Kind::StructValue(want.clone())),

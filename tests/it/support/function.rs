@@ -8,7 +8,7 @@ use std::fmt::Write;
 use function_eks_pod_identity::compose::observed::READ;
 use function_eks_pod_identity::function::{Function, Outcome};
 use function_eks_pod_identity::protocol::codec;
-use function_eks_pod_identity::protocol::lean::Keep;
+use function_eks_pod_identity::protocol::lean::{prune, Keep};
 use function_eks_pod_identity::protocol::structs::{json_to_struct, struct_to_json};
 use function_eks_pod_identity::protocol::v1::{
     Ready, RequestMeta, Resource, RunFunctionRequest, RunFunctionResponse, Severity, State, Status,
@@ -159,27 +159,6 @@ pub fn as_the_codec_keeps(mut request: RunFunctionRequest) -> RunFunctionRequest
         }
     }
     request
-}
-
-fn prune(value: &mut prost_types::Value, keep: Keep) {
-    let Keep::Entries(kept) = keep else {
-        return;
-    };
-    match &mut value.kind {
-        Some(Kind::StructValue(object)) => object.fields.retain(|key, value| {
-            let Some((_, keep)) = kept.iter().find(|(name, _)| name == key) else {
-                return false;
-            };
-            prune(value, *keep);
-            true
-        }),
-        Some(Kind::ListValue(list)) => {
-            for item in &mut list.values {
-                prune(item, keep);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// The messages of the response's FATAL results, in order.
