@@ -15,7 +15,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use prost_types::value::Kind;
 use prost_types::Struct;
-use serde_json::{json, Value as Json};
 
 use crate::compose::keys;
 use crate::params::{Cluster, ClusterTarget, Parameters, ServiceAccount};
@@ -314,33 +313,65 @@ fn assign(
 /// associations are the same to EKS.
 #[must_use]
 pub fn association_identity(target: &ClusterTarget, account: &ServiceAccount) -> String {
-    json!([
-        cluster_identity(&target.cluster),
+    identity(&(
+        ClusterKey::of(&target.cluster),
         target.region.as_str(),
-        account.namespace,
-        account.name
-    ])
-    .to_string()
+        &account.namespace,
+        &account.name,
+    ))
 }
 
 /// What fixes an agent add-on at creation: its cluster and region.
 fn agent_identity(target: &ClusterTarget) -> String {
-    json!([cluster_identity(&target.cluster), target.region.as_str()]).to_string()
+    identity(&(ClusterKey::of(&target.cluster), target.region.as_str()))
 }
 
-/// How the cluster is found. A reference or selector's resolution policy
-/// is left out: it changes how the cluster is looked up, not which one it
-/// is, and the API server fills in its defaults.
-fn cluster_identity(cluster: &Cluster) -> Json {
-    match cluster {
-        Cluster::Name(name) => json!(["name", name]),
-        Cluster::Reference(reference) => json!(["ref", reference.name, reference.namespace]),
-        Cluster::Selector(selector) => json!([
-            "selector",
-            selector.match_controller_ref.unwrap_or(false),
-            selector.match_labels.clone().unwrap_or_default(),
-            selector.namespace
-        ]),
+/// An identity's text: its parts as a JSON array, so that no two
+/// identities of different parts read the same.
+fn identity(parts: &impl serde::Serialize) -> String {
+    serde_json::to_string(parts).unwrap_or_default()
+}
+
+/// How the cluster is found, as an identity writes it: a JSON array that
+/// starts with the form's name. A reference or selector's resolution
+/// policy is left out: it changes how the cluster is looked up, not which
+/// one it is, and the API server fills in its defaults.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+enum ClusterKey<'a> {
+    Name(&'static str, &'a str),
+    Reference(&'static str, &'a str, Option<&'a str>),
+    Selector(
+        &'static str,
+        bool,
+        BTreeMap<&'a str, &'a str>,
+        Option<&'a str>,
+    ),
+}
+
+impl<'a> ClusterKey<'a> {
+    fn of(cluster: &'a Cluster) -> Self {
+        match cluster {
+            Cluster::Name(name) => Self::name(name),
+            Cluster::Reference(reference) => {
+                Self::Reference("ref", &reference.name, reference.namespace.as_deref())
+            }
+            Cluster::Selector(selector) => Self::Selector(
+                "selector",
+                selector.match_controller_ref.unwrap_or(false),
+                selector
+                    .match_labels
+                    .iter()
+                    .flatten()
+                    .map(|(key, value)| (key.as_str(), value.as_str()))
+                    .collect(),
+                selector.namespace.as_deref(),
+            ),
+        }
+    }
+
+    fn name(name: &'a str) -> Self {
+        Self::Name("name", name)
     }
 }
 
@@ -355,14 +386,14 @@ pub fn running_association(body: &Struct) -> Option<Serving> {
         reported.field("namespace")?,
         reported.field("serviceAccount")?,
     ];
-    reported.serving(|cluster| json!([cluster, rest[0], rest[1], rest[2]]).to_string())
+    reported.serving(|cluster| identity(&(cluster, rest[0], rest[1], rest[2])))
 }
 
 /// What an observed agent add-on serves, as [`agent_identity`] writes it.
 fn running_agent(body: &Struct) -> Option<Serving> {
     let reported = Reported::of(body)?;
     let region = reported.field("region")?;
-    reported.serving(|cluster| json!([cluster, region]).to_string())
+    reported.serving(|cluster| identity(&(cluster, region)))
 }
 
 /// What a managed resource reports of itself, and what it was asked for.
@@ -387,16 +418,16 @@ impl<'b> Reported<'b> {
     }
 
     /// What it serves, each cluster identity completed by `identity`.
-    fn serving(&self, identity: impl Fn(&Json) -> String) -> Option<Serving> {
+    fn serving(&self, identity: impl Fn(ClusterKey<'b>) -> String) -> Option<Serving> {
         let asked = self.cluster()?;
-        let by_name = if asked[0] == "name" {
+        let by_name = if matches!(asked, ClusterKey::Name(..)) {
             None
         } else {
             self.field("clusterName")
-                .map(|name| identity(&json!(["name", name])))
+                .map(|name| identity(ClusterKey::name(name)))
         };
         Some(Serving {
-            asked: identity(&asked),
+            asked: identity(asked),
             by_name,
         })
     }
@@ -404,7 +435,7 @@ impl<'b> Reported<'b> {
     /// The cluster, in the form it was asked for (a reference or selector
     /// is read from `forProvider`, where it only ever is). A selector comes
     /// first: the provider writes the reference it resolves to beside it.
-    fn cluster(&self) -> Option<Json> {
+    fn cluster(&self) -> Option<ClusterKey<'b>> {
         if let Some(selector) = path::object(self.asked, &["clusterNameSelector"]) {
             let match_controller_ref = match path::get(selector, &["matchControllerRef"]) {
                 None => false,
@@ -420,21 +451,21 @@ impl<'b> Reported<'b> {
                     labels.insert(key.as_str(), value.as_str());
                 }
             }
-            return Some(json!([
+            return Some(ClusterKey::Selector(
                 "selector",
                 match_controller_ref,
                 labels,
-                text(selector, &["namespace"])
-            ]));
+                text(selector, &["namespace"]),
+            ));
         }
         if let Some(reference) = path::object(self.asked, &["clusterNameRef"]) {
-            return Some(json!([
+            return Some(ClusterKey::Reference(
                 "ref",
                 text(reference, &["name"])?,
-                text(reference, &["namespace"])
-            ]));
+                text(reference, &["namespace"]),
+            ));
         }
-        Some(json!(["name", self.field("clusterName")?]))
+        Some(ClusterKey::name(self.field("clusterName")?))
     }
 }
 
@@ -442,7 +473,71 @@ impl<'b> Reported<'b> {
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::{assign, Serving};
+    use serde_json::json;
+
+    use super::{agent_identity, assign, association_identity, Serving};
+    use crate::params::aws::Region;
+    use crate::params::{
+        Cluster, ClusterReference, ClusterSelector, ClusterTarget, ServiceAccount,
+    };
+
+    #[test]
+    fn identities_are_the_text_derived_keys_were_always_hashed_from() {
+        // A derived key hashes its identity, so running XRs keep their keys
+        // only while each identity reads exactly as it always did: JSON
+        // arrays, compact, labels sorted by key, an absent namespace null.
+        let labels = BTreeMap::from([
+            ("z".to_owned(), "last".to_owned()),
+            ("a\"quoted\"".to_owned(), "first".to_owned()),
+        ]);
+        let clusters = [
+            (Cluster::Name("blue".to_owned()), json!(["name", "blue"])),
+            (
+                Cluster::Reference(ClusterReference {
+                    name: "blue".to_owned(),
+                    namespace: None,
+                    policy: None,
+                }),
+                json!(["ref", "blue", null]),
+            ),
+            (
+                Cluster::Selector(ClusterSelector {
+                    match_controller_ref: Some(true),
+                    match_labels: Some(labels.clone()),
+                    namespace: Some("team".to_owned()),
+                    policy: None,
+                }),
+                json!(["selector", true, labels, "team"]),
+            ),
+            (
+                Cluster::Selector(ClusterSelector {
+                    match_controller_ref: None,
+                    match_labels: None,
+                    namespace: None,
+                    policy: None,
+                }),
+                json!(["selector", false, {}, null]),
+            ),
+        ];
+        let account = ServiceAccount {
+            namespace: "shop".to_owned(),
+            name: "app".to_owned(),
+        };
+        for (cluster, written) in clusters {
+            let target = ClusterTarget {
+                cluster,
+                region: Region::parse("us-west-2").expect("a region"),
+            };
+            assert_eq!(
+                association_identity(&target, &account),
+                json!([written, "us-west-2", "shop", "app"]).to_string()
+            );
+            assert_eq!(
+                agent_identity(&target),
+                json!([written, "us-west-2"]).to_string()
+            );
+        }
+    }
 
     /// Each key with the identity it serves as asked, and after a `/` the
     /// one by the name it runs on: `"sel/n"`.
