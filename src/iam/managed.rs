@@ -47,52 +47,46 @@ pub fn get() -> &'static ManagedPolicies {
 }
 
 /// What the vendored data says of `arn` (see [`ManagedPolicies::lookup`]),
-/// found without reading the data: a binary search over its sorted lines
-/// touches a few pages of the 1.4 MB embedded, where reading it would map
-/// all of it into memory and build an index. Only a policy's document
-/// needs the whole data (its string table).
+/// found without reading the data: a binary search over its sorted lines,
+/// by an index of where they start that `build.rs` writes, touches a few
+/// pages of the 1.4 MB embedded, where reading it would map all of it into
+/// memory and build an index at run time. Only a policy's document needs
+/// the whole data (its string table).
 #[must_use]
 pub fn lookup(arn: &str) -> Lookup {
     let Some(managed) = ManagedArn::parse(arn) else {
         return Lookup::NotManaged;
     };
-    managed.lookup(find_line(TEXT, managed.name))
+    managed.lookup(find_line(TEXT, &lines::POLICY_LINES, managed.name))
+}
+
+/// Where each policy line of [`TEXT`] starts, in file order: written by
+/// `build.rs` from the same file, as offsets no one reads by eye.
+#[allow(clippy::unreadable_literal)]
+mod lines {
+    include!(concat!(env!("OUT_DIR"), "/managed_policy_lines.rs"));
 }
 
 /// The policy named `name` (compared without case) among the policy lines
-/// of `text`, by a binary search over its bytes: the header and the string
-/// table come first, then one line per policy, sorted by name as
-/// [`ManagedPolicies::parse`] reads them (a test checks it finds what the
-/// index finds, for every policy).
-fn find_line(text: &'static str, name: &str) -> Option<Policy> {
-    // Whether the line starting at `start` comes before the policy named
-    // `name`; the line itself.
-    let line_at = |start: usize| text.get(start..).and_then(|rest| rest.split('\n').next());
-    let before = |line: &'static str| {
-        !line.starts_with('/')
-            || read_policy(line).is_none_or(|policy| cmp_folded(policy.name, name).is_lt())
+/// of `text` that start at `starts`, sorted by name as
+/// [`ManagedPolicies::parse`] reads them: a binary search that reads only
+/// the lines it compares (a test checks it finds what the index finds, for
+/// every policy).
+fn find_line(text: &'static str, starts: &[u32], name: &str) -> Option<Policy> {
+    let policy = |start: &u32| {
+        let line = text
+            .get(usize::try_from(*start).ok()?..)?
+            .split('\n')
+            .next()?;
+        read_policy(line)
     };
-    let (mut low, mut high) = (0, text.len());
-    while low < high {
-        let middle = low + (high - low) / 2;
-        // Bytes, not characters: `middle` may fall inside one, a newline
-        // never does.
-        let start = text
-            .as_bytes()
-            .get(..middle)
-            .unwrap_or_default()
-            .iter()
-            .rposition(|byte| *byte == b'\n')
-            .map_or(0, |newline| newline + 1);
-        let line = line_at(start)?;
-        if before(line) {
-            low = start + line.len() + 1;
-        } else {
-            high = start;
-        }
-    }
-    let line = line_at(low).filter(|line| line.starts_with('/'))?;
-    read_policy(line).filter(|policy| cmp_folded(policy.name, name).is_eq())
+    let found = starts
+        .binary_search_by(|start| {
+            // A line that does not read sorts first, and never matches.
+            policy(start).map_or(Ordering::Less, |policy| cmp_folded(policy.name, name))
+        })
+        .ok()?;
+    starts.get(found).and_then(policy)
 }
 
 /// Whether AWS publishes the managed policy `arn` (as far as the data can
@@ -447,12 +441,17 @@ mod tests {
         names.extend(["", "A", "zzzz", "~"].map(str::to_owned));
         for name in &names {
             assert_eq!(
-                super::find_line(super::TEXT, name),
+                super::find_line(super::TEXT, &super::lines::POLICY_LINES, name),
                 index.named(name),
                 "{name:?}"
             );
         }
-        assert!(super::find_line(super::TEXT, "AmazonEKS_CNI_Policy").is_some());
+        assert!(super::find_line(
+            super::TEXT,
+            &super::lines::POLICY_LINES,
+            "AmazonEKS_CNI_Policy"
+        )
+        .is_some());
     }
 
     #[test]
