@@ -31,6 +31,7 @@ mod packages;
 mod policy_lint;
 mod properties;
 mod protocol_versions;
+mod pruned_reads;
 mod python_interop;
 mod shutdown;
 mod takeover;
