@@ -256,31 +256,38 @@ fn merge_value(value: &mut Value, mut bytes: &[u8], kept: Entries) -> Result<(),
 }
 
 /// Merges an encoded `Struct` into `object`, only the entries `kept` names.
-fn merge_struct(object: &mut Struct, mut bytes: &[u8], kept: Entries) -> Result<(), DecodeError> {
-    while !bytes.is_empty() {
-        let (tag, wire_type) = decode_key(&mut bytes)?;
-        if tag == STRUCT_FIELDS {
-            check_wire_type(WireType::LengthDelimited, wire_type)?;
-            merge_entry(object, take_delimited(&mut bytes)?, kept)?;
-        } else {
-            skip_field(wire_type, tag, &mut bytes, DecodeContext::default())?;
-        }
-    }
-    Ok(())
+fn merge_struct(object: &mut Struct, bytes: &[u8], kept: Entries) -> Result<(), DecodeError> {
+    each_delimited(bytes, STRUCT_FIELDS, |entry| {
+        merge_entry(object, entry, kept)
+    })
 }
 
 /// Merges an encoded `ListValue` into `list`, each item pruned to the
 /// entries `kept` names.
-fn merge_list(list: &mut ListValue, mut bytes: &[u8], kept: Entries) -> Result<(), DecodeError> {
+fn merge_list(list: &mut ListValue, bytes: &[u8], kept: Entries) -> Result<(), DecodeError> {
+    each_delimited(bytes, LIST_VALUES, |encoded| {
+        let mut item = Value::default();
+        merge_value(&mut item, encoded, kept)?;
+        list.values.push(item);
+        Ok(())
+    })
+}
+
+/// Hands each occurrence of the length-delimited field `tag` of the
+/// message encoded in `bytes` to `read`, in order; other fields are
+/// skipped, as prost skips fields a message does not know.
+fn each_delimited(
+    mut bytes: &[u8],
+    tag: u32,
+    mut read: impl FnMut(&[u8]) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
     while !bytes.is_empty() {
-        let (tag, wire_type) = decode_key(&mut bytes)?;
-        if tag == LIST_VALUES {
+        let (found, wire_type) = decode_key(&mut bytes)?;
+        if found == tag {
             check_wire_type(WireType::LengthDelimited, wire_type)?;
-            let mut item = Value::default();
-            merge_value(&mut item, take_delimited(&mut bytes)?, kept)?;
-            list.values.push(item);
+            read(take_delimited(&mut bytes)?)?;
         } else {
-            skip_field(wire_type, tag, &mut bytes, DecodeContext::default())?;
+            skip_field(wire_type, found, &mut bytes, DecodeContext::default())?;
         }
     }
     Ok(())
