@@ -227,6 +227,15 @@ fn scoping(add_on: AddOn, lists: &[(Field, &[&str])]) -> Scoping {
     scoping
 }
 
+/// The scoping of `add_on` with the opt-in `flag` turned on.
+fn opted_in(add_on: AddOn, flag: Field) -> Scoping {
+    let mut scoping = scoping(add_on, &[]);
+    scoping
+        .set_flag(flag, true)
+        .unwrap_or_else(|problems| panic!("{problems:?}"));
+    scoping
+}
+
 fn render(scoping: &Scoping) -> Applied {
     scoping
         .render()
@@ -453,11 +462,7 @@ fn the_csi_drivers_attach_their_managed_policies() {
         Case {
             name: "efsCSIDriver with s3Files",
             reason: "the driver's S3 Files policies, opted into since they grant root access to every S3 Files file system",
-            scoping: {
-                let mut scoping = scoping(AddOn::EfsCsiDriver, &[]);
-                scoping.set_flag(Field::S3Files, true).unwrap();
-                scoping
-            },
+            scoping: opted_in(AddOn::EfsCsiDriver, Field::S3Files),
             upstream: vec![],
             differences: vec![],
             managed: s3_files,
@@ -805,11 +810,7 @@ fn node_termination_handler_and_private_ca_issuer_are_scoped_to_their_resources(
         Case {
             name: "nodeTerminationHandler with heartbeats",
             reason: "its heartbeat option calls RecordLifecycleActionHeartbeat, which the README's policy lacks; on * as CompleteLifecycleAction",
-            scoping: {
-                let mut scoping = scoping(AddOn::NodeTerminationHandler, &[]);
-                scoping.set_flag(Field::Heartbeats, true).unwrap();
-                scoping
-            },
+            scoping: opted_in(AddOn::NodeTerminationHandler, Field::Heartbeats),
             upstream: upstream("nodeTerminationHandler.README.md", "sqs:ReceiveMessage"),
             differences: vec![Difference::Added {
                 at: 0,
