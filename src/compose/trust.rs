@@ -127,8 +127,13 @@ impl Clusters {
                 names.push(name.clone());
             }
         }
+        // The literal names are all in; the pairs add what the provider
+        // resolved for the rest.
         for pair in &layout.pairs {
-            if let Some(name) = known_cluster(&pair.target.cluster, observed, &pair.key) {
+            if matches!(pair.target.cluster, Cluster::Name(_)) {
+                continue;
+            }
+            if let Some(name) = resolved_cluster(observed, &pair.key) {
                 names.push(name.to_owned());
             }
         }
