@@ -30,8 +30,11 @@ use tonic_health::pb::HealthCheckRequest;
 /// How long another client's call may take while a hostile call runs.
 const PROMPT: Duration = Duration::from_millis(250);
 
+/// The server's runtime with one worker, as on a one-core machine: the
+/// hardest case, since no second worker can answer the others while the
+/// hostile call runs.
 fn on_server_runtime<F: Future>(test: F) -> F::Output {
-    runtime::run(|| test).expect("start the server runtime")
+    runtime::run_with_workers(1, || test).expect("start the server runtime")
 }
 
 async fn connect(server: &TestServer) -> Channel {
