@@ -1,13 +1,17 @@
 //! Compiles the function protocol with the pure-Rust `protox` parser, so a
-//! build needs no system `protoc`; and indexes the lines of the vendored
-//! managed policies, so that a lookup reads only the lines it compares.
+//! build needs no system `protoc`; indexes the lines of the vendored
+//! managed policies, so that a lookup reads only the lines it compares; and
+//! embeds the IAM catalogue's records, read by the library's own reader.
 //!
 //! `proto/v1/run_function.proto` is the one source. Package
 //! `apiextensions.fn.proto.v1beta1` is the same file under another package
 //! name (Crossplane 1.14 to 1.16 call only that one), so it is derived here
 //! rather than kept as a second copy that could drift.
 
+use std::fmt::Write;
 use std::path::PathBuf;
+
+use catalogue_tables::{AccessLevel, KeyEntry, Span, Tables};
 
 const V1: &str = "v1/run_function.proto";
 const V1BETA1: &str = "v1beta1/run_function.proto";
@@ -18,6 +22,7 @@ const MANAGED_POLICIES: &str = "data/aws-managed-policies/policies.txt";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     index_managed_policies()?;
+    embed_iam_catalogue()?;
     println!("cargo:rerun-if-changed=proto/{V1}");
     let source = std::fs::read_to_string(format!("proto/{V1}"))?;
     let package = "package apiextensions.fn.proto.v1;";
@@ -75,4 +80,95 @@ fn index_managed_policies() -> Result<(), Box<dyn std::error::Error>> {
         ),
     )?;
     Ok(())
+}
+
+/// The IAM catalogue's records, read by the library's own reader.
+#[allow(dead_code)] // The library uses the rest of the module.
+#[path = "src/iam/catalogue/tables.rs"]
+mod catalogue_tables;
+
+/// The vendored IAM catalogue.
+const IAM_CATALOGUE: &str = "data/iam/catalogue.txt";
+
+/// Writes the IAM catalogue's records as Rust statics, so that the binary
+/// reads them where they lie instead of parsing the text on first use.
+fn embed_iam_catalogue() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed={IAM_CATALOGUE}");
+    println!("cargo:rerun-if-changed=src/iam/catalogue/tables.rs");
+    let text = std::fs::read_to_string(IAM_CATALOGUE)?;
+    let tables = Tables::read(&text);
+    std::fs::write(
+        PathBuf::from(std::env::var("OUT_DIR")?).join("catalogue_tables.rs"),
+        tables_as_rust(&tables),
+    )?;
+    Ok(())
+}
+
+/// The tables as Rust statics (`SERVICES`, `ACTIONS`, `RESOURCES`,
+/// `RESOURCE_REFS`, `KEYS`, `GLOBALS`, `REJECTED`), for a module with the
+/// tables' types and `AccessLevel`'s variants in scope.
+fn tables_as_rust(tables: &Tables) -> String {
+    let span = |span: Span| format!("Span{{at:{},len:{}}}", span.at, span.len);
+    let level = |level: AccessLevel| match level {
+        AccessLevel::List => "List",
+        AccessLevel::Read => "Read",
+        AccessLevel::Write => "Write",
+        AccessLevel::PermissionsManagement => "PermissionsManagement",
+        AccessLevel::Tagging => "Tagging",
+    };
+    let key = |entry: &KeyEntry| {
+        format!(
+            "KeyEntry{{key:{},multivalued:{}}}",
+            span(entry.key),
+            entry.multivalued
+        )
+    };
+    let services = tables.services.iter().map(|entry| {
+        format!(
+            "ServiceEntry{{prefix:{},actions:{:?},resources:{:?},keys:{:?}}}",
+            span(entry.prefix),
+            entry.actions,
+            entry.resources,
+            entry.keys
+        )
+    });
+    let actions = tables.actions.iter().map(|entry| {
+        format!(
+            "ActionEntry{{name:{},refs_start:{},service:{},level:{},refs_len:{}}}",
+            span(entry.name),
+            entry.refs_start,
+            entry.service,
+            level(entry.level),
+            entry.refs_len
+        )
+    });
+    let resources = tables.resources.iter().map(|entry| {
+        format!(
+            "ResourceEntry{{name:{},formats:{}}}",
+            span(entry.name),
+            span(entry.formats)
+        )
+    });
+    let mut out = String::new();
+    let mut table = |name: &str, kind: &str, rows: Vec<String>| {
+        let _ = writeln!(
+            out,
+            "pub static {name}: [{kind}; {}] = [\n{}\n];",
+            rows.len(),
+            rows.join(",\n")
+        );
+    };
+    table("SERVICES", "ServiceEntry", services.collect());
+    table("ACTIONS", "ActionEntry", actions.collect());
+    table("RESOURCES", "ResourceEntry", resources.collect());
+    let refs = tables.resource_refs.iter().map(u16::to_string);
+    table("RESOURCE_REFS", "u16", refs.collect());
+    table("KEYS", "KeyEntry", tables.keys.iter().map(key).collect());
+    table(
+        "GLOBALS",
+        "KeyEntry",
+        tables.globals.iter().map(key).collect(),
+    );
+    let _ = writeln!(out, "pub const REJECTED: usize = {};", tables.rejected);
+    out
 }

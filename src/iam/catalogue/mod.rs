@@ -4,33 +4,60 @@
 //! from `data/iam/catalogue.txt`; plus the ARN formats AWS documents but the
 //! reference omits, from `data/iam-extra/arns.tsv`.
 //!
-//! The file is embedded in the binary and read on first use, never at
-//! startup: a function that is never asked about a policy never pays for
-//! it. Names are borrowed from the embedded text, not copied, and looked up
-//! by binary search (services by prefix, actions by lower-case name within
-//! their service), so the catalogue costs about one small record per action.
+//! `build.rs` reads the file into records (module `tables`) and embeds them
+//! beside the file's text, so the binary never parses it: a record names
+//! its text by offset, and both stay in the binary's read-only pages, of
+//! which a lookup touches the few it reads. Services are found by prefix
+//! and actions by lower-case name within their service, by binary search.
+//! [`Catalogue::parse`] reads any other text the same way, into records on
+//! the heap.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::{LazyLock, OnceLock};
 
 use super::budget::Budget;
 use super::glob::{Case, Glob};
+pub use tables::AccessLevel;
+use tables::{cmp_folded, ActionEntry, Lines, ServiceEntry, Tables};
+
+mod tables;
+
+/// The records `build.rs` read from [`TEXT`] with the reader of
+/// [`Catalogue::parse`].
+#[allow(clippy::unreadable_literal)] // Generated offsets, read by no one.
+mod embedded {
+    use super::tables::AccessLevel::{List, PermissionsManagement, Read, Tagging, Write};
+    use super::tables::{ActionEntry, KeyEntry, ResourceEntry, ServiceEntry, Span};
+
+    include!(concat!(env!("OUT_DIR"), "/catalogue_tables.rs"));
+}
 
 /// The catalogue file, as `scripts/update-iam-data` wrote it.
-pub const TEXT: &str = include_str!("../../data/iam/catalogue.txt");
+pub const TEXT: &str = include_str!("../../../data/iam/catalogue.txt");
 
 /// ARN formats AWS documents but the reference omits (see
 /// `data/iam-extra/README.md`).
-pub const EXTRA_ARNS: &str = include_str!("../../data/iam-extra/arns.tsv");
+pub const EXTRA_ARNS: &str = include_str!("../../../data/iam-extra/arns.tsv");
 
-static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
-    let mut catalogue = Catalogue::parse(TEXT);
-    catalogue.extra_arns = EXTRA_ARNS;
-    catalogue
+static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| Catalogue {
+    header: read_header(TEXT.lines().next().unwrap_or_default()),
+    text: TEXT,
+    tables: Tables {
+        services: Cow::Borrowed(&embedded::SERVICES),
+        actions: Cow::Borrowed(&embedded::ACTIONS),
+        resources: Cow::Borrowed(&embedded::RESOURCES),
+        resource_refs: Cow::Borrowed(&embedded::RESOURCE_REFS),
+        keys: Cow::Borrowed(&embedded::KEYS),
+        globals: Cow::Borrowed(&embedded::GLOBALS),
+        rejected: embedded::REJECTED,
+    },
+    formats: OnceLock::new(),
+    extra_arns: EXTRA_ARNS,
 });
 
-/// The catalogue, read on first use.
+/// The catalogue, its records embedded at build time.
 #[must_use]
 pub fn get() -> &'static Catalogue {
     &CATALOGUE
@@ -48,68 +75,6 @@ pub fn action(service: &str, name: &str) -> Option<Action<'static>> {
 #[must_use]
 pub fn expand(pattern: &str) -> Matching<'static, 'static> {
     get().matching(pattern, None)
-}
-
-/// What an action may do, as the service authorization reference classes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AccessLevel {
-    /// Lists resources.
-    List,
-    /// Reads resources or their data.
-    Read,
-    /// Creates, changes or deletes resources.
-    Write,
-    /// Grants or changes permissions (policies, roles, grants).
-    PermissionsManagement,
-    /// Changes tags only.
-    Tagging,
-}
-
-impl AccessLevel {
-    /// Every level, in the reference's order.
-    pub const ALL: [Self; 5] = [
-        Self::List,
-        Self::Read,
-        Self::Write,
-        Self::PermissionsManagement,
-        Self::Tagging,
-    ];
-
-    /// The level as AWS writes it: `List`, `Read`, `Write`,
-    /// `Permissions management`, `Tagging`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::List => "List",
-            Self::Read => "Read",
-            Self::Write => "Write",
-            Self::PermissionsManagement => "Permissions management",
-            Self::Tagging => "Tagging",
-        }
-    }
-
-    /// The level AWS writes as `text`, exactly.
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|level| level.as_str() == text)
-    }
-
-    fn from_code(code: u8) -> Option<Self> {
-        Some(match code {
-            b'L' => Self::List,
-            b'R' => Self::Read,
-            b'W' => Self::Write,
-            b'P' => Self::PermissionsManagement,
-            b'T' => Self::Tagging,
-            _ => return None,
-        })
-    }
-}
-
-impl fmt::Display for AccessLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// What the catalogue's first line says of it.
@@ -134,241 +99,36 @@ impl Header {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct ServiceEntry {
-    prefix: &'static str,
-    actions: (u32, u32),
-    resources: (u32, u32),
-    keys: (u32, u32),
-}
-
-#[derive(Debug, Clone, Copy)]
-struct ActionEntry {
-    name: &'static str,
-    service: u16,
-    level: AccessLevel,
-    refs_start: u32,
-    refs_len: u8,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct ResourceEntry {
-    name: &'static str,
-    /// Its ARN formats, tab-separated.
-    formats: &'static str,
-}
-
 /// The whole catalogue.
 #[derive(Debug, Default)]
 pub struct Catalogue {
     header: Header,
-    services: Vec<ServiceEntry>,
-    actions: Vec<ActionEntry>,
-    resources: Vec<ResourceEntry>,
-    resource_refs: Vec<u16>,
-    keys: Vec<&'static str>,
-    /// Whether each of `keys` holds several values in a request.
-    keys_multivalued: Vec<bool>,
-    globals: Vec<&'static str>,
-    /// Whether each of `globals` holds several values in a request.
-    globals_multivalued: Vec<bool>,
-    /// Lines that could not be read; the test of the data file wants none.
-    rejected: usize,
+    /// The text the records' spans point into.
+    text: &'static str,
+    tables: Tables,
     /// Every ARN format by its service field, built on first need.
     formats: OnceLock<Vec<ArnFormat>>,
     /// More ARN formats, in the format of [`EXTRA_ARNS`].
     extra_arns: &'static str,
 }
 
-/// The lines of the catalogue, split with one scan of its bytes.
-struct Lines {
-    text: &'static str,
-    at: usize,
-}
-
-impl Iterator for Lines {
-    type Item = &'static str;
-
-    fn next(&mut self) -> Option<&'static str> {
-        let rest = self.text.get(self.at..).filter(|rest| !rest.is_empty())?;
-        let length = rest
-            .bytes()
-            .position(|byte| byte == b'\n')
-            .unwrap_or(rest.len());
-        self.at += length + 1;
-        // '\n' is ASCII: the cut is on a character boundary.
-        Some(&rest[..length])
-    }
-}
-
-/// Compares ASCII text without case, as IAM compares prefixes and actions.
-fn cmp_folded(one: &str, other: &str) -> Ordering {
-    let (one, other) = (one.as_bytes(), other.as_bytes());
-    for (a, b) in one.iter().zip(other) {
-        match a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase()) {
-            Ordering::Equal => {}
-            unequal => return unequal,
-        }
-    }
-    one.len().cmp(&other.len())
-}
-
 impl Catalogue {
     /// Reads the catalogue format (see `scripts/update-iam-data`). Lines it
-    /// cannot read are counted and skipped, never a panic.
+    /// cannot read are counted and skipped, never a panic. The embedded
+    /// catalogue ([`get`]) was read so by `build.rs`, not at run time.
     #[must_use]
     pub fn parse(text: &'static str) -> Self {
-        let mut catalogue = Self::default();
-        let mut lines = Lines { text, at: 0 };
-        if let Some(first) = lines.next() {
-            catalogue.header = read_header(first);
+        Self {
+            header: read_header(text.lines().next().unwrap_or_default()),
+            text,
+            tables: Tables::read(text),
+            ..Self::default()
         }
-        let count = |name: &str| {
-            catalogue
-                .header
-                .field(name)
-                .and_then(|value| value.parse::<usize>().ok())
-                .unwrap_or_default()
-        };
-        let (services, actions, resources) =
-            (count("services"), count("actions"), count("resources"));
-        catalogue.services.reserve(services);
-        catalogue.actions.reserve(actions);
-        catalogue.resources.reserve(resources);
-        // Per-service resource numbers are made global as they are read.
-        for line in lines {
-            if !catalogue.read_line(line) {
-                catalogue.rejected += 1;
-            }
-        }
-        // The script writes services and actions sorted (a test checks
-        // it). Actions out of order are sorted here rather than searched
-        // wrong; services cannot be, since actions refer to them by number.
-        let Self {
-            services, actions, ..
-        } = &mut catalogue;
-        for service in services.iter() {
-            let (start, end) = service.actions;
-            if let Some(slice) = actions.get_mut(start as usize..end as usize) {
-                if !slice.is_sorted_by(|one, other| cmp_folded(one.name, other.name).is_le()) {
-                    slice.sort_by(|one, other| cmp_folded(one.name, other.name));
-                }
-            }
-        }
-        catalogue
     }
 
-    fn read_line(&mut self, line: &'static str) -> bool {
-        let Some(first) = line.bytes().next() else {
-            return true;
-        };
-        match first {
-            b'!' => {
-                let (key, multivalued) = read_key(&line[1..]);
-                self.globals.push(key);
-                self.globals_multivalued.push(multivalued);
-            }
-            b'@' => {
-                let at = |length: usize| u32::try_from(length).unwrap_or(u32::MAX);
-                let (actions, resources, keys) = (
-                    at(self.actions.len()),
-                    at(self.resources.len()),
-                    at(self.keys.len()),
-                );
-                self.services.push(ServiceEntry {
-                    prefix: &line[1..],
-                    actions: (actions, actions),
-                    resources: (resources, resources),
-                    keys: (keys, keys),
-                });
-            }
-            b'&' => {
-                let Some(service) = self.services.last_mut() else {
-                    return false;
-                };
-                let Some((name, formats)) = line[1..].split_once('\t') else {
-                    return false;
-                };
-                self.resources.push(ResourceEntry { name, formats });
-                service.resources.1 += 1;
-            }
-            b'?' => {
-                let Some(service) = self.services.last_mut() else {
-                    return false;
-                };
-                let (key, multivalued) = read_key(&line[1..]);
-                self.keys.push(key);
-                self.keys_multivalued.push(multivalued);
-                service.keys.1 += 1;
-            }
-            _ => return self.read_action(line),
-        }
-        true
-    }
-
-    fn read_action(&mut self, line: &'static str) -> bool {
-        let Some(service_index) = self.services.len().checked_sub(1) else {
-            return false;
-        };
-        let Ok(service) = u16::try_from(service_index) else {
-            return false;
-        };
-        // Read byte by byte: the first read of the catalogue is on the
-        // first call's path, and this runs 22,000 times.
-        let bytes = line.as_bytes();
-        let Some(space) = bytes.iter().position(|byte| *byte == b' ') else {
-            return false;
-        };
-        let name = &line[..space];
-        let Some(level) = bytes
-            .get(space + 1)
-            .copied()
-            .and_then(AccessLevel::from_code)
-        else {
-            return false;
-        };
-        let entry = self.services[service_index];
-        let refs_start = u32::try_from(self.resource_refs.len()).unwrap_or(u32::MAX);
-        let mut refs_len = 0u8;
-        let mut number: Option<u32> = None;
-        // A trailing comma ends the last number.
-        for byte in bytes[space + 2..].iter().copied().chain([b',']) {
-            match (byte, number) {
-                (b'0'..=b'9', _) => {
-                    let digit = u32::from(byte - b'0');
-                    number = number
-                        .unwrap_or(0)
-                        .checked_mul(10)
-                        .and_then(|n| n.checked_add(digit));
-                    if number.is_none() {
-                        return false;
-                    }
-                }
-                (b',', Some(read)) => {
-                    let global = entry.resources.0 + read;
-                    let fits = global < entry.resources.1;
-                    let (Ok(global), true) = (u16::try_from(global), fits) else {
-                        return false;
-                    };
-                    self.resource_refs.push(global);
-                    refs_len = refs_len.saturating_add(1);
-                    number = None;
-                }
-                (b',', None) if refs_len == 0 => {}
-                _ => return false,
-            }
-        }
-        self.actions.push(ActionEntry {
-            name,
-            service,
-            level,
-            refs_start,
-            refs_len,
-        });
-        if let Some(service) = self.services.last_mut() {
-            service.actions.1 += 1;
-        }
-        true
+    /// The text of `span`, one of this catalogue's records' spans.
+    fn read(&self, span: tables::Span) -> &'static str {
+        span.read(self.text)
     }
 
     /// What the file's first line records.
@@ -387,12 +147,12 @@ impl Catalogue {
     /// the script writes).
     #[must_use]
     pub fn rejected_lines(&self) -> usize {
-        self.rejected
+        self.tables.rejected
     }
 
     /// Every service, sorted by prefix.
     pub fn services(&self) -> impl Iterator<Item = Service<'_>> + '_ {
-        (0..self.services.len()).map(move |index| Service {
+        (0..self.tables.services.len()).map(move |index| Service {
             catalogue: self,
             index,
         })
@@ -401,24 +161,27 @@ impl Catalogue {
     /// How many actions the catalogue knows.
     #[must_use]
     pub fn action_count(&self) -> usize {
-        self.actions.len()
+        self.tables.actions.len()
     }
 
     /// How many resource types the catalogue knows.
     #[must_use]
     pub fn resource_type_count(&self) -> usize {
-        self.resources.len()
+        self.tables.resources.len()
     }
 
     /// The global condition keys (`aws:SourceIp`, `aws:RequestTag/${TagKey}`...).
     pub fn global_keys(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.globals.iter().copied()
+        self.tables
+            .globals
+            .iter()
+            .map(|global| self.read(global.key))
     }
 
     /// The service numbered `number` (see [`Service::number`]).
     #[must_use]
     pub fn service_numbered(&self, number: usize) -> Option<Service<'_>> {
-        (number < self.services.len()).then_some(Service {
+        (number < self.tables.services.len()).then_some(Service {
             catalogue: self,
             index: number,
         })
@@ -427,8 +190,9 @@ impl Catalogue {
     /// The service with `prefix`, compared without case.
     #[must_use]
     pub fn service(&self, prefix: &str) -> Option<Service<'_>> {
-        self.services
-            .binary_search_by(|entry| cmp_folded(entry.prefix, prefix))
+        self.tables
+            .services
+            .binary_search_by(|entry| cmp_folded(self.read(entry.prefix), prefix))
             .ok()
             .map(|index| Service {
                 catalogue: self,
@@ -446,7 +210,7 @@ impl Catalogue {
     /// `aws:ResourceTag/${TagKey}` match any tag key), without case.
     #[must_use]
     pub fn is_global_key(&self, key: &str) -> bool {
-        self.globals.iter().any(|global| key_matches(global, key))
+        self.global_keys().any(|global| key_matches(global, key))
     }
 
     /// Whether `key` holds several values in a request (`aws:TagKeys`,
@@ -455,31 +219,21 @@ impl Catalogue {
     /// catalogue does not know is taken as single-valued.
     #[must_use]
     pub fn is_multivalued_key(&self, key: &str) -> bool {
-        if let Some(at) = self
+        let services_keys = || {
+            let (prefix, _) = key.split_once(':')?;
+            let (start, end) = self.service(prefix)?.entry().keys;
+            self.tables.keys.get(start as usize..end as usize)
+        };
+        self.tables
             .globals
             .iter()
-            .position(|global| key_matches(global, key))
-        {
-            return self.globals_multivalued.get(at).copied().unwrap_or(false);
-        }
-        let Some(service) = key
-            .split_once(':')
-            .and_then(|(prefix, _)| self.service(prefix))
-        else {
-            return false;
-        };
-        let (start, end) = service.entry().keys;
-        let range = start as usize..end as usize;
-        let (Some(keys), Some(flags)) = (
-            self.keys.get(range.clone()),
-            self.keys_multivalued.get(range),
-        ) else {
-            return false;
-        };
-        keys.iter()
-            .zip(flags)
-            .find(|(template, _)| key_matches(template, key))
-            .is_some_and(|(_, multivalued)| *multivalued)
+            .find(|global| key_matches(self.read(global.key), key))
+            .or_else(|| {
+                services_keys()?
+                    .iter()
+                    .find(|entry| key_matches(self.read(entry.key), key))
+            })
+            .is_some_and(|entry| entry.multivalued)
     }
 
     /// The actions `pattern` matches (letters without case): `*` matches
@@ -537,15 +291,6 @@ fn key_matches(template: &str, key: &str) -> bool {
         && Glob::template(template, Case::Insensitive).matches(key)
 }
 
-/// A key line's key, and whether it is marked multivalued (`KEY<TAB>multi`).
-fn read_key(text: &'static str) -> (&'static str, bool) {
-    match text.split_once('\t') {
-        Some((key, "multi")) => (key, true),
-        Some((key, _)) => (key, false),
-        None => (text, false),
-    }
-}
-
 fn read_header(line: &'static str) -> Header {
     let mut words = line.split(' ');
     let _tool = words.next();
@@ -568,13 +313,13 @@ pub struct Service<'c> {
 
 impl<'c> Service<'c> {
     fn entry(&self) -> ServiceEntry {
-        self.catalogue.services[self.index]
+        self.catalogue.tables.services[self.index]
     }
 
     /// Its prefix, such as `s3`.
     #[must_use]
     pub fn prefix(&self) -> &'static str {
-        self.entry().prefix
+        self.catalogue.read(self.entry().prefix)
     }
 
     /// Its actions, sorted by name without case.
@@ -588,9 +333,13 @@ impl<'c> Service<'c> {
     #[must_use]
     pub fn action(&self, name: &str) -> Option<Action<'c>> {
         let (start, end) = self.entry().actions;
-        let actions = self.catalogue.actions.get(start as usize..end as usize)?;
+        let actions = self
+            .catalogue
+            .tables
+            .actions
+            .get(start as usize..end as usize)?;
         actions
-            .binary_search_by(|action| cmp_folded(action.name, name))
+            .binary_search_by(|action| cmp_folded(self.catalogue.read(action.name), name))
             .ok()
             .map(|at| self.catalogue.action_at(start as usize + at))
     }
@@ -599,16 +348,17 @@ impl<'c> Service<'c> {
     pub fn resource_types(&self) -> impl Iterator<Item = ResourceType> + 'c {
         let (start, end) = self.entry().resources;
         let catalogue = self.catalogue;
-        (start as usize..end as usize).map(move |index| ResourceType(catalogue.resources[index]))
+        (start as usize..end as usize).filter_map(move |index| catalogue.resource_type(index))
     }
 
     /// Its condition keys, with the keys of other services its actions name
     /// (the global `aws:` keys are in [`Catalogue::global_keys`]).
     pub fn condition_keys(&self) -> impl Iterator<Item = &'static str> + 'c {
         let (start, end) = self.entry().keys;
-        self.catalogue.keys[start as usize..end as usize]
+        let catalogue = self.catalogue;
+        catalogue.tables.keys[start as usize..end as usize]
             .iter()
-            .copied()
+            .map(|entry| catalogue.read(entry.key))
     }
 
     /// Whether `key` is one of [`Service::condition_keys`], templates
@@ -635,7 +385,7 @@ pub struct Action<'c> {
 
 impl<'c> Action<'c> {
     fn entry(&self) -> ActionEntry {
-        self.catalogue.actions[self.index]
+        self.catalogue.tables.actions[self.index]
     }
 
     /// Its service.
@@ -650,7 +400,7 @@ impl<'c> Action<'c> {
     /// Its name, as AWS writes it (`GetObject`).
     #[must_use]
     pub fn name(&self) -> &'static str {
-        self.entry().name
+        self.catalogue.read(self.entry().name)
     }
 
     /// Its access level.
@@ -665,9 +415,9 @@ impl<'c> Action<'c> {
         let entry = self.entry();
         let catalogue = self.catalogue;
         let start = entry.refs_start as usize;
-        catalogue.resource_refs[start..start + usize::from(entry.refs_len)]
+        catalogue.tables.resource_refs[start..start + usize::from(entry.refs_len)]
             .iter()
-            .map(move |global| ResourceType(catalogue.resources[usize::from(*global)]))
+            .filter_map(move |global| catalogue.resource_type(usize::from(*global)))
     }
 
     /// Whether it supports resource-level permissions.
@@ -681,7 +431,7 @@ impl<'c> Action<'c> {
     pub fn resource_type_numbers(&self) -> impl Iterator<Item = usize> + 'c {
         let entry = self.entry();
         let start = entry.refs_start as usize;
-        self.catalogue.resource_refs[start..start + usize::from(entry.refs_len)]
+        self.catalogue.tables.resource_refs[start..start + usize::from(entry.refs_len)]
             .iter()
             .map(|global| usize::from(*global))
     }
@@ -703,14 +453,17 @@ impl Catalogue {
     /// The action numbered `number` (see [`Action::number`]).
     #[must_use]
     pub fn action_numbered(&self, number: usize) -> Option<Action<'_>> {
-        (number < self.actions.len()).then(|| self.action_at(number))
+        (number < self.tables.actions.len()).then(|| self.action_at(number))
     }
 
     /// The resource type numbered `number` (see
     /// [`Action::resource_type_numbers`]).
     #[must_use]
     pub fn resource_type(&self, number: usize) -> Option<ResourceType> {
-        self.resources.get(number).copied().map(ResourceType)
+        self.tables.resources.get(number).map(|entry| ResourceType {
+            name: self.read(entry.name),
+            formats: self.read(entry.formats),
+        })
     }
 }
 
@@ -749,9 +502,12 @@ impl Catalogue {
     }
 
     fn index_formats(&self) -> Vec<ArnFormat> {
-        let mut formats = Vec::with_capacity(self.resources.len());
-        for (number, resource) in self.resources.iter().enumerate() {
-            for format in resource.formats.split('\t') {
+        let mut formats = Vec::with_capacity(self.tables.resources.len());
+        for number in 0..self.tables.resources.len() {
+            let Some(resource) = self.resource_type(number) else {
+                continue;
+            };
+            for format in resource.arn_formats() {
                 let mut fields = format.splitn(6, ':');
                 let (Some(service), Some(resource_part)) = (fields.nth(2), fields.nth(2)) else {
                     continue;
@@ -807,9 +563,8 @@ impl Catalogue {
     ) -> Option<ArnFormat> {
         let (start, end) = self.service(service)?.entry().resources;
         let number = (start as usize..end as usize).find(|number| {
-            self.resources
-                .get(*number)
-                .is_some_and(|entry| entry.name == resource_type)
+            self.resource_type(*number)
+                .is_some_and(|kind| kind.name() == resource_type)
         })?;
         let mut fields = format.splitn(6, ':');
         let (Some(arn_service), Some(resource_part)) = (fields.nth(2), fields.nth(2)) else {
@@ -828,19 +583,23 @@ impl Catalogue {
 
 /// One resource type: its name and ARN formats.
 #[derive(Debug, Clone, Copy)]
-pub struct ResourceType(ResourceEntry);
+pub struct ResourceType {
+    name: &'static str,
+    /// Its ARN formats, tab-separated.
+    formats: &'static str,
+}
 
 impl ResourceType {
     /// Its name, such as `object`.
     #[must_use]
     pub fn name(&self) -> &'static str {
-        self.0.name
+        self.name
     }
 
     /// Its ARN formats (most have one), such as
     /// `arn:${Partition}:s3:::${BucketName}/${ObjectName}`.
     pub fn arn_formats(&self) -> impl Iterator<Item = &'static str> {
-        self.0.formats.split('\t')
+        self.formats.split('\t')
     }
 }
 
@@ -913,7 +672,7 @@ impl Matching<'_, '_> {
 
     /// The next service to search, with the range of its candidates.
     fn next_service(&mut self) -> Option<std::ops::Range<usize>> {
-        let count = self.catalogue.services.len();
+        let count = self.catalogue.tables.services.len();
         let index = match &mut self.services {
             ServicePart::None => return None,
             ServicePart::One(index) => {
@@ -928,12 +687,12 @@ impl Matching<'_, '_> {
             }
             ServicePart::Glob(glob, next) => loop {
                 let index = *next;
-                let entry = self.catalogue.services.get(index)?;
+                let entry = self.catalogue.tables.services.get(index)?;
                 *next += 1;
                 if !self.budget.is_none_or(|budget| budget.spend(1)) {
                     return None;
                 }
-                if glob.matches(entry.prefix) {
+                if glob.matches(self.catalogue.read(entry.prefix)) {
                     break index;
                 }
             },
@@ -947,13 +706,16 @@ impl Matching<'_, '_> {
     /// The actions of service `index` the name part can match: all of them,
     /// or those whose lower-case name starts with the part's literal start.
     fn candidates(&self, index: usize) -> std::ops::Range<usize> {
-        let (start, end) = self.catalogue.services[index].actions;
+        let (start, end) = self.catalogue.tables.services[index].actions;
         let (start, end) = (start as usize, end as usize);
-        let actions = &self.catalogue.actions[start..end];
+        let actions = &self.catalogue.tables.actions[start..end];
+        let name = |action: &ActionEntry| self.catalogue.read(action.name);
         let prefix = match &self.name {
             NamePart::All => return start..end,
             NamePart::Literal(name) => {
-                return match actions.binary_search_by(|action| cmp_folded(action.name, name)) {
+                return match actions
+                    .binary_search_by(|action| cmp_folded(self.catalogue.read(action.name), name))
+                {
                     Ok(at) => start + at..start + at + 1,
                     Err(_) => start..start,
                 };
@@ -961,12 +723,12 @@ impl Matching<'_, '_> {
             NamePart::Glob(_, prefix) => prefix,
         };
         let first = actions.partition_point(|action| {
-            cmp_folded(&action.name[..action.name.len().min(prefix.len())], prefix)
-                == Ordering::Less
+            let name = name(action);
+            cmp_folded(&name[..name.len().min(prefix.len())], prefix) == Ordering::Less
         });
         let last = actions.partition_point(|action| {
-            cmp_folded(&action.name[..action.name.len().min(prefix.len())], prefix)
-                != Ordering::Greater
+            let name = name(action);
+            cmp_folded(&name[..name.len().min(prefix.len())], prefix) != Ordering::Greater
         });
         start + first..start + last.max(first)
     }
@@ -984,7 +746,10 @@ impl<'c> Iterator for Matching<'c, '_> {
                     return None;
                 }
                 if let NamePart::Glob(glob, _) = &self.name {
-                    if !glob.matches(self.catalogue.actions[index].name) {
+                    if !glob.matches(
+                        self.catalogue
+                            .read(self.catalogue.tables.actions[index].name),
+                    ) {
                         continue;
                     }
                 }
@@ -997,7 +762,7 @@ impl<'c> Iterator for Matching<'c, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{cmp_folded, get, AccessLevel, Catalogue, EXTRA_ARNS};
+    use super::{cmp_folded, get, AccessLevel, Catalogue, Cow, EXTRA_ARNS, TEXT};
     use crate::iam::budget::Budget;
 
     #[test]
@@ -1007,6 +772,16 @@ mod tests {
         assert!(catalogue.action_count() > 20_000);
         let services: Vec<_> = catalogue.services().map(|s| s.prefix()).collect();
         assert!(services.windows(2).all(|w| cmp_folded(w[0], w[1]).is_lt()));
+    }
+
+    #[test]
+    fn the_embedded_records_are_what_the_reader_makes_of_the_text() {
+        let embedded = get();
+        assert!(matches!(embedded.tables.actions, Cow::Borrowed(_)));
+        let read = Catalogue::parse(TEXT);
+        assert!(matches!(read.tables.actions, Cow::Owned(_)));
+        assert_eq!(embedded.tables, read.tables);
+        assert_eq!(embedded.header, read.header);
     }
 
     #[test]
