@@ -24,7 +24,8 @@
 //!   well-known sets asked for among them) and checked against AWS's and
 //!   Kubernetes' rules.
 //! - [`iam`]: what IAM itself knows, apart from any claim or Crossplane:
-//!   policy documents, the action catalogue (embedded, read on first use),
+//!   policy documents, the action catalogue (its records embedded by
+//!   `build.rs`),
 //!   action globs and their overlap, ARNs and partitions, the risk each
 //!   action carries (from vendored published knowledge), the policy lint,
 //!   AWS's managed policies (embedded, read on first use), and the vetted
