@@ -11,7 +11,7 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use catalogue_tables::{AccessLevel, KeyEntry, Span, Tables};
+use catalogue_tables::{KeyEntry, Span, Tables};
 
 const V1: &str = "v1/run_function.proto";
 const V1BETA1: &str = "v1beta1/run_function.proto";
@@ -109,13 +109,6 @@ fn embed_iam_catalogue() -> Result<(), Box<dyn std::error::Error>> {
 /// tables' types and `AccessLevel`'s variants in scope.
 fn tables_as_rust(tables: &Tables) -> String {
     let span = |span: Span| format!("Span{{at:{},len:{}}}", span.at, span.len);
-    let level = |level: AccessLevel| match level {
-        AccessLevel::List => "List",
-        AccessLevel::Read => "Read",
-        AccessLevel::Write => "Write",
-        AccessLevel::PermissionsManagement => "PermissionsManagement",
-        AccessLevel::Tagging => "Tagging",
-    };
     let key = |entry: &KeyEntry| {
         format!(
             "KeyEntry{{key:{},multivalued:{}}}",
@@ -134,11 +127,12 @@ fn tables_as_rust(tables: &Tables) -> String {
     });
     let actions = tables.actions.iter().map(|entry| {
         format!(
-            "ActionEntry{{name:{},refs_start:{},service:{},level:{},refs_len:{}}}",
+            // A derived `Debug` writes a variant as its name.
+            "ActionEntry{{name:{},refs_start:{},service:{},level:{:?},refs_len:{}}}",
             span(entry.name),
             entry.refs_start,
             entry.service,
-            level(entry.level),
+            entry.level,
             entry.refs_len
         )
     });

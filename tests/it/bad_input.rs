@@ -305,13 +305,17 @@ fn nesting_at_the_bound_is_served_and_one_level_more_is_refused() {
             .expect("a request exactly at the nesting bound");
         assert_answer_carries(&answer, "at-bound", &desired);
 
-        let status = raw_call(&channel, V1_PATH, past_bound)
-            .await
-            .expect_err("one level past the bound");
-        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-        assert_still_serving(&channel, "after the bound").await;
+        refused_then_serving(&channel, past_bound, "one level past the bound").await;
         server.stop().await;
     });
+}
+
+/// Sends `request`, which `what` says is past a bound: it must be refused
+/// as an invalid argument, and the server must go on serving.
+async fn refused_then_serving(channel: &Channel, request: Vec<u8>, what: &str) {
+    let status = raw_call(channel, V1_PATH, request).await.expect_err(what);
+    assert_eq!(status.code(), Code::InvalidArgument, "{what}: {status:?}");
+    assert_still_serving(channel, &format!("after {what}")).await;
 }
 
 /// A request observing one composed resource whose `status.conditions`
@@ -367,11 +371,7 @@ fn lists_nested_to_the_bound_in_what_the_codec_keeps_are_served() {
         raw_call(&channel, V1_PATH, at_bound)
             .await
             .expect("lists nested to the bound");
-        let status = raw_call(&channel, V1_PATH, past_bound)
-            .await
-            .expect_err("one list past the bound");
-        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-        assert_still_serving(&channel, "after nested lists").await;
+        refused_then_serving(&channel, past_bound, "one list past the bound").await;
         server.stop().await;
     });
 }
