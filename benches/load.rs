@@ -75,7 +75,8 @@ use function_eks_pod_identity::protocol::v1::{
     ResponseMeta, RunFunctionRequest, RunFunctionResponse, Severity,
 };
 use function_eks_pod_identity::serve::listen::{self, FIRST_REQUEST_DEADLINE};
-use function_eks_pod_identity::serve::{runtime, DEFAULT_MAX_RECV_MESSAGE_SIZE};
+use function_eks_pod_identity::serve::runtime::Runtime;
+use function_eks_pod_identity::serve::DEFAULT_MAX_RECV_MESSAGE_SIZE;
 use prost::bytes::Bytes;
 use prost::Message;
 use tokio::task::JoinSet;
@@ -352,7 +353,7 @@ fn frame(message: &[u8]) -> Bytes {
 /// Serves [`PlainEcho`] on an ephemeral loopback port the way the function's
 /// binary serves the function, and logs the address the same way.
 fn serve_floor() -> anyhow::Result<()> {
-    runtime::run(|| async {
+    Runtime::per_core().run(|| async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         eprintln!(
             r#"{{"fields":{{"message":"serving","address":"{}"}}}}"#,

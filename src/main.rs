@@ -9,7 +9,8 @@ use clap::Parser;
 use function_eks_pod_identity::cli::{self, Cli, Command};
 use function_eks_pod_identity::function::Function;
 use function_eks_pod_identity::serve::metrics::Metrics;
-use function_eks_pod_identity::serve::{self as server, metrics_http, runtime, ServerConfig};
+use function_eks_pod_identity::serve::runtime::{self, Runtime};
+use function_eks_pod_identity::serve::{self as server, metrics_http, ServerConfig};
 use function_eks_pod_identity::{lint, render};
 
 /// glibc's allocator keeps most of what a thousand closed connections held
@@ -17,6 +18,21 @@ use function_eks_pod_identity::{lint, render};
 /// back. See `benches/connections.rs`.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Hands the pages the calling thread's allocator heap holds free back to
+/// the system now. Left to itself, mimalloc returns a freed page a second
+/// later, and only when a later allocation gets round to it, so a server
+/// idle after a burst of large calls keeps what the burst freed. Called
+/// each time a runtime worker runs out of work: under the load bench's 16
+/// concurrent 116 kB calls, this took the function from 2.31x the floor's
+/// resident memory to 1.48x, for 1.23x the floor's calls/s instead of
+/// 1.31x (one run each); at 9 kB the calls/s did not change.
+#[allow(unsafe_code)]
+fn return_freed_memory() {
+    // SAFETY: `mi_collect` takes no pointer and has no precondition;
+    // mimalloc's API lets any thread call it at any time, for its own heap.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -51,7 +67,7 @@ fn serve(cli: &Cli) -> anyhow::Result<()> {
         max_recv_message_size: cli.max_recv_message_bytes(),
         ..ServerConfig::new(Function::new(cli.ttl))
     };
-    runtime::run(|| async {
+    Runtime::per_core().on_idle(return_freed_memory).run(|| async {
         // Before anything is bound: from the "serving" line on, a signal
         // stops the server gracefully.
         let shutdown = runtime::shutdown_signal();

@@ -17,10 +17,10 @@ pub const MAX_COMPOSING: usize = 64;
 /// How long calls still composing after shutdown may hold up the exit.
 const EXIT_GRACE: Duration = Duration::from_millis(200);
 
-/// Runs the future `make` returns to completion on tokio's multi-threaded
-/// runtime, one worker per core, every thread with a stack deep enough
-/// for any request the codec admits. Work still running on the blocking
-/// pool when the future completes is abandoned after a short grace.
+/// The runtime the server runs on: tokio's multi-threaded one, one
+/// worker per core, every thread with a stack deep enough for any request
+/// the codec admits. Work still running on the blocking pool when the
+/// served future completes is abandoned after a short grace.
 ///
 /// One worker per core, not at least two: a second worker on one core
 /// adds no calls/s, and each worker's allocator heap keeps pages of its
@@ -32,32 +32,61 @@ const EXIT_GRACE: Duration = Duration::from_millis(200);
 /// it is small enough to take under a millisecond (see
 /// `service::INLINE_REQUEST_BYTES`), larger ones go to the blocking pool,
 /// and the hostile-client tests hold with the server on one worker.
-pub fn run<F, Fut>(make: F) -> std::io::Result<Fut::Output>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future,
-{
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    run_with_workers(cores, make)
+#[derive(Debug, Clone, Copy)]
+#[must_use]
+pub struct Runtime {
+    workers: usize,
+    on_idle: fn(),
 }
 
-/// [`run`] with `workers` workers (at least one) whatever the cores: for
-/// tests that must hold on a one-core machine wherever they run.
-pub fn run_with_workers<F, Fut>(workers: usize, make: F) -> std::io::Result<Fut::Output>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future,
-{
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers.max(1))
-        .max_blocking_threads(MAX_COMPOSING)
-        .thread_stack_size(STACK_BYTES)
-        .thread_name("function")
-        .enable_all()
-        .build()?;
-    let output = runtime.block_on(make());
-    runtime.shutdown_timeout(EXIT_GRACE);
-    Ok(output)
+impl Runtime {
+    /// One worker per core, nothing run when a worker idles.
+    pub fn per_core() -> Self {
+        Self {
+            workers: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            on_idle: || {},
+        }
+    }
+
+    /// This runtime with `workers` workers (at least one) whatever the
+    /// cores: for tests that must hold on a one-core machine wherever
+    /// they run.
+    pub fn workers(self, workers: usize) -> Self {
+        Self {
+            workers: workers.max(1),
+            ..self
+        }
+    }
+
+    /// This runtime, calling `hook` on a worker each time the worker runs
+    /// out of work and is about to sleep: the binary hands its allocator's
+    /// freed pages back to the system there, a choice of the binary's
+    /// allocator that the library does not make.
+    pub fn on_idle(self, hook: fn()) -> Self {
+        Self {
+            on_idle: hook,
+            ..self
+        }
+    }
+
+    /// Runs the future `make` returns to completion.
+    pub fn run<F, Fut>(self, make: F) -> std::io::Result<Fut::Output>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future,
+    {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(self.workers)
+            .max_blocking_threads(MAX_COMPOSING)
+            .thread_stack_size(STACK_BYTES)
+            .thread_name("function")
+            .on_thread_park(self.on_idle)
+            .enable_all()
+            .build()?;
+        let output = runtime.block_on(make());
+        runtime.shutdown_timeout(EXIT_GRACE);
+        Ok(output)
+    }
 }
 
 /// Completes on SIGTERM (how Kubernetes stops a pod) or SIGINT (Ctrl-C).
@@ -84,5 +113,34 @@ pub fn shutdown_signal() -> impl Future<Output = ()> {
             () = wait(terminate) => {}
             () = wait(interrupt) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::{Duration, Runtime};
+
+    static IDLED: AtomicUsize = AtomicUsize::new(0);
+
+    fn count_idle() {
+        IDLED.fetch_add(1, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn a_worker_out_of_work_calls_the_idle_hook() {
+        let before = IDLED.load(Ordering::Relaxed);
+        let after = Runtime::per_core()
+            .workers(1)
+            .on_idle(count_idle)
+            .run(|| async {
+                // Work for the worker, then none while the timer runs.
+                tokio::spawn(async {}).await.expect("the task runs");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                IDLED.load(Ordering::Relaxed)
+            })
+            .expect("start the runtime");
+        assert!(after > before, "the idle hook never ran");
     }
 }

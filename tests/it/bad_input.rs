@@ -3,7 +3,7 @@
 //! just within the bound, which it must serve intact.
 //!
 //! Deep requests are written here as raw wire bytes, back to front, so the
-//! test itself never recurses; the server runs on `runtime::run`, whose
+//! test itself never recurses; the server runs on `runtime::Runtime`, whose
 //! thread's stack is sized for the bound.
 
 use std::future::Future;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use function_eks_pod_identity::protocol::nesting::MAX_NESTING;
 use function_eks_pod_identity::protocol::v1::function_runner_service_client::FunctionRunnerServiceClient;
 use function_eks_pod_identity::protocol::v1::{RequestMeta, ResponseMeta, RunFunctionRequest};
-use function_eks_pod_identity::serve::runtime;
+use function_eks_pod_identity::serve::runtime::Runtime;
 use function_eks_pod_identity::serve::ServerConfig;
 use prost::encoding::WireType;
 use prost::Message;
@@ -28,7 +28,9 @@ fn on_server_runtime<F: Future + Send>(test: F) -> F::Output
 where
     F::Output: Send,
 {
-    runtime::run(|| test).expect("start the server runtime")
+    Runtime::per_core()
+        .run(|| test)
+        .expect("start the server runtime")
 }
 
 async fn connect(server: &TestServer) -> Channel {

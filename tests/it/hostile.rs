@@ -15,7 +15,7 @@ use function_eks_pod_identity::protocol::v1::function_runner_service_client::Fun
 use function_eks_pod_identity::protocol::v1::{
     RequestMeta, Resource, RunFunctionRequest, RunFunctionResponse, Severity, State,
 };
-use function_eks_pod_identity::serve::runtime;
+use function_eks_pod_identity::serve::runtime::Runtime;
 use function_eks_pod_identity::serve::service::MAX_ANSWER_BYTES;
 use function_eks_pod_identity::serve::{ServerConfig, MAX_CONCURRENT_STREAMS};
 use prost::Message;
@@ -34,7 +34,10 @@ const PROMPT: Duration = Duration::from_millis(250);
 /// hardest case, since no second worker can answer the others while the
 /// hostile call runs.
 fn on_server_runtime<F: Future>(test: F) -> F::Output {
-    runtime::run_with_workers(1, || test).expect("start the server runtime")
+    Runtime::per_core()
+        .workers(1)
+        .run(|| test)
+        .expect("start the server runtime")
 }
 
 async fn connect(server: &TestServer) -> Channel {
