@@ -104,7 +104,7 @@ fn embed_iam_catalogue() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The tables as Rust statics (`SERVICES`, `ACTIONS`, `RESOURCES`,
+/// The tables as Rust statics (`SERVICES`, `ACTIONS`, `RESOURCES`, `FORMATS`,
 /// `RESOURCE_REFS`, `KEYS`, `GLOBALS`, `REJECTED`), for a module with the
 /// tables' types and `AccessLevel`'s variants in scope.
 fn tables_as_rust(tables: &Tables) -> String {
@@ -138,9 +138,18 @@ fn tables_as_rust(tables: &Tables) -> String {
     });
     let resources = tables.resources.iter().map(|entry| {
         format!(
-            "ResourceEntry{{name:{},formats:{}}}",
+            "ResourceEntry{{name:{},formats:{},format_entries:{:?}}}",
             span(entry.name),
-            span(entry.formats)
+            span(entry.formats),
+            entry.format_entries
+        )
+    });
+    let formats = tables.formats.iter().map(|entry| {
+        format!(
+            "FormatEntry{{format:{},service:{:?},start:{:?}}}",
+            span(entry.format),
+            entry.service,
+            entry.start
         )
     });
     let mut out = String::new();
@@ -155,6 +164,7 @@ fn tables_as_rust(tables: &Tables) -> String {
     table("SERVICES", "ServiceEntry", services.collect());
     table("ACTIONS", "ActionEntry", actions.collect());
     table("RESOURCES", "ResourceEntry", resources.collect());
+    table("FORMATS", "FormatEntry", formats.collect());
     let refs = tables.resource_refs.iter().map(u16::to_string);
     table("RESOURCE_REFS", "u16", refs.collect());
     table("KEYS", "KeyEntry", tables.keys.iter().map(key).collect());

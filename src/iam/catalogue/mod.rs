@@ -29,7 +29,7 @@ mod tables;
 #[allow(clippy::unreadable_literal)] // Generated offsets, read by no one.
 mod embedded {
     use super::tables::AccessLevel::{List, PermissionsManagement, Read, Tagging, Write};
-    use super::tables::{ActionEntry, KeyEntry, ResourceEntry, ServiceEntry, Span};
+    use super::tables::{ActionEntry, FormatEntry, KeyEntry, ResourceEntry, ServiceEntry, Span};
 
     include!(concat!(env!("OUT_DIR"), "/catalogue_tables.rs"));
 }
@@ -48,6 +48,7 @@ static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| Catalogue {
         services: Cow::Borrowed(&embedded::SERVICES),
         actions: Cow::Borrowed(&embedded::ACTIONS),
         resources: Cow::Borrowed(&embedded::RESOURCES),
+        formats: Cow::Borrowed(&embedded::FORMATS),
         resource_refs: Cow::Borrowed(&embedded::RESOURCE_REFS),
         keys: Cow::Borrowed(&embedded::KEYS),
         globals: Cow::Borrowed(&embedded::GLOBALS),
@@ -55,6 +56,7 @@ static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| Catalogue {
     },
     formats: OnceLock::new(),
     extra_arns: EXTRA_ARNS,
+    extras: OnceLock::new(),
 });
 
 /// The catalogue, its records embedded at build time.
@@ -110,6 +112,8 @@ pub struct Catalogue {
     formats: OnceLock<Vec<ArnFormat>>,
     /// More ARN formats, in the format of [`EXTRA_ARNS`].
     extra_arns: &'static str,
+    /// The lines of `extra_arns`, read on first need.
+    extras: OnceLock<Vec<ExtraFormat>>,
 }
 
 impl Catalogue {
@@ -482,6 +486,11 @@ pub struct ArnFormat {
     pub resource_type: usize,
 }
 
+/// At most this many resource types are searched type by type for their
+/// ARN formats (see [`Catalogue::arn_formats_among`]); more go through
+/// the index of every format.
+const FEW_TYPES: usize = 64;
+
 impl Catalogue {
     /// The ARN formats whose service field is `service` (without case),
     /// and those whose service field is a placeholder, which any service
@@ -494,90 +503,173 @@ impl Catalogue {
     ) -> impl Iterator<Item = &'c ArnFormat> + 'c {
         let formats = self.formats.get_or_init(|| self.index_formats());
         // Placeholders sort first: '$' is below every letter and digit.
-        let wild = formats.partition_point(|format| format.service.starts_with("${"));
+        let wild = formats.partition_point(is_placeholder_format);
         let named = &formats[wild..];
         let first = named.partition_point(|format| cmp_folded(format.service, service).is_lt());
         let last = named.partition_point(|format| cmp_folded(format.service, service).is_le());
         formats[..wild].iter().chain(&named[first..last.max(first)])
     }
 
+    /// What [`Self::arn_formats_for`] yields of the resource types
+    /// `types` (sorted numbers), in the same order. For a few types, their
+    /// own records are read instead of the index: building it reads every
+    /// ARN format in the catalogue, and so maps all of the catalogue's
+    /// text into memory, where a policy's statements mostly name a
+    /// handful of resource types.
+    #[must_use]
+    pub fn arn_formats_among(&self, service: &str, types: &[usize]) -> Vec<ArnFormat> {
+        let among = |format: &ArnFormat| types.binary_search(&format.resource_type).is_ok();
+        if types.len() > FEW_TYPES {
+            return self
+                .arn_formats_for(service)
+                .filter(|format| among(format))
+                .copied()
+                .collect();
+        }
+        let wanted = |field: &str| field.starts_with("${") || cmp_folded(field, service).is_eq();
+        // In the index's order before its sort: the catalogue's formats
+        // by resource type, then the extra ones in file order.
+        let mut formats: Vec<ArnFormat> = types
+            .iter()
+            .flat_map(|number| self.formats_of(*number))
+            .filter(|format| wanted(format.service))
+            .collect();
+        formats.extend(
+            self.extra_formats()
+                .iter()
+                .filter(|extra| wanted(extra.service))
+                .filter_map(|extra| self.extra_format(extra))
+                .filter(among),
+        );
+        // Stable, as the index's: sorting this part of its input yields
+        // this part of its order.
+        formats.sort_by(index_order);
+        formats
+    }
+
     fn index_formats(&self) -> Vec<ArnFormat> {
-        let mut formats = Vec::with_capacity(self.tables.resources.len());
-        for number in 0..self.tables.resources.len() {
-            let Some(resource) = self.resource_type(number) else {
-                continue;
-            };
-            for format in resource.arn_formats() {
-                let mut fields = format.splitn(6, ':');
-                let (Some(service), Some(resource_part)) = (fields.nth(2), fields.nth(2)) else {
-                    continue;
-                };
-                let start = resource_part
-                    .find("${")
-                    .map_or(resource_part, |at| &resource_part[..at]);
-                formats.push(ArnFormat {
-                    format,
-                    service,
-                    start,
-                    resource_type: number,
-                });
-            }
-        }
-        for (service, resource_type, format) in self.extra_formats() {
-            if let Some(entry) = self.extra_format(service, resource_type, format) {
-                formats.push(entry);
-            }
-        }
-        formats.sort_by(|one, other| {
-            let wild = |format: &ArnFormat| !format.service.starts_with("${");
-            wild(one)
-                .cmp(&wild(other))
-                .then_with(|| cmp_folded(one.service, other.service))
-        });
+        let mut formats: Vec<ArnFormat> = (0..self.tables.resources.len())
+            .flat_map(|number| self.formats_of(number))
+            .collect();
+        formats.extend(
+            self.extra_formats()
+                .iter()
+                .filter_map(|extra| self.extra_format(extra)),
+        );
+        formats.sort_by(index_order);
         formats
     }
 }
 
 impl Catalogue {
-    /// The lines of the extra ARN file: service prefix, resource type
-    /// name, ARN format (comments and blank lines skipped).
-    fn extra_formats(&self) -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
-        Lines {
-            text: self.extra_arns,
-            at: 0,
-        }
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .filter_map(|line| {
-            let mut fields = line.split('\t');
-            Some((fields.next()?, fields.next()?, fields.next()?))
+    /// The ARN formats of resource type `number` that have an ARN's six
+    /// fields, as the index keeps them.
+    fn formats_of(&self, number: usize) -> impl Iterator<Item = ArnFormat> + '_ {
+        let (first, end) = self
+            .tables
+            .resources
+            .get(number)
+            .map_or((0, 0), |entry| entry.format_entries);
+        let entries = self
+            .tables
+            .formats
+            .get(first as usize..end as usize)
+            .unwrap_or_default();
+        entries.iter().map(move |entry| {
+            let format = self.read(entry.format);
+            let part = |(at, length): (u16, u16)| {
+                let at = usize::from(at);
+                format.get(at..at + usize::from(length)).unwrap_or_default()
+            };
+            ArnFormat {
+                format,
+                service: part(entry.service),
+                start: part(entry.start),
+                resource_type: number,
+            }
         })
     }
+}
 
-    /// An extra format as an entry of the index, when its service and
-    /// resource type are known and the format has six fields.
-    fn extra_format(
-        &self,
-        service: &str,
-        resource_type: &str,
-        format: &'static str,
-    ) -> Option<ArnFormat> {
-        let (start, end) = self.service(service)?.entry().resources;
-        let number = (start as usize..end as usize).find(|number| {
-            self.resource_type(*number)
-                .is_some_and(|kind| kind.name() == resource_type)
-        })?;
+impl ArnFormat {
+    /// The entry of `format`, one of resource type `number`'s, if it has
+    /// the six fields of an ARN.
+    fn read(format: &'static str, number: usize) -> Option<Self> {
         let mut fields = format.splitn(6, ':');
-        let (Some(arn_service), Some(resource_part)) = (fields.nth(2), fields.nth(2)) else {
+        let (Some(service), Some(resource_part)) = (fields.nth(2), fields.nth(2)) else {
             return None;
         };
-        Some(ArnFormat {
+        Some(Self {
             format,
-            service: arn_service,
+            service,
             start: resource_part
                 .find("${")
                 .map_or(resource_part, |at| &resource_part[..at]),
             resource_type: number,
         })
+    }
+}
+
+/// Whether `format`'s service field is a placeholder, which any service
+/// may fill.
+fn is_placeholder_format(format: &ArnFormat) -> bool {
+    format.service.starts_with("${")
+}
+
+/// The order of the ARN index: placeholders first, then by service
+/// field, without case.
+fn index_order(one: &ArnFormat, other: &ArnFormat) -> Ordering {
+    let named = |format: &ArnFormat| !is_placeholder_format(format);
+    named(one)
+        .cmp(&named(other))
+        .then_with(|| cmp_folded(one.service, other.service))
+}
+
+/// A line of the extra ARN file.
+#[derive(Debug, Clone, Copy)]
+struct ExtraFormat {
+    /// The prefix of the service whose resource type it is.
+    prefix: &'static str,
+    resource_type: &'static str,
+    format: &'static str,
+    /// The format's service field.
+    service: &'static str,
+}
+
+impl Catalogue {
+    /// The lines of the extra ARN file (comments and blank lines skipped),
+    /// read on first need.
+    fn extra_formats(&self) -> &[ExtraFormat] {
+        self.extras.get_or_init(|| {
+            Lines {
+                text: self.extra_arns,
+                at: 0,
+            }
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .filter_map(|line| {
+                let mut fields = line.split('\t');
+                let (prefix, resource_type, format) =
+                    (fields.next()?, fields.next()?, fields.next()?);
+                Some(ExtraFormat {
+                    prefix,
+                    resource_type,
+                    format,
+                    service: format.split(':').nth(2)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    /// An extra format as an entry of the index, when its service and
+    /// resource type are known and the format has six fields.
+    fn extra_format(&self, extra: &ExtraFormat) -> Option<ArnFormat> {
+        let (start, end) = self.service(extra.prefix)?.entry().resources;
+        let number = (start as usize..end as usize).find(|number| {
+            self.resource_type(*number)
+                .is_some_and(|kind| kind.name() == extra.resource_type)
+        })?;
+        ArnFormat::read(extra.format, number)
     }
 }
 
@@ -762,8 +854,111 @@ impl<'c> Iterator for Matching<'c, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{cmp_folded, get, AccessLevel, Catalogue, Cow, EXTRA_ARNS, TEXT};
+    use super::{
+        cmp_folded, get, AccessLevel, ArnFormat, Catalogue, Cow, EXTRA_ARNS, FEW_TYPES, TEXT,
+    };
     use crate::iam::budget::Budget;
+
+    /// The formats of `types` as the index yields them for `service`.
+    fn through_index(
+        catalogue: &Catalogue,
+        service: &str,
+        types: &[usize],
+    ) -> Vec<(&'static str, usize)> {
+        catalogue
+            .arn_formats_for(service)
+            .filter(|format| types.binary_search(&format.resource_type).is_ok())
+            .map(|format| (format.format, format.resource_type))
+            .collect()
+    }
+
+    fn among(catalogue: &Catalogue, service: &str, types: &[usize]) -> Vec<(&'static str, usize)> {
+        catalogue
+            .arn_formats_among(service, types)
+            .iter()
+            .map(|format| (format.format, format.resource_type))
+            .collect()
+    }
+
+    #[test]
+    fn a_few_types_find_their_formats_as_the_index_does() {
+        let catalogue = get();
+        let index = catalogue.formats.get_or_init(|| catalogue.index_formats());
+        let mut fields: Vec<&str> = index.iter().map(|format| format.service).collect();
+        fields.dedup();
+        let mut compared = 0;
+        // Each service field with the types that use it or a placeholder.
+        for field in &fields {
+            let mut types: Vec<usize> = index
+                .iter()
+                .filter(|format| {
+                    format.service.starts_with("${") || cmp_folded(format.service, field).is_eq()
+                })
+                .map(|format| format.resource_type)
+                .collect();
+            types.sort_unstable();
+            types.dedup();
+            for few in types.chunks(FEW_TYPES) {
+                let want = through_index(catalogue, field, few);
+                assert_eq!(among(catalogue, field, few), want, "{field}");
+                compared += want.len();
+            }
+        }
+        // Runs of neighbouring types, several services' at once.
+        let all: Vec<usize> = (0..catalogue.resource_type_count()).collect();
+        for few in all.chunks(FEW_TYPES / 2) {
+            for field in ["s3", "EC2", "iam", "sqs", "${Service}"] {
+                assert_eq!(
+                    among(catalogue, field, few),
+                    through_index(catalogue, field, few)
+                );
+            }
+        }
+        assert!(compared > catalogue.resource_type_count(), "{compared}");
+        // More types than a few go through the index, to the same end.
+        let s3: Vec<usize> = (0..catalogue.resource_type_count()).collect();
+        assert_eq!(
+            among(catalogue, "s3", &s3),
+            through_index(catalogue, "s3", &s3)
+        );
+    }
+
+    #[test]
+    fn format_entries_hold_the_parts_reading_each_format_finds() {
+        let catalogue = get();
+        let mut formats = 0;
+        for number in 0..catalogue.resource_type_count() {
+            let kind = catalogue.resource_type(number).unwrap();
+            let read: Vec<_> = kind
+                .arn_formats()
+                .filter_map(|format| ArnFormat::read(format, number))
+                .map(|format| (format.format, format.service, format.start))
+                .collect();
+            let entries: Vec<_> = catalogue
+                .formats_of(number)
+                .map(|format| (format.format, format.service, format.start))
+                .collect();
+            assert_eq!(entries, read, "{}", kind.name());
+            formats += entries.len();
+        }
+        assert!(formats >= catalogue.resource_type_count(), "{formats}");
+    }
+
+    #[test]
+    fn a_few_types_leave_the_index_unbuilt() {
+        let catalogue = Catalogue::parse(TEXT);
+        let bucket = catalogue
+            .service("s3")
+            .and_then(|s3| s3.resource_types().position(|kind| kind.name() == "bucket"))
+            .map(|at| at + catalogue.service("s3").unwrap().entry().resources.0 as usize)
+            .unwrap();
+        let found = catalogue.arn_formats_among("s3", &[bucket]);
+        assert_eq!(
+            found.iter().map(|format| format.format).collect::<Vec<_>>(),
+            ["arn:${Partition}:s3:::${BucketName}"]
+        );
+        assert!(catalogue.formats.get().is_none());
+    }
 
     #[test]
     fn the_embedded_catalogue_reads_whole() {
@@ -823,8 +1018,17 @@ mod tests {
                 source.starts_with("https://docs.aws.amazon.com/"),
                 "{line}: an AWS page"
             );
+            let extra = catalogue
+                .extra_formats()
+                .iter()
+                .find(|extra| extra.format == format)
+                .unwrap_or_else(|| panic!("{line}: read"));
+            assert_eq!(
+                (extra.prefix, extra.resource_type),
+                (service, resource_type)
+            );
             let entry = catalogue
-                .extra_format(service, resource_type, format)
+                .extra_format(extra)
                 .unwrap_or_else(|| panic!("{line}: unknown service or resource type"));
             let own = catalogue
                 .service(service)

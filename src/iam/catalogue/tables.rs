@@ -126,6 +126,42 @@ pub struct ResourceEntry {
     pub name: Span,
     /// Its ARN formats, tab-separated.
     pub formats: Span,
+    /// Those of its ARN formats that have an ARN's six fields: a range
+    /// of `formats`.
+    pub format_entries: (u32, u32),
+}
+
+/// One ARN format, with the places of the parts the ARN index compares,
+/// so that finding them takes no scan of its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatEntry {
+    pub format: Span,
+    /// Its service field: offset in the format and length.
+    pub service: (u16, u16),
+    /// The literal start of its resource part, before its first `${`:
+    /// offset in the format and length.
+    pub start: (u16, u16),
+}
+
+impl FormatEntry {
+    /// The entry of `format`, a slice of `text`, if it has an ARN's six
+    /// fields and fits the record.
+    fn of(text: &str, format: &str) -> Option<Self> {
+        let mut fields = format.splitn(6, ':');
+        let (Some(service), Some(resource)) = (fields.nth(2), fields.nth(2)) else {
+            return None;
+        };
+        let start = resource.find("${").map_or(resource, |at| &resource[..at]);
+        let place = |part: &str| {
+            let at = (part.as_ptr() as usize).checked_sub(format.as_ptr() as usize)?;
+            Some((u16::try_from(at).ok()?, u16::try_from(part.len()).ok()?))
+        };
+        Some(Self {
+            format: Span::of(text, format)?,
+            service: place(service)?,
+            start: place(start)?,
+        })
+    }
 }
 
 /// A condition key, and whether it holds several values in a request.
@@ -141,6 +177,8 @@ pub struct Tables {
     pub services: Cow<'static, [ServiceEntry]>,
     pub actions: Cow<'static, [ActionEntry]>,
     pub resources: Cow<'static, [ResourceEntry]>,
+    /// Every resource type's ARN formats, in resource type order.
+    pub formats: Cow<'static, [FormatEntry]>,
     /// Each action's resource types, by number, one run per action.
     pub resource_refs: Cow<'static, [u16]>,
     pub keys: Cow<'static, [KeyEntry]>,
@@ -190,6 +228,7 @@ struct Reader<'t> {
     services: Vec<ServiceEntry>,
     actions: Vec<ActionEntry>,
     resources: Vec<ResourceEntry>,
+    formats: Vec<FormatEntry>,
     resource_refs: Vec<u16>,
     keys: Vec<KeyEntry>,
     globals: Vec<KeyEntry>,
@@ -244,6 +283,7 @@ impl Tables {
             services: Cow::Owned(reader.services),
             actions: Cow::Owned(reader.actions),
             resources: Cow::Owned(reader.resources),
+            formats: Cow::Owned(reader.formats),
             resource_refs: Cow::Owned(reader.resource_refs),
             keys: Cow::Owned(reader.keys),
             globals: Cow::Owned(reader.globals),
@@ -304,10 +344,22 @@ impl Reader<'_> {
                 let Some((name, formats)) = line[1..].split_once('\t') else {
                     return false;
                 };
-                let (Some(name), Some(formats)) = (self.span(name), self.span(formats)) else {
+                let (Some(name), Some(span)) = (self.span(name), self.span(formats)) else {
                     return false;
                 };
-                self.resources.push(ResourceEntry { name, formats });
+                let at = |length: usize| u32::try_from(length).unwrap_or(u32::MAX);
+                let first = at(self.formats.len());
+                let text = self.text;
+                self.formats.extend(
+                    formats
+                        .split('\t')
+                        .filter_map(|format| FormatEntry::of(text, format)),
+                );
+                self.resources.push(ResourceEntry {
+                    name,
+                    formats: span,
+                    format_entries: (first, at(self.formats.len())),
+                });
                 if let Some(service) = self.services.last_mut() {
                     service.resources.1 += 1;
                 }

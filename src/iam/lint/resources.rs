@@ -271,10 +271,9 @@ impl StatementLint<'_> {
         let mut matched: Vec<usize> = Vec::new();
         // Compiled on first need, once for all formats.
         let mut ours_glob: Option<Glob> = None;
-        for format in self.catalogue.arn_formats_for(ours[2]) {
+        for format in self.catalogue.arn_formats_among(ours[2], types) {
             if matched.contains(&format.resource_type)
                 || (!matched.is_empty() && known.contains(&format.resource_type))
-                || types.binary_search(&format.resource_type).is_err()
                 || !starts_agree(start, format.start)
             {
                 continue;
