@@ -22,11 +22,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Hands the pages the calling thread's allocator heap holds free back to
 /// the system now. Left to itself, mimalloc returns a freed page a second
 /// later, and only when a later allocation gets round to it, so a server
-/// idle after a burst of large calls keeps what the burst freed. Called
-/// each time a runtime worker runs out of work: under the load bench's 16
-/// concurrent 116 kB calls, this took the function from 2.31x the floor's
-/// resident memory to 1.48x, for 1.23x the floor's calls/s instead of
-/// 1.31x (one run each); at 9 kB the calls/s did not change.
+/// idle after a burst of large calls keeps what the burst freed. The
+/// runtime calls this when a worker runs out of work after a large call
+/// (`service::RELEASE_MEMORY_REQUEST_BYTES`).
 #[allow(unsafe_code)]
 fn return_freed_memory() {
     // SAFETY: `mi_collect` takes no pointer and has no precondition;
@@ -67,7 +65,7 @@ fn serve(cli: &Cli) -> anyhow::Result<()> {
         max_recv_message_size: cli.max_recv_message_bytes(),
         ..ServerConfig::new(Function::new(cli.ttl))
     };
-    Runtime::per_core().on_idle(return_freed_memory).run(|| async {
+    Runtime::per_core().release_memory(return_freed_memory).run(|| async {
         // Before anything is bound: from the "serving" line on, a signal
         // stops the server gracefully.
         let shutdown = runtime::shutdown_signal();

@@ -1,5 +1,6 @@
 //! The tokio runtime the server runs on, and the signals that stop it.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::time::Duration;
 
@@ -36,15 +37,29 @@ const EXIT_GRACE: Duration = Duration::from_millis(200);
 #[must_use]
 pub struct Runtime {
     workers: usize,
-    on_idle: fn(),
+    release_memory: fn(),
+}
+
+thread_local! {
+    /// Whether a call that ran on this thread asked for its memory to be
+    /// released once the thread has nothing else to do.
+    static RELEASE_PENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Asks for the memory the calling worker's allocator holds free to be
+/// handed back to the system (by the runtime's [`Runtime::release_memory`]
+/// hook) once the worker runs out of work: for a call large enough that
+/// what it freed is worth the next call's cost of mapping fresh pages.
+pub fn release_memory_when_idle() {
+    RELEASE_PENDING.with(|pending| pending.set(true));
 }
 
 impl Runtime {
-    /// One worker per core, nothing run when a worker idles.
+    /// One worker per core, no memory release hook.
     pub fn per_core() -> Self {
         Self {
             workers: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-            on_idle: || {},
+            release_memory: || {},
         }
     }
 
@@ -58,13 +73,14 @@ impl Runtime {
         }
     }
 
-    /// This runtime, calling `hook` on a worker each time the worker runs
-    /// out of work and is about to sleep: the binary hands its allocator's
-    /// freed pages back to the system there, a choice of the binary's
-    /// allocator that the library does not make.
-    pub fn on_idle(self, hook: fn()) -> Self {
+    /// This runtime, calling `hook` on a worker that runs out of work and
+    /// is about to sleep, when a call on it asked for that (see
+    /// [`release_memory_when_idle`]). The binary hands its allocator's
+    /// freed pages back to the system there: a choice of the binary's
+    /// allocator, which the library does not make.
+    pub fn release_memory(self, hook: fn()) -> Self {
         Self {
-            on_idle: hook,
+            release_memory: hook,
             ..self
         }
     }
@@ -80,7 +96,11 @@ impl Runtime {
             .max_blocking_threads(MAX_COMPOSING)
             .thread_stack_size(STACK_BYTES)
             .thread_name("function")
-            .on_thread_park(self.on_idle)
+            .on_thread_park(move || {
+                if RELEASE_PENDING.with(|pending| pending.replace(false)) {
+                    (self.release_memory)();
+                }
+            })
             .enable_all()
             .build()?;
         let output = runtime.block_on(make());
@@ -120,27 +140,44 @@ pub fn shutdown_signal() -> impl Future<Output = ()> {
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use super::{Duration, Runtime};
+    use super::{release_memory_when_idle, Duration, Runtime};
 
-    static IDLED: AtomicUsize = AtomicUsize::new(0);
+    // One counter per test: tests run at once.
+    static ASKED: AtomicUsize = AtomicUsize::new(0);
+    static UNASKED: AtomicUsize = AtomicUsize::new(0);
 
-    fn count_idle() {
-        IDLED.fetch_add(1, Ordering::Relaxed);
+    /// Runs `work` on a one-worker runtime whose release hook is `hook`,
+    /// then idles.
+    fn run_then_idle(work: fn(), hook: fn()) {
+        Runtime::per_core()
+            .workers(1)
+            .release_memory(hook)
+            .run(|| async move {
+                tokio::spawn(async move { work() })
+                    .await
+                    .expect("the task runs");
+                // Nothing for the worker to do while the timer runs.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            })
+            .expect("start the runtime");
     }
 
     #[test]
-    fn a_worker_out_of_work_calls_the_idle_hook() {
-        let before = IDLED.load(Ordering::Relaxed);
-        let after = Runtime::per_core()
-            .workers(1)
-            .on_idle(count_idle)
-            .run(|| async {
-                // Work for the worker, then none while the timer runs.
-                tokio::spawn(async {}).await.expect("the task runs");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                IDLED.load(Ordering::Relaxed)
-            })
-            .expect("start the runtime");
-        assert!(after > before, "the idle hook never ran");
+    fn memory_is_released_once_when_a_worker_idles_after_asking() {
+        run_then_idle(release_memory_when_idle, || {
+            ASKED.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(ASKED.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn an_idle_worker_releases_nothing_unasked() {
+        run_then_idle(
+            || {},
+            || {
+                UNASKED.fetch_add(1, Ordering::Relaxed);
+            },
+        );
+        assert_eq!(UNASKED.load(Ordering::Relaxed), 0);
     }
 }

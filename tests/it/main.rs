@@ -25,6 +25,7 @@ mod iam_precision;
 mod iam_risk;
 mod image;
 mod lint_command;
+mod memory_release;
 mod observed;
 mod operations;
 mod packages;
