@@ -65,7 +65,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
@@ -773,6 +773,8 @@ struct Sample {
     server_cpu: Duration,
     client_cpu: Duration,
     stopped_early: bool,
+    /// The server's highest resident set sampled during the calls, KiB.
+    rss_peak: u64,
 }
 
 impl Sample {
@@ -786,6 +788,7 @@ impl Sample {
         self.server_cpu += other.server_cpu;
         self.client_cpu += other.client_cpu;
         self.stopped_early |= other.stopped_early;
+        self.rss_peak = self.rss_peak.max(other.rss_peak);
         self
     }
 
@@ -870,6 +873,9 @@ async fn take_turns(
         .collect()
 }
 
+/// How often a load samples the server's resident set.
+const RSS_SAMPLE_EVERY: Duration = Duration::from_millis(10);
+
 /// Makes `calls` calls, `concurrency` at a time, over clones of the one
 /// client (one connection), for at most `limit`.
 async fn load(
@@ -900,11 +906,23 @@ async fn load(
             anyhow::Ok(latencies)
         });
     }
+    // The server's resident set while the calls run: its highest reading.
+    let peak = Arc::new(AtomicU64::new(0));
+    let sampler = tokio::spawn({
+        let (peak, pid) = (Arc::clone(&peak), pid.clone());
+        async move {
+            loop {
+                peak.fetch_max(rss_kib(&pid).unwrap_or_default(), Ordering::Relaxed);
+                tokio::time::sleep(RSS_SAMPLE_EVERY).await;
+            }
+        }
+    });
     let mut latencies = Vec::with_capacity(calls);
     while let Some(worker) = workers.join_next().await {
         latencies.extend(worker??);
     }
     let elapsed = started.elapsed();
+    sampler.abort();
     let server_cpu = cpu_time(&pid)?.saturating_sub(server_before);
     let client_cpu = cpu_time("self")?.saturating_sub(client_before);
     latencies.sort_unstable();
@@ -917,6 +935,7 @@ async fn load(
         round_p99s: Vec::new(),
         server_cpu,
         client_cpu,
+        rss_peak: peak.load(Ordering::Relaxed),
     };
     sample.round_p99s.push(sample.percentile(99));
     Ok(sample)
@@ -1264,9 +1283,10 @@ fn peer_rows(
         [p99(function), p99(floor), p99(peer)],
         &|millis| format!("{millis:.2} ms"),
     );
-    row("RSS after load", rss.map(|kib| kib as f64), &|kib| {
-        format!("{:.1} MiB", kib / 1024.0)
-    });
+    let mib = |kib: f64| format!("{:.1} MiB", kib / 1024.0);
+    row("RSS after load", rss.map(|kib| kib as f64), &mib);
+    let peaks = [function, floor, peer].map(|sample| sample.rss_peak as f64);
+    row("RSS peak under load", peaks, &mib);
     let to_peer = function.rate() / peer.rate();
     verdicts.push((
         format!("{name}: calls/s of the peer's"),
