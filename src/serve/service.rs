@@ -34,7 +34,8 @@ pub const INLINE_REQUEST_BYTES: usize = 64 * 1024;
 /// bench's serial 9 kB calls 1.76x the floor's CPU, against 1.15x when
 /// only large calls release (two runs). A large call leaves far more
 /// behind: after the bench's 38 kB ones (116 kB on the wire) the function
-/// held 2.31x the floor's memory unreleased, 1.42x released.
+/// held 2.31x the floor's memory unreleased, 1.48x released (two runs of
+/// one build).
 pub const RELEASE_MEMORY_REQUEST_BYTES: usize = 16 * 1024;
 
 /// Large calls composing on the blocking pool at once, per core. More gain
