@@ -20,7 +20,7 @@ use std::sync::{LazyLock, OnceLock};
 use super::budget::Budget;
 use super::glob::{Case, Glob};
 pub use tables::AccessLevel;
-use tables::{cmp_folded, ActionEntry, Lines, ServiceEntry, Tables};
+use tables::{cmp_folded, ActionEntry, FormatEntry, Lines, ServiceEntry, Tables};
 
 mod tables;
 
@@ -503,7 +503,7 @@ impl Catalogue {
     ) -> impl Iterator<Item = &'c ArnFormat> + 'c {
         let formats = self.formats.get_or_init(|| self.index_formats());
         // Placeholders sort first: '$' is below every letter and digit.
-        let wild = formats.partition_point(is_placeholder_format);
+        let wild = formats.partition_point(|format| is_placeholder(format.service));
         let named = &formats[wild..];
         let first = named.partition_point(|format| cmp_folded(format.service, service).is_lt());
         let last = named.partition_point(|format| cmp_folded(format.service, service).is_le());
@@ -526,7 +526,7 @@ impl Catalogue {
                 .copied()
                 .collect();
         }
-        let wanted = |field: &str| field.starts_with("${") || cmp_folded(field, service).is_eq();
+        let wanted = |field: &str| is_placeholder(field) || cmp_folded(field, service).is_eq();
         // In the index's order before its sort: the catalogue's formats
         // by resource type, then the extra ones in file order.
         let mut formats: Vec<ArnFormat> = types
@@ -537,7 +537,7 @@ impl Catalogue {
         formats.extend(
             self.extra_formats()
                 .iter()
-                .filter(|extra| wanted(extra.service))
+                .filter(|extra| wanted(extra.service()))
                 .filter_map(|extra| self.extra_format(extra))
                 .filter(among),
         );
@@ -575,51 +575,42 @@ impl Catalogue {
             .formats
             .get(first as usize..end as usize)
             .unwrap_or_default();
-        entries.iter().map(move |entry| {
-            let format = self.read(entry.format);
-            let part = |(at, length): (u16, u16)| {
-                let at = usize::from(at);
-                format.get(at..at + usize::from(length)).unwrap_or_default()
-            };
-            ArnFormat {
-                format,
-                service: part(entry.service),
-                start: part(entry.start),
-                resource_type: number,
-            }
-        })
+        entries
+            .iter()
+            .map(move |entry| ArnFormat::new(self.read(entry.format), entry, number))
     }
 }
 
 impl ArnFormat {
-    /// The entry of `format`, one of resource type `number`'s, if it has
-    /// the six fields of an ARN.
-    fn read(format: &'static str, number: usize) -> Option<Self> {
-        let mut fields = format.splitn(6, ':');
-        let (Some(service), Some(resource_part)) = (fields.nth(2), fields.nth(2)) else {
-            return None;
-        };
-        Some(Self {
+    /// `format`, one of resource type `number`'s, with the parts `entry`
+    /// places in it.
+    fn new(format: &'static str, entry: &FormatEntry, number: usize) -> Self {
+        Self {
             format,
-            service,
-            start: resource_part
-                .find("${")
-                .map_or(resource_part, |at| &resource_part[..at]),
+            service: part_of(format, entry.service),
+            start: part_of(format, entry.start),
             resource_type: number,
-        })
+        }
     }
 }
 
-/// Whether `format`'s service field is a placeholder, which any service
-/// may fill.
-fn is_placeholder_format(format: &ArnFormat) -> bool {
-    format.service.starts_with("${")
+/// The part of `format` at `(offset, length)`, as a [`FormatEntry`]
+/// places it; empty if it does not lie within.
+fn part_of(format: &'static str, (at, length): (u16, u16)) -> &'static str {
+    let at = usize::from(at);
+    format.get(at..at + usize::from(length)).unwrap_or_default()
+}
+
+/// Whether an ARN format's service field is a placeholder, which any
+/// service may fill.
+fn is_placeholder(service: &str) -> bool {
+    service.starts_with("${")
 }
 
 /// The order of the ARN index: placeholders first, then by service
 /// field, without case.
 fn index_order(one: &ArnFormat, other: &ArnFormat) -> Ordering {
-    let named = |format: &ArnFormat| !is_placeholder_format(format);
+    let named = |format: &ArnFormat| !is_placeholder(format.service);
     named(one)
         .cmp(&named(other))
         .then_with(|| cmp_folded(one.service, other.service))
@@ -632,8 +623,15 @@ struct ExtraFormat {
     prefix: &'static str,
     resource_type: &'static str,
     format: &'static str,
+    /// Where the format's parts are.
+    entry: FormatEntry,
+}
+
+impl ExtraFormat {
     /// The format's service field.
-    service: &'static str,
+    fn service(&self) -> &'static str {
+        part_of(self.format, self.entry.service)
+    }
 }
 
 impl Catalogue {
@@ -654,7 +652,7 @@ impl Catalogue {
                     prefix,
                     resource_type,
                     format,
-                    service: format.split(':').nth(2)?,
+                    entry: FormatEntry::of(format, format)?,
                 })
             })
             .collect()
@@ -662,14 +660,14 @@ impl Catalogue {
     }
 
     /// An extra format as an entry of the index, when its service and
-    /// resource type are known and the format has six fields.
+    /// resource type are known.
     fn extra_format(&self, extra: &ExtraFormat) -> Option<ArnFormat> {
         let (start, end) = self.service(extra.prefix)?.entry().resources;
         let number = (start as usize..end as usize).find(|number| {
             self.resource_type(*number)
                 .is_some_and(|kind| kind.name() == extra.resource_type)
         })?;
-        ArnFormat::read(extra.format, number)
+        Some(ArnFormat::new(extra.format, &extra.entry, number))
     }
 }
 
@@ -854,9 +852,7 @@ impl<'c> Iterator for Matching<'c, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{
-        cmp_folded, get, AccessLevel, ArnFormat, Catalogue, Cow, EXTRA_ARNS, FEW_TYPES, TEXT,
-    };
+    use super::{cmp_folded, get, AccessLevel, Catalogue, Cow, EXTRA_ARNS, FEW_TYPES, TEXT};
     use crate::iam::budget::Budget;
 
     /// The formats of `types` as the index yields them for `service`.
@@ -923,17 +919,24 @@ mod tests {
         );
     }
 
+    /// An ARN format with its service field and the literal start of its
+    /// resource part, read with no help from the entries.
+    fn read_by_splitting(format: &str) -> Option<(&str, &str, &str)> {
+        let mut fields = format.splitn(6, ':');
+        let (Some(service), Some(resource)) = (fields.nth(2), fields.nth(2)) else {
+            return None;
+        };
+        let start = resource.find("${").map_or(resource, |at| &resource[..at]);
+        Some((format, service, start))
+    }
+
     #[test]
     fn format_entries_hold_the_parts_reading_each_format_finds() {
         let catalogue = get();
         let mut formats = 0;
         for number in 0..catalogue.resource_type_count() {
             let kind = catalogue.resource_type(number).unwrap();
-            let read: Vec<_> = kind
-                .arn_formats()
-                .filter_map(|format| ArnFormat::read(format, number))
-                .map(|format| (format.format, format.service, format.start))
-                .collect();
+            let read: Vec<_> = kind.arn_formats().filter_map(read_by_splitting).collect();
             let entries: Vec<_> = catalogue
                 .formats_of(number)
                 .map(|format| (format.format, format.service, format.start))

@@ -146,7 +146,7 @@ pub struct FormatEntry {
 impl FormatEntry {
     /// The entry of `format`, a slice of `text`, if it has an ARN's six
     /// fields and fits the record.
-    fn of(text: &str, format: &str) -> Option<Self> {
+    pub fn of(text: &str, format: &str) -> Option<Self> {
         let mut fields = format.splitn(6, ':');
         let (Some(service), Some(resource)) = (fields.nth(2), fields.nth(2)) else {
             return None;
